@@ -1,0 +1,230 @@
+// Listening sockets from the socket table (sock_diag, else /proc/net/{tcp,udp}{,6}),
+// merged per (protocol, family, address, port), owners from the process table's cached
+// inode -> (pid, fd, start time) map (/proc/PID/fd, stat, cmdline, exe), service names
+// from /etc/services, then the `expected:` policy. Families are built fresh each run.
+#include "collectors/listeners/listeners_collector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+#include "collectors/common/family_builder.h"
+#include "collectors/listeners/expected_rules.h"
+#include "collectors/listeners/listener_set.h"
+#include "collectors/listeners/services_file.h"
+#include "collectors/proctable/owner_resolver.h"
+#include "collectors/proctable/process_table.h"
+#include "collectors/proctable/user_names.h"
+#include "collectors/socket_table/socket_table.h"
+
+namespace netstat::listeners {
+namespace {
+
+using collectors::FamilyBuilder;
+using collectors::Labels;
+using prometheus::MetricType;
+namespace st = socket_table;
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+struct LabelChoice {
+  bool process, user, pid, exe, cmdline;
+};
+
+struct Families {
+  FamilyBuilder info{"netstat_listener_info",
+                     "Listening TCP and bound unconnected UDP sockets, with their owner.",
+                     MetricType::Gauge};
+  FamilyBuilder unexpected{"netstat_listener_unexpected",
+                           "Listeners that no expected rule of the config matches.",
+                           MetricType::Gauge};
+  FamilyBuilder queue_length{"netstat_listener_queue_length",
+                             "Connections waiting in a TCP listener's accept queue.",
+                             MetricType::Gauge};
+  FamilyBuilder queue_limit{"netstat_listener_queue_limit",
+                            "Accept queue limit (backlog) of a TCP listener.",
+                            MetricType::Gauge};
+};
+
+class ListenersCollector : public collectors::Collector {
+ public:
+  explicit ListenersCollector(const collectors::Environment& env);
+  std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
+
+ private:
+  std::string Dump(ListenerSet* set);
+  // Adds the listener's series; false when its owner is unknown.
+  bool Publish(const Listener& l, Families* f);
+  // The socket of the group whose owner has the lowest pid (else the first socket).
+  const ListenerSocket& Representative(const Listener& l, const proctable::Owner** owner) const;
+
+  procfs::Root root_;
+  LabelChoice labels_;
+  std::vector<config::ExpectedRule> rules_;
+  size_t max_listeners_;
+  bool need_owners_;
+  std::unique_ptr<st::SocketTable> table_;
+  proctable::ProcessTable processes_;
+  proctable::OwnerResolver resolver_;
+  proctable::UserNames users_;
+  ServicesFile services_;
+
+  std::mutex mu_;
+  uint64_t dropped_total_ = 0;
+  std::unordered_map<uint64_t, proctable::Owner> owners_;
+  const ServiceTable* service_table_ = nullptr;
+};
+
+ListenersCollector::ListenersCollector(const collectors::Environment& env)
+    : root_(env.root),
+      labels_{Has(env.config.listeners.labels, "process"), Has(env.config.listeners.labels, "user"),
+              Has(env.config.listeners.labels, "pid"), Has(env.config.listeners.labels, "exe"),
+              Has(env.config.listeners.labels, "cmdline")},
+      rules_(env.config.listeners.expected),
+      max_listeners_(env.config.listeners.max_listeners),
+      need_owners_(labels_.process || labels_.pid || labels_.exe || labels_.cmdline ||
+                   std::any_of(rules_.begin(), rules_.end(),
+                               [](const config::ExpectedRule& r) { return r.process; })),
+      table_(st::OpenSocketTable(root_)),
+      processes_(root_.procfs(), labels_.cmdline, labels_.exe),
+      resolver_(root_.procfs(), &processes_),
+      users_(root_.procfs(), root_.IsLiveProc()),
+      services_(env.config.paths.services) {}
+
+std::string ListenersCollector::Dump(ListenerSet* set) {
+  std::string error;
+  for (st::Protocol p : {st::Protocol::kTcp, st::Protocol::kUdp}) {
+    const uint32_t states = p == st::Protocol::kTcp ? st::StateBit(st::kListen)
+                                                    : st::StateBit(st::kClose);
+    for (st::Family f : {st::Family::kIpv4, st::Family::kIpv6}) {
+      st::DumpResult r =
+          table_->DumpInet(p, f, states, [set](const st::InetSocket& s) { set->Add(s); });
+      if (!r.ok && r.supported) {
+        if (!error.empty()) error += "; ";
+        error += std::string(st::ProtocolName(p)) + "/" + st::FamilyName(f) + ": " + r.error;
+      }
+    }
+  }
+  return error;
+}
+
+std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ListenerSet set;
+  std::string error = Dump(&set);
+  uint64_t dropped = 0;
+  std::vector<Listener> listeners = set.Take(max_listeners_, &dropped);
+  dropped_total_ += dropped;
+
+  owners_.clear();
+  processes_.BeginScrape();
+  if (need_owners_) {
+    std::vector<uint64_t> inodes;
+    for (const Listener& l : listeners) {
+      for (const ListenerSocket& s : l.sockets) {
+        if (s.inode != 0) inodes.push_back(s.inode);
+      }
+    }
+    resolver_.Resolve(inodes, &owners_);
+    static std::atomic<bool> warned{false};
+    if (resolver_.stats().denied > 0 && !warned.exchange(true)) {
+      spdlog::warn(
+          "listeners: cannot read /proc/PID/fd of {} processes; their listeners have no "
+          "process label. Run as root or grant CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE",
+          resolver_.stats().denied);
+    }
+    const auto& s = resolver_.stats();
+    spdlog::debug("listeners: {} listeners, {} owners verified, walked={} ({} pids, {} fds)",
+                  listeners.size(), s.verified, s.walked, s.pids, s.fds);
+  }
+
+  service_table_ = &services_.Current();
+  Families f;
+  uint64_t unresolved = 0;
+  for (const Listener& l : listeners) {
+    if (!Publish(l, &f)) ++unresolved;
+  }
+  f.info.MoveTo(out);
+  if (!rules_.empty()) f.unexpected.MoveTo(out);
+  f.queue_length.MoveTo(out);
+  f.queue_limit.MoveTo(out);
+  FamilyBuilder("netstat_listeners_dropped_total",
+                "Listeners left out because there were more than max_listeners.",
+                MetricType::Counter)
+      .Add(static_cast<double>(dropped_total_))
+      .MoveTo(out);
+  if (need_owners_) {
+    FamilyBuilder("netstat_listener_owner_unresolved",
+                  "Listeners whose owning process could not be found or read.",
+                  MetricType::Gauge)
+        .Add(static_cast<double>(unresolved))
+        .MoveTo(out);
+  }
+  return error;
+}
+
+const ListenerSocket& ListenersCollector::Representative(const Listener& l,
+                                                         const proctable::Owner** owner) const {
+  const ListenerSocket* best = &l.sockets.front();
+  *owner = nullptr;
+  for (const ListenerSocket& s : l.sockets) {
+    auto it = owners_.find(s.inode);
+    if (it == owners_.end()) continue;
+    if (*owner == nullptr || it->second.pid < (*owner)->pid) {
+      *owner = &it->second;
+      best = &s;
+    }
+  }
+  return *best;
+}
+
+bool ListenersCollector::Publish(const Listener& l, Families* f) {
+  const proctable::Owner* owner = nullptr;
+  const ListenerSocket& s = Representative(l, &owner);
+  const proctable::ProcessInfo* proc = owner ? processes_.Get(owner->pid) : nullptr;
+
+  ListenerFacts facts;
+  facts.protocol = st::ProtocolName(l.protocol);
+  facts.family = st::FamilyName(l.family);
+  facts.address = st::FormatAddress(l.family, l.address);
+  facts.port = l.port;
+  facts.uid = s.uid;
+  facts.user = users_.Name(s.uid);
+  if (proc != nullptr) facts.process = proc->name;
+
+  Labels base = {{"protocol", facts.protocol},
+                 {"family", facts.family},
+                 {"address", facts.address},
+                 {"port", std::to_string(l.port)}};
+  Labels info = base;
+  info.emplace_back("service", service_table_->Find(facts.protocol, l.port));
+  if (labels_.process) info.emplace_back("process", facts.process);
+  if (labels_.user) info.emplace_back("user", facts.user);
+  if (labels_.pid) info.emplace_back("pid", proc ? std::to_string(owner->pid) : "");
+  if (labels_.exe) info.emplace_back("exe", proc ? proc->exe : "");
+  if (labels_.cmdline) info.emplace_back("cmdline", proc ? proc->cmdline : "");
+  f->info.Add(info, 1);
+  if (!rules_.empty() && !IsExpected(rules_, facts)) f->unexpected.Add(info, 1);
+  if (l.protocol == st::Protocol::kTcp) {
+    f->queue_length.Add(base, static_cast<double>(l.queue_length));
+    // Only sock_diag reports the backlog; /proc/net/tcp's tx_queue is something else.
+    if (table_->source() == st::Source::kNetlink) {
+      f->queue_limit.Add(base, static_cast<double>(l.queue_limit));
+    }
+  }
+  return proc != nullptr;
+}
+
+}  // namespace
+
+std::unique_ptr<collectors::Collector> MakeListenersCollector(
+    const collectors::Environment& env) {
+  return std::make_unique<ListenersCollector>(env);
+}
+
+}  // namespace netstat::listeners

@@ -1,0 +1,29 @@
+// The services file (paths.services, /etc/services by default; not under the procfs
+// root), re-parsed only when its size or modification time changes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <ctime>
+#include <string>
+
+#include "collectors/listeners/services_parser.h"
+
+namespace netstat::listeners {
+
+class ServicesFile {
+ public:
+  explicit ServicesFile(std::string path) : path_(std::move(path)) {}
+
+  // Re-reads the file when it changed; a missing file gives an empty table.
+  const ServiceTable& Current();
+
+ private:
+  std::string path_;
+  ServiceTable table_;
+  bool loaded_ = false;
+  off_t size_ = -1;
+  timespec mtime_{};
+};
+
+}  // namespace netstat::listeners

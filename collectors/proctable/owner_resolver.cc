@@ -1,0 +1,154 @@
+#include "collectors/proctable/owner_resolver.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <unordered_set>
+
+#include "collectors/proctable/proc_parsers.h"
+
+namespace netstat::proctable {
+namespace {
+
+bool ParseInt(const char* s, int32_t* out) {
+  const char* end = s + strlen(s);
+  auto [ptr, ec] = std::from_chars(s, end, *out);
+  return ec == std::errc() && ptr == end && *out >= 0;
+}
+
+}  // namespace
+
+OwnerResolver::OwnerResolver(std::string procfs, ProcessTable* processes,
+                             Clock::duration ownerless_retry)
+    : procfs_(std::move(procfs)), processes_(processes), ownerless_retry_(ownerless_retry) {}
+
+void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
+                            std::unordered_map<uint64_t, Owner>* owners) {
+  stats_ = ResolveStats{};
+  const Clock::time_point now = Clock::now();
+  bool need_walk = false;
+  for (uint64_t inode : inodes) {
+    auto it = cache_.find(inode);
+    if (it != cache_.end() && Verify(inode, it->second)) {
+      (*owners)[inode] = it->second;
+      ++stats_.verified;
+      continue;
+    }
+    auto gone = ownerless_.find(inode);
+    if (it == cache_.end() && gone != ownerless_.end() && now < gone->second.retry_at) continue;
+    need_walk = true;
+  }
+
+  std::unordered_set<uint64_t> current(inodes.begin(), inodes.end());
+  std::erase_if(cache_, [&](const auto& kv) { return !current.count(kv.first); });
+  std::erase_if(ownerless_, [&](const auto& kv) { return !current.count(kv.first); });
+
+  if (need_walk) {
+    // Every current inode is looked up again, so a walk also refreshes cached owners
+    // (a lower pid may hold the socket now).
+    std::unordered_map<uint64_t, Owner> wanted;
+    for (uint64_t inode : current) wanted[inode] = Owner{};
+    Walk(&wanted);
+    for (auto& [inode, owner] : wanted) {
+      const ProcessInfo* info = owner.pid > 0 ? processes_->Get(owner.pid) : nullptr;
+      if (info == nullptr) {
+        cache_.erase(inode);
+        // An inode the walk did not find waits before it may cause another walk; one
+        // whose holder exited mid-walk does not (its new holder is worth finding).
+        if (owner.pid > 0) continue;
+        auto [it, fresh] = ownerless_.try_emplace(inode, Ownerless{now, ownerless_retry_});
+        if (!fresh) it->second.backoff = std::min(it->second.backoff * 2, ownerless_retry_ * 64);
+        it->second.retry_at = now + it->second.backoff;
+        continue;
+      }
+      owner.starttime = info->starttime;
+      cache_[inode] = owner;
+      ownerless_.erase(inode);
+      (*owners)[inode] = owner;
+    }
+  }
+  for (uint64_t inode : inodes) stats_.unresolved += owners->count(inode) ? 0 : 1;
+}
+
+bool OwnerResolver::Verify(uint64_t inode, const Owner& owner) {
+  const ProcessInfo* info = processes_->Get(owner.pid);
+  if (info == nullptr || info->starttime != owner.starttime) return false;
+  const std::string path =
+      procfs_ + "/" + std::to_string(owner.pid) + "/fd/" + std::to_string(owner.fd);
+  char buf[64];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  if (n <= 0) return false;
+  auto linked = ParseSocketLink(std::string_view(buf, static_cast<size_t>(n)));
+  return linked && *linked == inode;
+}
+
+std::vector<int32_t> OwnerResolver::ListPids() const {
+  std::vector<int32_t> pids;
+  DIR* dir = ::opendir(procfs_.c_str());
+  if (dir == nullptr) return pids;
+  while (const dirent* e = ::readdir(dir)) {
+    int32_t pid = 0;
+    if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && ParseInt(e->d_name, &pid)) {
+      pids.push_back(pid);
+    }
+  }
+  ::closedir(dir);
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
+
+void OwnerResolver::Walk(std::unordered_map<uint64_t, Owner>* wanted) {
+  stats_.walked = true;
+  size_t remaining = wanted->size();
+  for (int32_t pid : ListPids()) {
+    if (remaining == 0) break;
+    WalkPid(pid, wanted, &remaining);
+  }
+}
+
+void OwnerResolver::WalkPid(int32_t pid, std::unordered_map<uint64_t, Owner>* wanted,
+                            size_t* remaining) {
+  const std::string path = procfs_ + "/" + std::to_string(pid) + "/fd";
+  int dfd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    // ENOENT/ESRCH: the process exited since the listing; normal.
+    if (errno == EACCES || errno == EPERM) ++stats_.denied;
+    return;
+  }
+  DIR* dir = ::fdopendir(dfd);
+  if (dir == nullptr) {
+    ::close(dfd);
+    return;
+  }
+  ++stats_.pids;
+  char buf[64];
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    ssize_t n = ::readlinkat(dfd, e->d_name, buf, sizeof buf);
+    ++stats_.fds;
+    // Cheap prefix test first: most fds on a host are files and pipes.
+    if (n < 10 || buf[0] != 's' || buf[1] != 'o') continue;
+    auto inode = ParseSocketLink(std::string_view(buf, static_cast<size_t>(n)));
+    if (!inode) continue;
+    auto it = wanted->find(*inode);
+    if (it == wanted->end()) continue;
+    int32_t fd = 0;
+    if (!ParseInt(e->d_name, &fd)) continue;
+    Owner& o = it->second;
+    if (o.pid == 0) {
+      o.pid = pid;
+      o.fd = fd;
+      --*remaining;
+    } else if (o.pid == pid && fd < o.fd) {
+      o.fd = fd;
+    }
+  }
+  ::closedir(dir);
+}
+
+}  // namespace netstat::proctable

@@ -1,0 +1,50 @@
+// Per-process facts the listeners collector labels with: name, command line and
+// executable, read from /proc/PID/{stat,cmdline,exe} and cached across scrapes by
+// (pid, start time) so a steady-state scrape reads one stat file per owning process.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+namespace netstat::proctable {
+
+struct ProcessInfo {
+  uint64_t starttime = 0;  // with the pid, identifies the process across pid reuse
+  std::string comm;        // as the kernel has it (15 bytes at most)
+  std::string name;        // comm, untruncated from argv[0] when the kernel cut it
+  std::string cmdline;     // only when asked for (want_cmdline)
+  std::string exe;         // only when asked for (want_exe); empty when unreadable
+};
+
+class ProcessTable {
+ public:
+  ProcessTable(std::string procfs, bool want_cmdline, bool want_exe);
+
+  // Starts a scrape: each pid's stat file is read at most once until the next call, and
+  // processes not asked about since the previous call are forgotten.
+  void BeginScrape();
+
+  // The process now behind `pid`, or nullptr when it is gone (or its stat unreadable).
+  // A changed start time or comm (pid reuse, exec, prctl) re-reads cmdline and exe.
+  const ProcessInfo* Get(int32_t pid);
+
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    ProcessInfo info;
+    uint64_t generation = 0;
+    bool alive = false;
+  };
+  void Refresh(int32_t pid, Entry* e);
+
+  std::string procfs_;
+  bool want_cmdline_;
+  bool want_exe_;
+  uint64_t generation_ = 0;
+  std::unordered_map<int32_t, Entry> entries_;
+  std::string buffer_;
+};
+
+}  // namespace netstat::proctable

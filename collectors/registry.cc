@@ -1,0 +1,22 @@
+#include "collectors/registry.h"
+
+#include "collectors/snmp/snmp_collector.h"
+
+namespace netstat::collectors {
+
+const std::vector<Registration>& Registry() {
+  static const std::vector<Registration> kRegistry = {
+      {"snmp", true, "protocol statistics (netstat -s): /proc/net/snmp, netstat, snmp6",
+       [](const Environment& env) { return snmp::MakeSnmpCollector(env); }},
+  };
+  return kRegistry;
+}
+
+const Registration* FindCollector(const std::string& name) {
+  for (const auto& r : Registry()) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace netstat::collectors

@@ -1,0 +1,33 @@
+// The explicit table of collectors: name, on by default, factory. Adding a collector
+// means one line in registry.cc and one folder under collectors/.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectors/common/collector.h"
+#include "collectors/procfs/root.h"
+#include "config/config.h"
+
+namespace netstat::collectors {
+
+// What a collector may use when it is built: valid only during the factory call, so a
+// collector copies what it needs (a reload builds every collector afresh).
+struct Environment {
+  const procfs::Root& root;
+  const config::Config& config;
+};
+
+struct Registration {
+  std::string name;
+  bool default_enabled;
+  std::string description;  // one line, for --help and the landing page
+  std::function<std::unique_ptr<Collector>(const Environment&)> factory;
+};
+
+const std::vector<Registration>& Registry();
+const Registration* FindCollector(const std::string& name);
+
+}  // namespace netstat::collectors

@@ -1,0 +1,132 @@
+#include "collectors/routes/proc_route_parser.h"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <bit>
+#include <charconv>
+#include <cstring>
+#include <optional>
+
+namespace netstat::routes {
+namespace {
+
+// Route flags from <linux/route.h> and <linux/ipv6_route.h>.
+constexpr uint32_t kRtfReject = 0x0200;
+constexpr uint32_t kRtfAnycast = 0x00100000;
+constexpr uint32_t kRtfCache = 0x01000000;
+constexpr uint32_t kRtfLocal = 0x80000000;
+
+constexpr size_t kMaxFields = 12;
+using Fields = std::array<std::string_view, kMaxFields>;
+
+// Splits on blanks; returns the field count, or kMaxFields + 1 when there are more.
+size_t Split(std::string_view line, Fields* fields) {
+  size_t n = 0;
+  while (true) {
+    size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos) return n;
+    line.remove_prefix(start);
+    size_t end = line.find_first_of(" \t\r");
+    if (n == kMaxFields) return kMaxFields + 1;
+    (*fields)[n++] = line.substr(0, end);
+    if (end == std::string_view::npos) return n;
+    line.remove_prefix(end);
+  }
+}
+
+std::optional<uint32_t> ParseHex32(std::string_view s) {
+  uint32_t v = 0;
+  if (s.empty() || s.size() > 8) return std::nullopt;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// 32 hex digits, network order as the kernel's %pi6 without colons.
+bool ParseHex128(std::string_view s, uint8_t out[16]) {
+  if (s.size() != 32) return false;
+  for (size_t i = 0; i < 16; ++i) {
+    auto byte = ParseHex32(s.substr(2 * i, 2));
+    if (!byte) return false;
+    out[i] = static_cast<uint8_t>(*byte);
+  }
+  return true;
+}
+
+// Calls parse(line) for each non-empty line but a leading "Iface" header (route only),
+// recording "line N: why" for every line it rejects.
+template <typename ParseLine>
+RouteResult ForEachLine(std::string_view text, bool skip_header, ParseLine parse) {
+  RouteResult result;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    if (line_no == 1 && skip_header && line.starts_with("Iface")) continue;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    if (const char* why = parse(line, &result.routes)) {
+      result.errors.push_back("line " + std::to_string(line_no) + ": " + why);
+    }
+  }
+  return result;
+}
+
+// Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT
+const char* ParseIpv4Line(std::string_view line, std::vector<Route>* out) {
+  Fields f;
+  size_t n = Split(line, &f);
+  if (n < 8 || n > kMaxFields) return "expected 11 columns";
+  auto dst = ParseHex32(f[1]), gw = ParseHex32(f[2]), mask = ParseHex32(f[7]);
+  if (!dst || !gw || !mask || !ParseHex32(f[3])) return "bad hex address, flags or mask";
+  // The kernel prints each __be32 with %08X, so the number's in-memory bytes are the
+  // address in network order on the host that wrote the file.
+  uint8_t dst_bytes[4], gw_bytes[4];
+  std::memcpy(dst_bytes, &*dst, 4);
+  std::memcpy(gw_bytes, &*gw, 4);
+  Route r;
+  r.family = "ipv4";
+  r.destination = FormatCidr(AF_INET, dst_bytes, std::popcount(*mask));
+  if (*gw != 0) r.gateway = FormatAddress(AF_INET, gw_bytes);
+  if (f[0] != "*") r.interface = std::string(f[0]);
+  out->push_back(std::move(r));
+  return nullptr;
+}
+
+// dst dst_len src src_len next_hop metric refcnt use flags device
+const char* ParseIpv6Line(std::string_view line, std::vector<Route>* out) {
+  Fields f;
+  size_t n = Split(line, &f);
+  if (n != 10) return "expected 10 columns";
+  uint8_t dst[16], gw[16], src[16];
+  auto dst_len = ParseHex32(f[1]), metric = ParseHex32(f[5]), flags = ParseHex32(f[8]);
+  if (!ParseHex128(f[0], dst) || !ParseHex128(f[2], src) || !ParseHex128(f[4], gw) ||
+      !dst_len || *dst_len > 128 || !metric || !flags) {
+    return "bad hex address, prefix length, metric or flags";
+  }
+  if (*flags & (kRtfLocal | kRtfAnycast | kRtfCache)) return nullptr;
+  if (dst[0] == 0xff && *dst_len >= 8) return nullptr;  // multicast: local table
+  if (*dst_len == 0 && *metric == 0xffffffff && (*flags & kRtfReject)) return nullptr;
+  static constexpr uint8_t kZero[16] = {};
+  Route r;
+  r.family = "ipv6";
+  r.destination = FormatCidr(AF_INET6, dst, *dst_len);
+  if (std::memcmp(gw, kZero, 16) != 0) r.gateway = FormatAddress(AF_INET6, gw);
+  r.interface = std::string(f[9]);
+  out->push_back(std::move(r));
+  return nullptr;
+}
+
+}  // namespace
+
+RouteResult ParseProcRoute(std::string_view text) {
+  return ForEachLine(text, /*skip_header=*/true, ParseIpv4Line);
+}
+
+RouteResult ParseIpv6Route(std::string_view text) {
+  return ForEachLine(text, /*skip_header=*/false, ParseIpv6Line);
+}
+
+}  // namespace netstat::routes

@@ -1,0 +1,196 @@
+#include "collectors/socket_table/sock_diag_parser.h"
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace netstat::socket_table {
+namespace {
+
+uint8_t IpProtocol(Protocol p) {
+  switch (p) {
+    case Protocol::kTcp:
+      return IPPROTO_TCP;
+    case Protocol::kUdp:
+      return IPPROTO_UDP;
+    case Protocol::kUdpLite:
+      return IPPROTO_UDPLITE;
+    default:
+      return IPPROTO_RAW;
+  }
+}
+
+template <typename Request>
+size_t PutRequest(uint8_t* buf, uint32_t seq, const Request& request) {
+  nlmsghdr h{};
+  h.nlmsg_len = NLMSG_LENGTH(sizeof(Request));
+  h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  h.nlmsg_seq = seq;
+  static_assert(NLMSG_LENGTH(sizeof(Request)) <= kMaxRequestSize);
+  std::memset(buf, 0, NLMSG_SPACE(sizeof(Request)));
+  std::memcpy(buf, &h, sizeof h);
+  std::memcpy(buf + NLMSG_HDRLEN, &request, sizeof request);
+  return h.nlmsg_len;
+}
+
+// The message walk shared by both decoders. `decode(payload, length)` returns false
+// when the payload is too short for its struct.
+template <typename Decode>
+ChunkResult Walk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid,
+                 Decode&& decode) {
+  ChunkResult r;
+  const uint8_t* p = bytes.data();
+  size_t left = bytes.size();
+  while (left >= sizeof(nlmsghdr)) {
+    nlmsghdr h;
+    std::memcpy(&h, p, sizeof h);
+    if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > left) {
+      r.status = ChunkResult::kMalformed;
+      return r;
+    }
+    const uint8_t* payload = p + NLMSG_HDRLEN;
+    const size_t length = h.nlmsg_len - NLMSG_HDRLEN;
+    const size_t step = std::min<size_t>(NLMSG_ALIGN(h.nlmsg_len), left);
+    p += step;
+    left -= step;
+    if (h.nlmsg_seq != seq || (portid != 0 && h.nlmsg_pid != portid)) {
+      ++r.skipped;  // the tail of an earlier, abandoned dump
+      continue;
+    }
+    if (h.nlmsg_flags & NLM_F_DUMP_INTR) r.interrupted = true;
+    int error = 0;
+    switch (h.nlmsg_type) {
+      case NLMSG_DONE:
+        // The kernel appends the dump callback's error (0 when it went well).
+        if (length >= sizeof error) std::memcpy(&error, payload, sizeof error);
+        r.status = error < 0 ? ChunkResult::kError : ChunkResult::kDone;
+        r.error = -error;
+        return r;
+      case NLMSG_ERROR:
+        if (length < sizeof error) {
+          r.status = ChunkResult::kMalformed;
+          return r;
+        }
+        std::memcpy(&error, payload, sizeof error);
+        // error 0 is an acknowledgement: the request ended without a dump.
+        r.status = error < 0 ? ChunkResult::kError : ChunkResult::kDone;
+        r.error = -error;
+        return r;
+      case NLMSG_OVERRUN:
+        r.status = ChunkResult::kError;
+        r.error = EOVERFLOW;
+        return r;
+      case SOCK_DIAG_BY_FAMILY:
+        if (!decode(payload, length)) {
+          r.status = ChunkResult::kMalformed;
+          return r;
+        }
+        ++r.sockets;
+        break;
+      default:
+        break;  // NLMSG_NOOP and anything newer
+    }
+  }
+  if (left != 0) r.status = ChunkResult::kMalformed;
+  return r;
+}
+
+bool DecodeInet(const uint8_t* payload, size_t length, Protocol protocol, InetSocket* s) {
+  inet_diag_msg m;
+  if (length < sizeof m) return false;
+  std::memcpy(&m, payload, sizeof m);
+  s->protocol = protocol;
+  s->family = m.idiag_family == AF_INET6 ? Family::kIpv6 : Family::kIpv4;
+  s->state = m.idiag_state;
+  s->local_port = ntohs(m.id.idiag_sport);
+  s->remote_port = ntohs(m.id.idiag_dport);
+  const size_t width = s->family == Family::kIpv6 ? 16 : 4;
+  s->local_address.fill(0);
+  s->remote_address.fill(0);
+  std::memcpy(s->local_address.data(), m.id.idiag_src, width);
+  std::memcpy(s->remote_address.data(), m.id.idiag_dst, width);
+  s->receive_queue = m.idiag_rqueue;
+  s->send_queue = m.idiag_wqueue;
+  s->uid = m.idiag_uid;
+  s->inode = m.idiag_inode;
+  return true;
+}
+
+bool DecodeUnix(const uint8_t* payload, size_t length, UnixSocket* s) {
+  unix_diag_msg m;
+  if (length < sizeof m) return false;
+  std::memcpy(&m, payload, sizeof m);
+  s->type = m.udiag_type;
+  s->state = m.udiag_state == kListen        ? kListen
+             : m.udiag_state == kEstablished ? kEstablished
+                                             : kClose;
+  s->inode = m.udiag_ino;
+  s->receive_queue = 0;
+  s->send_queue = 0;
+  size_t offset = NLMSG_ALIGN(sizeof m);
+  while (offset + sizeof(nlattr) <= length) {
+    nlattr a;
+    std::memcpy(&a, payload + offset, sizeof a);
+    if (a.nla_len < sizeof a || offset + a.nla_len > length) return false;
+    if ((a.nla_type & NLA_TYPE_MASK) == UNIX_DIAG_RQLEN &&
+        a.nla_len >= NLA_HDRLEN + sizeof(unix_diag_rqlen)) {
+      unix_diag_rqlen q;
+      std::memcpy(&q, payload + offset + NLA_HDRLEN, sizeof q);
+      s->receive_queue = q.udiag_rqueue;
+      s->send_queue = q.udiag_wqueue;
+    }
+    offset += NLA_ALIGN(a.nla_len);
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t BuildInetDumpRequest(uint8_t* buf, uint32_t seq, Protocol protocol, Family family,
+                            uint32_t states) {
+  inet_diag_req_v2 r{};
+  r.sdiag_family = family == Family::kIpv6 ? AF_INET6 : AF_INET;
+  r.sdiag_protocol = IpProtocol(protocol);
+  r.idiag_states = states;
+  // For IPPROTO_RAW `pad` is sdiag_raw_protocol; 0 leaves every raw socket in the dump.
+  r.pad = 0;
+  return PutRequest(buf, seq, r);
+}
+
+size_t BuildUnixDumpRequest(uint8_t* buf, uint32_t seq) {
+  unix_diag_req r{};
+  r.sdiag_family = AF_UNIX;
+  r.udiag_states = kAllStates;
+  r.udiag_show = UDIAG_SHOW_RQLEN;
+  return PutRequest(buf, seq, r);
+}
+
+ChunkResult ParseInetChunk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid,
+                           Protocol protocol, const InetVisitor& visit) {
+  InetSocket s;
+  return Walk(bytes, seq, portid, [&](const uint8_t* payload, size_t length) {
+    if (!DecodeInet(payload, length, protocol, &s)) return false;
+    visit(s);
+    return true;
+  });
+}
+
+ChunkResult ParseUnixChunk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid,
+                           const UnixVisitor& visit) {
+  UnixSocket s;
+  return Walk(bytes, seq, portid, [&](const uint8_t* payload, size_t length) {
+    if (!DecodeUnix(payload, length, &s)) return false;
+    visit(s);
+    return true;
+  });
+}
+
+}  // namespace netstat::socket_table

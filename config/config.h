@@ -1,0 +1,118 @@
+// The typed configuration model. Loaded from YAML by config_loader, validated there;
+// everything here has a sensible built-in default (no config file = these values).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace netstat::config {
+
+// A compiled regular expression that remembers its source text.
+struct Pattern {
+  std::string source;
+  std::shared_ptr<const std::regex> re;
+
+  static Pattern Compile(const std::string& source);  // throws std::regex_error
+  bool Search(const std::string& s) const { return std::regex_search(s, *re); }
+  bool Match(const std::string& s) const { return std::regex_match(s, *re); }
+};
+
+// include/exclude on names: a name passes when include finds a match in it and exclude
+// does not (unanchored search, like node_exporter's field filters; anchor with ^...$).
+struct NameFilter {
+  Pattern include = Pattern::Compile(".*");
+  Pattern exclude = Pattern::Compile("^$");
+  bool Passes(const std::string& name) const {
+    return include.Search(name) && !exclude.Search(name);
+  }
+};
+
+struct CollectorSettings {
+  std::optional<bool> enabled;         // unset: the registry's default
+  std::chrono::milliseconds interval{0};  // 0: collect on scrape
+};
+
+struct SocketsConfig : CollectorSettings {
+  std::vector<uint16_t> remote_ports;
+};
+
+// One `expected:` rule; every field that is set must match.
+struct ExpectedRule {
+  std::optional<std::string> protocol;  // tcp | udp
+  std::optional<std::string> family;    // ipv4 | ipv6
+  std::optional<std::string> address;   // canonical text form, as ss -n prints it
+  std::optional<uint16_t> port;
+  std::optional<std::pair<uint16_t, uint16_t>> port_range;  // inclusive
+  std::optional<Pattern> process;       // whole-name match
+  std::optional<std::string> user;      // name or numeric uid
+};
+
+struct ListenersConfig : CollectorSettings {
+  // Labels on netstat_listener_info beyond protocol/family/address/port/service:
+  // any of process, user, pid, exe, cmdline.
+  std::vector<std::string> labels = {"process", "user"};
+  std::vector<ExpectedRule> expected;
+  uint32_t max_listeners = 1000;
+};
+
+struct InterfacesConfig : CollectorSettings {
+  NameFilter filter;
+};
+
+struct SnmpConfig : CollectorSettings {
+  NameFilter filter;  // on "Group_Field"
+};
+
+struct RoutesConfig : CollectorSettings {
+  bool all = false;  // netstat_route_info for every route, not only default routes
+  uint32_t max = 1000;
+};
+
+struct MulticastConfig : CollectorSettings {
+  bool group_labels = false;  // netstat_multicast_group_info per group address
+};
+
+struct WebConfig {
+  std::string listen_address = ":10099";
+  std::string telemetry_path = "/metrics";
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::map<std::string, std::string> basic_auth_users;  // user -> bcrypt hash
+};
+
+struct PathsConfig {
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  std::string services = "/etc/services";
+};
+
+struct LogConfig {
+  std::string level = "info";     // debug | info | warn | error
+  std::string format = "logfmt";  // logfmt | json
+};
+
+struct Config {
+  std::string source;  // file it came from; empty for built-in defaults
+  WebConfig web;
+  PathsConfig paths;
+  LogConfig log;
+  SocketsConfig sockets;
+  ListenersConfig listeners;
+  InterfacesConfig interfaces;
+  SnmpConfig snmp;
+  RoutesConfig routes;
+  MulticastConfig multicast;
+
+  // The generic part (enabled, interval) of a collector's section, by collector name;
+  // nullptr for an unknown name.
+  const CollectorSettings* Settings(const std::string& collector) const;
+  CollectorSettings* Settings(const std::string& collector);
+};
+
+}  // namespace netstat::config

@@ -1,0 +1,118 @@
+// netstat_exporter: parses flags and config, starts the HTTP server, then waits for
+// signals on the main thread (SIGHUP reloads, SIGTERM/SIGINT stop after in-flight scrapes).
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "config/config_loader.h"
+#include "daemon/flags.h"
+#include "daemon/http_server.h"
+#include "daemon/logging.h"
+#include "daemon/runner.h"
+#include "daemon/settings.h"
+
+namespace netstat::daemon {
+namespace {
+
+constexpr int kExitUsage = 2;
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+void Reload(const Flags& flags, Runner* runner) {
+  try {
+    config::Config c = LoadSettings(flags);
+    SetupLogging(c.log.level, c.log.format);
+    auto set = BuildCollectors(c, flags);
+    set->StartBackground();
+    runner->Install(std::move(set));
+    runner->SetReloadStatus(true);
+    spdlog::info("configuration reloaded; collectors={} (web settings apply at restart)",
+                 Join(EnabledCollectors(c, flags)));
+  } catch (const std::exception& e) {
+    runner->SetReloadStatus(false);
+    spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+  }
+}
+
+int Run(int argc, char** argv) {
+  Flags flags;
+  config::Config config;
+  try {
+    flags = ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
+    if (flags.help) {
+      std::cout << HelpText(argv[0]);
+      return 0;
+    }
+    if (flags.version) {
+      std::cout << VersionText();
+      return 0;
+    }
+    config = LoadSettings(flags);
+  } catch (const UsageError& e) {
+    std::cerr << "netstat_exporter: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const config::ConfigError& e) {
+    std::cerr << "netstat_exporter: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (flags.config_check) {
+    std::cout << "netstat_exporter: configuration "
+              << (config.source.empty() ? "(built-in defaults)" : config.source)
+              << " is valid; collectors: " << Join(EnabledCollectors(config, flags)) << "\n";
+    return 0;
+  }
+
+  SetupLogging(config.log.level, config.log.format);
+  // Block the signals before any thread starts, so that only sigwait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto runner = std::make_shared<Runner>();
+  auto set = BuildCollectors(config, flags);
+  set->StartBackground();
+  runner->Install(set);
+  runner->SetReloadStatus(true);
+
+  std::unique_ptr<HttpServer> server;
+  try {
+    server = std::make_unique<HttpServer>(config.web, runner);
+  } catch (const BindError& e) {
+    spdlog::error("{}", e.what());
+    std::cerr << "netstat_exporter: " << e.what() << "\n";
+    return 1;
+  }
+  spdlog::info("listening address={} port={} telemetry_path={} collectors={}",
+               config.web.listen_address, server->port(), config.web.telemetry_path,
+               Join(set->Names()));
+  set.reset();
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: reloading {}", flags.config_file.value_or("(no config file)"));
+      Reload(flags, runner.get());
+      continue;
+    }
+    spdlog::info("signal {}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+  server.reset();  // waits for in-flight requests
+  runner->Install(nullptr);
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace netstat::daemon
+
+int main(int argc, char** argv) { return netstat::daemon::Run(argc, argv); }

@@ -1,0 +1,45 @@
+#include "daemon/settings.h"
+
+#include "collectors/procfs/root.h"
+#include "collectors/registry.h"
+#include "config/config_loader.h"
+
+namespace netstat::daemon {
+
+config::Config LoadSettings(const Flags& flags) {
+  config::Config c =
+      flags.config_file ? config::LoadConfigFile(*flags.config_file) : config::Config{};
+  if (flags.listen_address) c.web.listen_address = *flags.listen_address;
+  if (flags.telemetry_path) c.web.telemetry_path = *flags.telemetry_path;
+  if (flags.procfs) c.paths.procfs = *flags.procfs;
+  if (flags.sysfs) c.paths.sysfs = *flags.sysfs;
+  if (flags.log_level) c.log.level = *flags.log_level;
+  if (flags.log_format) c.log.format = *flags.log_format;
+  return c;
+}
+
+std::vector<std::string> EnabledCollectors(const config::Config& config, const Flags& flags) {
+  std::vector<std::string> names;
+  for (const auto& r : collectors::Registry()) {
+    bool on = flags.disable_defaults ? false : r.default_enabled;
+    if (const auto* s = config.Settings(r.name); s && s->enabled) on = *s->enabled;
+    if (auto it = flags.collectors.find(r.name); it != flags.collectors.end()) on = it->second;
+    if (on) names.push_back(r.name);
+  }
+  return names;
+}
+
+std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, const Flags& flags) {
+  const procfs::Root root(config.paths.procfs, config.paths.sysfs);
+  const collectors::Environment env{root, config};
+  std::vector<CollectorSet::Spec> specs;
+  for (const auto& name : EnabledCollectors(config, flags)) {
+    const auto* reg = collectors::FindCollector(name);
+    const auto* settings = config.Settings(name);
+    specs.push_back({name, reg->factory(env),
+                     settings ? settings->interval : std::chrono::milliseconds(0)});
+  }
+  return std::make_shared<CollectorSet>(std::move(specs));
+}
+
+}  // namespace netstat::daemon

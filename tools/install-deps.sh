@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs, with apt-get, whatever the build, the tests and the benchmark need and is missing.
+# Quiet and quick when everything is already there.
+set -eu
+PKGS="g++ cmake make pkg-config git ca-certificates
+prometheus-cpp-dev libcivetweb-dev zlib1g-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+libgtest-dev libmnl-dev libcrypt-dev
+iproute2 net-tools procps curl prometheus prometheus-node-exporter clang-format"
+
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing packages:$missing; run as root (or: sudo apt-get install$missing)" >&2
+  exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The Debian packages start services on install; the tests start their own.
+for s in prometheus prometheus-node-exporter; do
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop "$s" 2>/dev/null || true; fi
+  pkill -x "$( [ "$s" = prometheus ] && echo prometheus || echo prometheus-node-exporter )" 2>/dev/null || true
+done
+exit 0
