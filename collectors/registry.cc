@@ -1,11 +1,14 @@
 #include "collectors/registry.h"
 
 #include "collectors/snmp/snmp_collector.h"
+#include "collectors/listeners/listeners_collector.h"
 
 namespace netstat::collectors {
 
 const std::vector<Registration>& Registry() {
   static const std::vector<Registration> kRegistry = {
+      {"listeners", true, "listening sockets and their owners (netstat -tulnp)",
+       [](const Environment& env) { return listeners::MakeListenersCollector(env); }},
       {"snmp", true, "protocol statistics (netstat -s): /proc/net/snmp, netstat, snmp6",
        [](const Environment& env) { return snmp::MakeSnmpCollector(env); }},
   };

@@ -13,9 +13,9 @@ bool IsListener(const InetSocket& s) {
   if (s.protocol == Protocol::kTcp) return s.state == socket_table::kListen;
   if (s.protocol != Protocol::kUdp) return false;
   // Bound (a local port) and unconnected (no remote end).
-  const bool no_remote = s.remote_port == 0 &&
-                         std::all_of(s.remote_address.begin(), s.remote_address.end(),
-                                     [](uint8_t b) { return b == 0; });
+  const bool no_remote =
+      s.remote_port == 0 && std::all_of(s.remote_address.begin(), s.remote_address.end(),
+                                        [](uint8_t b) { return b == 0; });
   return s.state == socket_table::kClose && s.local_port != 0 && no_remote;
 }
 

@@ -47,8 +47,7 @@ struct Families {
                              "Connections waiting in a TCP listener's accept queue.",
                              MetricType::Gauge};
   FamilyBuilder queue_limit{"netstat_listener_queue_limit",
-                            "Accept queue limit (backlog) of a TCP listener.",
-                            MetricType::Gauge};
+                            "Accept queue limit (backlog) of a TCP listener.", MetricType::Gauge};
 };
 
 class ListenersCollector : public collectors::Collector {
@@ -99,11 +98,13 @@ ListenersCollector::ListenersCollector(const collectors::Environment& env)
 std::string ListenersCollector::Dump(ListenerSet* set) {
   std::string error;
   for (st::Protocol p : {st::Protocol::kTcp, st::Protocol::kUdp}) {
-    const uint32_t states = p == st::Protocol::kTcp ? st::StateBit(st::kListen)
-                                                    : st::StateBit(st::kClose);
+    const uint32_t states =
+        p == st::Protocol::kTcp ? st::StateBit(st::kListen) : st::StateBit(st::kClose);
     for (st::Family f : {st::Family::kIpv4, st::Family::kIpv6}) {
-      st::DumpResult r =
-          table_->DumpInet(p, f, states, [set](const st::InetSocket& s) { set->Add(s); });
+      // An interrupted dump is read again; the set ignores inodes it already has, so
+      // nothing needs undoing between attempts.
+      st::DumpResult r = st::DumpInetConsistent(
+          *table_, p, f, states, [] {}, [set](const st::InetSocket& s) { set->Add(s); });
       if (!r.ok && r.supported) {
         if (!error.empty()) error += "; ";
         error += std::string(st::ProtocolName(p)) + "/" + st::FamilyName(f) + ": " + r.error;
@@ -160,8 +161,7 @@ std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* o
       .MoveTo(out);
   if (need_owners_) {
     FamilyBuilder("netstat_listener_owner_unresolved",
-                  "Listeners whose owning process could not be found or read.",
-                  MetricType::Gauge)
+                  "Listeners whose owning process could not be found or read.", MetricType::Gauge)
         .Add(static_cast<double>(unresolved))
         .MoveTo(out);
   }
@@ -222,8 +222,7 @@ bool ListenersCollector::Publish(const Listener& l, Families* f) {
 
 }  // namespace
 
-std::unique_ptr<collectors::Collector> MakeListenersCollector(
-    const collectors::Environment& env) {
+std::unique_ptr<collectors::Collector> MakeListenersCollector(const collectors::Environment& env) {
   return std::make_unique<ListenersCollector>(env);
 }
 

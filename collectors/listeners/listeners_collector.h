@@ -8,7 +8,6 @@
 
 namespace netstat::listeners {
 
-std::unique_ptr<collectors::Collector> MakeListenersCollector(
-    const collectors::Environment& env);
+std::unique_ptr<collectors::Collector> MakeListenersCollector(const collectors::Environment& env);
 
 }  // namespace netstat::listeners

@@ -1,0 +1,207 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "collectors/listeners/listener_set.h"
+#include "collectors/listeners/listeners_collector.h"
+#include "proctable_test_tree.h"
+
+namespace netstat::listeners {
+namespace {
+
+using namespace std::string_literals;
+namespace st = socket_table;
+
+st::InetSocket Tcp(uint16_t port, uint64_t inode, uint8_t state = st::kListen) {
+  st::InetSocket s{};
+  s.protocol = st::Protocol::kTcp;
+  s.family = st::Family::kIpv4;
+  s.state = state;
+  s.local_port = port;
+  s.local_address = {127, 0, 0, 1};
+  s.receive_queue = 2;
+  s.send_queue = 128;
+  s.inode = inode;
+  return s;
+}
+
+st::InetSocket Udp(uint16_t port, uint64_t inode) {
+  st::InetSocket s = Tcp(port, inode, st::kClose);
+  s.protocol = st::Protocol::kUdp;
+  return s;
+}
+
+TEST(IsListener, WhichSocketsCount) {
+  EXPECT_TRUE(IsListener(Tcp(22, 1)));
+  EXPECT_FALSE(IsListener(Tcp(22, 1, st::kEstablished)));
+  EXPECT_TRUE(IsListener(Udp(53, 1)));
+  st::InetSocket connected = Udp(53, 1);
+  connected.remote_port = 53;
+  connected.remote_address = {192, 0, 2, 1};
+  EXPECT_FALSE(IsListener(connected));
+  EXPECT_FALSE(IsListener(Udp(0, 1)));  // never bound
+  st::InetSocket raw = Udp(53, 1);
+  raw.protocol = st::Protocol::kRaw;
+  EXPECT_FALSE(IsListener(raw));
+}
+
+TEST(ListenerSet, ReuseportGroupsMergeAndSortByPort) {
+  ListenerSet set;
+  set.Add(Tcp(8080, 30));
+  set.Add(Tcp(8080, 10));  // SO_REUSEPORT sibling
+  set.Add(Tcp(8080, 10));  // the same socket again (an interrupted dump)
+  set.Add(Udp(53, 40));
+  set.Add(Tcp(22, 50));
+  set.Add(Tcp(443, 60, st::kEstablished));
+  uint64_t dropped = 7;
+  std::vector<Listener> l = set.Take(100, &dropped);
+  EXPECT_EQ(dropped, 0u);
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[0].port, 22);
+  EXPECT_EQ(l[1].port, 53);
+  EXPECT_EQ(l[1].queue_length, 0u);  // queues only for TCP
+  EXPECT_EQ(l[2].port, 8080);
+  ASSERT_EQ(l[2].sockets.size(), 2u);
+  EXPECT_EQ(l[2].sockets[0].inode, 10u);
+  EXPECT_EQ(l[2].queue_length, 4u);
+  EXPECT_EQ(l[2].queue_limit, 256u);
+}
+
+TEST(ListenerSet, CapCountsDropped) {
+  ListenerSet set;
+  for (uint16_t p = 1000; p < 1010; ++p) set.Add(Tcp(p, p));
+  uint64_t dropped = 0;
+  std::vector<Listener> l = set.Take(4, &dropped);
+  EXPECT_EQ(dropped, 6u);
+  ASSERT_EQ(l.size(), 4u);
+  EXPECT_EQ(l.back().port, 1003);
+}
+
+// The collector against a whole fake procfs: /proc/net/{tcp,tcp6,udp,udp6}, processes,
+// fd links and the passwd of pid 1's root.
+class CollectorTest : public ::testing::Test {
+ protected:
+  CollectorTest() {
+    const std::string head =
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+        "timeout inode\n";
+    tree_.Write("net/tcp", head +
+                               "   0: 00000000:0016 00000000:0000 0A 00000000:00000003 00:00000000 "
+                               "00000000     0        0 1001 1 0000000000000000 100 0 0 10 0\n"
+                               "   1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 "
+                               "00000000  1000        0 2001 1 0000000000000000 100 0 0 10 0\n"
+                               "   2: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 "
+                               "00000000  1000        0 2002 1 0000000000000000 100 0 0 10 0\n"
+                               "   3: 0100007F:0016 0100007F:D431 01 00000000:00000000 00:00000000 "
+                               "00000000     0        0 1005 1 0000000000000000 20 4 30 10 -1\n");
+    tree_.Write("net/tcp6", head +
+                                "   0: 00000000000000000000000001000000:0016 "
+                                "00000000000000000000000000000000:0000 0A 00000000:00000000 "
+                                "00:00000000 00000000     0        0 1002 1 0000000000000000 "
+                                "100 0 0 10 0\n");
+    tree_.Write("net/udp", head +
+                               "  100: 00000000:0035 00000000:0000 07 00000000:00000000 "
+                               "00:00000000 00000000  4321        0 3001 2 0000000000000000 0\n");
+    tree_.Write("net/udp6", head);
+    tree_.Write("1/root/etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n");
+    tree_.AddProcess(1234, "sshd", 1820, "/usr/sbin/sshd\0-D\0"s);
+    tree_.AddSocket(1234, 3, 1001);
+    tree_.AddSocket(1234, 4, 1002);
+    tree_.AddProcess(2400, "prometheus-node", 600, "/usr/bin/prometheus-node-exporter\0"s);
+    tree_.AddSocket(2400, 5, 2002);
+    tree_.AddProcess(2500, "prometheus-node", 601, "/usr/bin/prometheus-node-exporter\0"s);
+    tree_.AddSocket(2500, 5, 2001);
+    config_.paths.services = NETSTAT_FIXTURES "/etc/services";
+  }
+
+  // "family{k=v,...}" -> value for every sample.
+  std::map<std::string, double> Collect() {
+    procfs::Root root(tree_.root(), "/nonexistent");
+    auto collector = MakeListenersCollector(collectors::Environment{root, config_});
+    std::vector<prometheus::MetricFamily> families;
+    EXPECT_EQ(collector->Collect(&families), "");
+    std::map<std::string, double> out;
+    for (const auto& f : families) {
+      for (const auto& m : f.metric) {
+        std::string key = f.name + "{";
+        for (const auto& l : m.label) key += l.name + "=" + l.value + ",";
+        key += "}";
+        out[key] = f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+      }
+    }
+    return out;
+  }
+
+  netstat::testing::ProcTree tree_;
+  config::Config config_;
+};
+
+TEST_F(CollectorTest, InfoQueuesAndOwners) {
+  auto m = Collect();
+  EXPECT_EQ(m["netstat_listener_info{protocol=tcp,family=ipv4,address=0.0.0.0,port=22,"
+              "service=ssh,process=sshd,user=root,}"],
+            1);
+  EXPECT_EQ(m["netstat_listener_info{protocol=tcp,family=ipv6,address=::1,port=22,"
+              "service=ssh,process=sshd,user=root,}"],
+            1);
+  // A SO_REUSEPORT pair held by two processes: one series, the lower pid's name.
+  EXPECT_EQ(m["netstat_listener_info{protocol=tcp,family=ipv4,address=127.0.0.1,port=8080,"
+              "service=http-alt,process=prometheus-node-exporter,user=alice,}"],
+            1);
+  EXPECT_EQ(m["netstat_listener_info{protocol=udp,family=ipv4,address=0.0.0.0,port=53,"
+              "service=domain,process=,user=4321,}"],
+            1);
+  EXPECT_EQ(m["netstat_listener_queue_length{protocol=tcp,family=ipv4,address=0.0.0.0,"
+              "port=22,}"],
+            3);
+  EXPECT_EQ(m["netstat_listener_owner_unresolved{}"], 1);
+  EXPECT_EQ(m["netstat_listeners_dropped_total{}"], 0);
+  // /proc/net/tcp has no backlog, and no rules means no unexpected series.
+  for (const auto& [k, v] : m) {
+    EXPECT_EQ(k.find("netstat_listener_queue_limit"), std::string::npos) << k;
+    EXPECT_EQ(k.find("netstat_listener_unexpected"), std::string::npos) << k;
+  }
+  size_t info = 0;
+  for (const auto& [k, v] : m) info += k.rfind("netstat_listener_info{", 0) == 0;
+  EXPECT_EQ(info, 4u);
+}
+
+TEST_F(CollectorTest, ExtraLabelsAndUnexpected) {
+  config_.listeners.labels = {"process", "user", "pid", "cmdline"};
+  config::ExpectedRule ssh;
+  ssh.process = config::Pattern::Compile("sshd");
+  config::ExpectedRule dns;
+  dns.protocol = "udp";
+  dns.port = 53;
+  config_.listeners.expected = {ssh, dns};
+  auto m = Collect();
+  EXPECT_EQ(m["netstat_listener_unexpected{protocol=tcp,family=ipv4,address=127.0.0.1,"
+              "port=8080,service=http-alt,process=prometheus-node-exporter,user=alice,pid=2400,"
+              "cmdline=/usr/bin/prometheus-node-exporter,}"],
+            1);
+  size_t unexpected = 0;
+  for (const auto& [k, v] : m) unexpected += k.rfind("netstat_listener_unexpected{", 0) == 0;
+  EXPECT_EQ(unexpected, 1u);
+  EXPECT_EQ(m["netstat_listener_info{protocol=tcp,family=ipv4,address=0.0.0.0,port=22,"
+              "service=ssh,process=sshd,user=root,pid=1234,cmdline=/usr/sbin/sshd -D,}"],
+            1);
+}
+
+TEST_F(CollectorTest, CapAndDroppedCounter) {
+  config_.listeners.max_listeners = 2;
+  auto m = Collect();
+  EXPECT_EQ(m["netstat_listeners_dropped_total{}"], 2);
+}
+
+TEST_F(CollectorTest, WithoutOwnerLabelsNoProcessIsRead) {
+  config_.listeners.labels = {"user"};
+  auto m = Collect();
+  EXPECT_EQ(m["netstat_listener_info{protocol=tcp,family=ipv4,address=0.0.0.0,port=22,"
+              "service=ssh,user=root,}"],
+            1);
+  EXPECT_EQ(m.count("netstat_listener_owner_unresolved{}"), 0u);
+}
+
+}  // namespace
+}  // namespace netstat::listeners
