@@ -44,8 +44,7 @@ size_t PutRequest(uint8_t* buf, uint32_t seq, const Request& request) {
 // The message walk shared by both decoders. `decode(payload, length)` returns false
 // when the payload is too short for its struct.
 template <typename Decode>
-ChunkResult Walk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid,
-                 Decode&& decode) {
+ChunkResult Walk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid, Decode&& decode) {
   ChunkResult r;
   const uint8_t* p = bytes.data();
   size_t left = bytes.size();

@@ -1,7 +1,6 @@
 #include "collectors/socket_table/socket_table.h"
 
 #include <arpa/inet.h>
-
 #include <spdlog/spdlog.h>
 
 #include "collectors/socket_table/netlink_socket_table.h"
@@ -18,8 +17,8 @@ std::unique_ptr<SocketTable> OpenSocketTable(const procfs::Root& root) {
   return std::make_unique<ProcfsSocketTable>(root);
 }
 
-DumpResult DumpInetConsistent(SocketTable& table, Protocol protocol, Family family,
-                              uint32_t states, const std::function<void()>& restart,
+DumpResult DumpInetConsistent(SocketTable& table, Protocol protocol, Family family, uint32_t states,
+                              const std::function<void()>& restart,
                               const std::function<void(const InetSocket&)>& visit) {
   DumpResult result;
   for (int attempt = 1; attempt <= kMaxDumpAttempts; ++attempt) {
@@ -62,9 +61,8 @@ const char* FamilyName(Family f) {
 
 const char* StateName(Protocol p, uint8_t state) {
   static constexpr const char* kTcpStates[] = {
-      nullptr,     "established", "syn_sent",   "syn_recv", "fin_wait1",
-      "fin_wait2", "time_wait",   "close",      "close_wait", "last_ack",
-      "listen",    "closing",     "new_syn_recv",
+      nullptr, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",    "time_wait",
+      "close", "close_wait",  "last_ack", "listen",   "closing",   "new_syn_recv",
   };
   switch (p) {
     case Protocol::kTcp:

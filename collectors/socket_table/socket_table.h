@@ -63,8 +63,8 @@ struct UnixSocket {
 enum class Source : uint8_t { kNetlink, kProcfs };
 
 struct DumpResult {
-  bool ok = true;          // false: the dump failed; `error` says why
-  bool supported = true;   // false: the kernel lacks this protocol/family (not an error)
+  bool ok = true;         // false: the dump failed; `error` says why
+  bool supported = true;  // false: the kernel lacks this protocol/family (not an error)
   std::string error;
   // The kernel flagged the dump NLM_F_DUMP_INTR: sockets changed under it, so some may
   // be missing or seen twice. DumpInetConsistent retries such dumps.
@@ -89,8 +89,8 @@ std::unique_ptr<SocketTable> OpenSocketTable(const procfs::Root& root);
 // dump interrupted. `restart` runs before each new attempt so the caller can drop what
 // the interrupted attempt counted. The last attempt's result is returned as it is.
 constexpr int kMaxDumpAttempts = 3;
-DumpResult DumpInetConsistent(SocketTable& table, Protocol protocol, Family family,
-                              uint32_t states, const std::function<void()>& restart,
+DumpResult DumpInetConsistent(SocketTable& table, Protocol protocol, Family family, uint32_t states,
+                              const std::function<void()>& restart,
                               const std::function<void(const InetSocket&)>& visit);
 
 const char* SourceName(Source s);  // "netlink", "procfs"

@@ -1,0 +1,203 @@
+// The procfs side of the socket table: line parsers on fixture lines and malformed
+// input, and the chunked table reader over the fixture tree.
+#include "collectors/socket_table/socket_table.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "collectors/socket_table/proc_net_parser.h"
+#include "collectors/socket_table/procfs_socket_table.h"
+#include "tests/unit/fixture_util.h"
+
+namespace netstat::socket_table {
+namespace {
+
+using netstat::testing::FixturePath;
+
+std::vector<InetSocket> DumpFixture(Protocol p, Family f, uint32_t states = kAllStates) {
+  ProcfsSocketTable table(procfs::Root(FixturePath("proc"), FixturePath("sys")));
+  std::vector<InetSocket> out;
+  DumpResult r = table.DumpInet(p, f, states, [&](const InetSocket& s) { out.push_back(s); });
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(r.supported);
+  EXPECT_EQ(table.malformed_lines(), 0u);
+  return out;
+}
+
+TEST(ParseInetLine, Ipv4Listener) {
+  InetSocket s;
+  ASSERT_TRUE(ParseInetLine(
+      "   2: 0100007F:1538 00000000:0000 0A 00000000:00000003 00:00000000 00000000   105  "
+      "      0 20030 1 0000000000000000 100 0 0 10 0",
+      Protocol::kTcp, Family::kIpv4, &s));
+  EXPECT_EQ(s.state, kListen);
+  EXPECT_EQ(s.local_port, 5432);
+  EXPECT_EQ(FormatAddress(Family::kIpv4, s.local_address), "127.0.0.1");
+  EXPECT_EQ(FormatAddress(Family::kIpv4, s.remote_address), "0.0.0.0");
+  EXPECT_EQ(s.receive_queue, 3u);
+  EXPECT_EQ(s.send_queue, 0u);
+  EXPECT_EQ(s.uid, 105u);
+  EXPECT_EQ(s.inode, 20030u);
+}
+
+TEST(ParseInetLine, Ipv6MappedAddress) {
+  InetSocket s;
+  ASSERT_TRUE(ParseInetLine(
+      "   3: 0000000000000000FFFF00000A0200C0:0050 0000000000000000FFFF0000320200C0:A029 01 "
+      "000005A8:00000000 00:00000000 00000000    33        0 20202 1 0000000000000000 100 0 0 "
+      "10 0",
+      Protocol::kTcp, Family::kIpv6, &s));
+  EXPECT_EQ(FormatAddress(Family::kIpv6, s.local_address), "::ffff:192.0.2.10");
+  EXPECT_EQ(FormatAddress(Family::kIpv6, s.remote_address), "::ffff:192.0.2.50");
+  EXPECT_EQ(s.remote_port, 41001);
+  EXPECT_EQ(s.send_queue, 1448u);
+}
+
+TEST(ParseInetLine, RejectsHeaderAndGarbage) {
+  InetSocket s;
+  const char* bad[] = {
+      "",
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid",
+      "   0: 0100007F:0016",                                     // truncated
+      "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000",  // no uid/inode
+      "   0: 0100007G:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1",
+      "   0: 0100007F:00160 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1",
+      "   x: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1",
+      "   0: 0100007F:0016 00000000:0000 0A0 00000000:00000000 00:00000000 00000000 0 0 1",
+      "   0: 0100007F:0016 00000000:0000 0A 00000000-00000000 00:00000000 00000000 0 0 1",
+      "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000 -1 0 1",
+  };
+  for (const char* line : bad)
+    EXPECT_FALSE(ParseInetLine(line, Protocol::kTcp, Family::kIpv4, &s)) << line;
+  // An IPv4 line is not an IPv6 line.
+  EXPECT_FALSE(ParseInetLine(
+      "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1",
+      Protocol::kTcp, Family::kIpv6, &s));
+}
+
+TEST(ParseUnixLine, States) {
+  UnixSocket s;
+  ASSERT_TRUE(ParseUnixLine(
+      "0000000000000000: 00000002 00000000 00010000 0001 01 20070 /run/systemd/private", &s));
+  EXPECT_EQ(s.type, SOCK_STREAM);
+  EXPECT_EQ(s.state, kListen);
+  EXPECT_EQ(s.inode, 20070u);
+  ASSERT_TRUE(ParseUnixLine("0000000000000000: 00000003 00000000 00000000 0001 03 20071", &s));
+  EXPECT_EQ(s.state, kEstablished);
+  ASSERT_TRUE(ParseUnixLine("0000000000000000: 00000003 00000000 00000000 0001 02 20077", &s));
+  EXPECT_EQ(s.state, kEstablished);  // an embryo: connected, not yet accepted
+  ASSERT_TRUE(ParseUnixLine("ffff8e0c1a2b3c00: 00000002 00000000 00000000 0002 01 20073 @x", &s));
+  EXPECT_EQ(s.type, SOCK_DGRAM);
+  EXPECT_EQ(s.state, kClose);
+  EXPECT_FALSE(ParseUnixLine("Num       RefCount Protocol Flags    Type St Inode Path", &s));
+  EXPECT_FALSE(ParseUnixLine("0000000000000000: 00000002 00000000 00010000 0001", &s));
+  EXPECT_FALSE(ParseUnixLine("0000000000000000: 00000002 00000000 00010000 0001 01 x1", &s));
+  EXPECT_FALSE(ParseUnixLine("", &s));
+}
+
+TEST(ProcfsSocketTable, ReadsFixtureTcp) {
+  std::vector<InetSocket> v4 = DumpFixture(Protocol::kTcp, Family::kIpv4);
+  ASSERT_EQ(v4.size(), 12u);
+  EXPECT_EQ(v4[0].local_port, 22);
+  EXPECT_EQ(v4[0].inode, 20001u);
+  EXPECT_EQ(v4[1].uid, 992u);
+  EXPECT_EQ(FormatAddress(Family::kIpv4, v4[1].local_address), "127.0.0.53");
+  EXPECT_EQ(v4[7].state, kTimeWait);
+  EXPECT_EQ(v4[7].inode, 0u);
+  EXPECT_EQ(DumpFixture(Protocol::kTcp, Family::kIpv4, StateBit(kListen)).size(), 3u);
+  std::vector<InetSocket> v6 = DumpFixture(Protocol::kTcp, Family::kIpv6);
+  ASSERT_EQ(v6.size(), 6u);
+  EXPECT_EQ(FormatAddress(Family::kIpv6, v6[0].local_address), "::");
+  EXPECT_EQ(FormatAddress(Family::kIpv6, v6[2].remote_address), "2001:db8::7");
+  EXPECT_EQ(FormatAddress(Family::kIpv6, v6[5].local_address), "::1");
+}
+
+TEST(ProcfsSocketTable, ReadsFixtureDatagramAndRaw) {
+  EXPECT_EQ(DumpFixture(Protocol::kUdp, Family::kIpv4).size(), 4u);
+  EXPECT_EQ(DumpFixture(Protocol::kUdp, Family::kIpv6).size(), 2u);
+  EXPECT_EQ(DumpFixture(Protocol::kUdpLite, Family::kIpv4).size(), 0u);
+  std::vector<InetSocket> raw6 = DumpFixture(Protocol::kRaw, Family::kIpv6);
+  ASSERT_EQ(raw6.size(), 1u);
+  EXPECT_EQ(raw6[0].local_port, 58);  // raw "ports" are the IP protocol (ICMPv6)
+}
+
+TEST(ProcfsSocketTable, ReadsFixtureUnix) {
+  ProcfsSocketTable table(procfs::Root(FixturePath("proc"), FixturePath("sys")));
+  int listen = 0, connected = 0, unconnected = 0;
+  DumpResult r = table.DumpUnix([&](const UnixSocket& s) {
+    listen += s.state == kListen;
+    connected += s.state == kEstablished;
+    unconnected += s.state == kClose;
+  });
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(listen, 2);
+  EXPECT_EQ(connected, 4);
+  EXPECT_EQ(unconnected, 2);
+}
+
+TEST(ProcfsSocketTable, MissingFileIsUnsupported) {
+  ProcfsSocketTable table(procfs::Root("/nonexistent", "/nonexistent"));
+  DumpResult r =
+      table.DumpInet(Protocol::kTcp, Family::kIpv4, kAllStates, [](const InetSocket&) {});
+  EXPECT_TRUE(r.ok);
+  EXPECT_FALSE(r.supported);
+}
+
+// Files larger than the read buffer, lines split across reads, garbage lines, an
+// overlong line and a last line without a newline.
+TEST(ProcfsSocketTable, LargeFileWithGarbage) {
+  char dir[] = "/tmp/socket_table_testXXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string net = std::string(dir) + "/net";
+  ASSERT_EQ(mkdir(net.c_str(), 0755), 0);
+  {
+    std::ofstream out(net + "/tcp");
+    out << "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt\n";
+    for (int i = 0; i < 5000; ++i) {
+      out << "   " << i << ": 0100007F:1F90 0100007F:" << std::hex << (10000 + i) << std::dec
+          << " 01 00000000:00000002 00:00000000 00000000     0        0 " << (30000 + i)
+          << " 1 0000000000000000 20 4 30 10 -1                     \n";
+      if (i == 2500) out << "garbage line\n" << std::string(100000, 'x') << "\n";
+    }
+    out << "   9: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1";
+  }
+  ProcfsSocketTable table(procfs::Root(dir, "/sys"));
+  uint64_t sockets = 0, rq = 0, listen = 0;
+  DumpResult r =
+      table.DumpInet(Protocol::kTcp, Family::kIpv4, kAllStates, [&](const InetSocket& s) {
+        ++sockets;
+        rq += s.receive_queue;
+        listen += s.state == kListen;
+      });
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(sockets, 5001u);
+  EXPECT_EQ(rq, 10000u);
+  EXPECT_EQ(listen, 1u);
+  EXPECT_EQ(table.malformed_lines(), 2u);
+  std::system((std::string("rm -rf ") + dir).c_str());
+}
+
+TEST(Names, LabelValues) {
+  EXPECT_STREQ(ProtocolName(Protocol::kUdpLite), "udplite");
+  EXPECT_STREQ(FamilyName(Family::kIpv6), "ipv6");
+  EXPECT_STREQ(StateName(Protocol::kTcp, kCloseWait), "close_wait");
+  EXPECT_STREQ(StateName(Protocol::kTcp, kNewSynRecv), "new_syn_recv");
+  EXPECT_EQ(StateName(Protocol::kTcp, 0), nullptr);
+  EXPECT_EQ(StateName(Protocol::kTcp, 13), nullptr);
+  EXPECT_STREQ(StateName(Protocol::kUdp, kClose), "unconnected");
+  EXPECT_STREQ(StateName(Protocol::kRaw, kEstablished), "established");
+  EXPECT_EQ(StateName(Protocol::kUdp, kListen), nullptr);
+  EXPECT_STREQ(StateName(Protocol::kUnix, kEstablished), "connected");
+  EXPECT_STREQ(SourceName(Source::kProcfs), "procfs");
+}
+
+}  // namespace
+}  // namespace netstat::socket_table
