@@ -3,6 +3,9 @@
 #include "collectors/snmp/snmp_collector.h"
 #include "collectors/sockets/sockets_collector.h"
 #include "collectors/listeners/listeners_collector.h"
+#include "collectors/interfaces/interfaces_collector.h"
+#include "collectors/routes/routes_collector.h"
+#include "collectors/multicast/multicast_collector.h"
 
 namespace netstat::collectors {
 
@@ -14,6 +17,12 @@ const std::vector<Registration>& Registry() {
        [](const Environment& env) { return listeners::MakeListenersCollector(env); }},
       {"snmp", true, "protocol statistics (netstat -s): /proc/net/snmp, netstat, snmp6",
        [](const Environment& env) { return snmp::MakeSnmpCollector(env); }},
+      {"interfaces", true, "interface counters and state (netstat -i): /proc/net/dev, sysfs",
+       [](const Environment& env) { return interfaces::MakeInterfacesCollector(env); }},
+      {"routes", true, "main routing table (netstat -r): rtnetlink or /proc/net/route",
+       [](const Environment& env) { return routes::MakeRoutesCollector(env); }},
+      {"multicast", true, "multicast group memberships (netstat -g): /proc/net/igmp{,6}",
+       [](const Environment& env) { return multicast::MakeMulticastCollector(env); }},
   };
   return kRegistry;
 }

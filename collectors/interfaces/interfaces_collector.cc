@@ -49,7 +49,8 @@ constexpr std::array<CounterColumn, 8> kTransmit = {{
 class InterfacesCollector : public collectors::Collector {
  public:
   InterfacesCollector(const procfs::Root& root, config::NameFilter filter)
-      : net_dev_(root.Proc("net/dev")), class_net_(root.Sys("class/net")),
+      : net_dev_(root.Proc("net/dev")),
+        class_net_(root.Sys("class/net")),
         filter_(std::move(filter)) {}
 
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
@@ -105,8 +106,7 @@ std::string InterfacesCollector::Collect(std::vector<prometheus::MetricFamily>* 
   FamilyBuilder up("netstat_interface_up",
                    "1 when operstate is up, or unknown with IFF_UP set; else 0.",
                    MetricType::Gauge);
-  FamilyBuilder mtu("netstat_interface_mtu_bytes", "Interface MTU in bytes.",
-                    MetricType::Gauge);
+  FamilyBuilder mtu("netstat_interface_mtu_bytes", "Interface MTU in bytes.", MetricType::Gauge);
   FamilyBuilder speed("netstat_interface_speed_bytes",
                       "Link speed in bytes per second, when the driver knows it.",
                       MetricType::Gauge);
@@ -121,8 +121,7 @@ std::string InterfacesCollector::Collect(std::vector<prometheus::MetricFamily>* 
     if (!attrs) continue;  // vanished after /proc/net/dev was read
     published.push_back(&s);
     const collectors::Labels labels = {{"interface", s.name}};
-    info.Add({{"interface", s.name}, {"address", attrs->address},
-              {"operstate", attrs->operstate}},
+    info.Add({{"interface", s.name}, {"address", attrs->address}, {"operstate", attrs->operstate}},
              1);
     up.Add(labels, IsUp(*attrs) ? 1 : 0);
     if (attrs->mtu) mtu.Add(labels, static_cast<double>(*attrs->mtu));
@@ -138,8 +137,7 @@ std::string InterfacesCollector::Collect(std::vector<prometheus::MetricFamily>* 
 
 }  // namespace
 
-std::unique_ptr<collectors::Collector> MakeInterfacesCollector(
-    const collectors::Environment& env) {
+std::unique_ptr<collectors::Collector> MakeInterfacesCollector(const collectors::Environment& env) {
   return std::make_unique<InterfacesCollector>(env.root, env.config.interfaces.filter);
 }
 

@@ -7,7 +7,6 @@
 
 namespace netstat::interfaces {
 
-std::unique_ptr<collectors::Collector> MakeInterfacesCollector(
-    const collectors::Environment& env);
+std::unique_ptr<collectors::Collector> MakeInterfacesCollector(const collectors::Environment& env);
 
 }  // namespace netstat::interfaces

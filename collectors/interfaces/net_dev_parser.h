@@ -12,10 +12,26 @@
 namespace netstat::interfaces {
 
 // Column order as the kernel prints it.
-enum ReceiveColumn { kRxBytes, kRxPackets, kRxErrors, kRxDropped, kRxFifo, kRxFrame,
-                     kRxCompressed, kRxMulticast };
-enum TransmitColumn { kTxBytes, kTxPackets, kTxErrors, kTxDropped, kTxFifo, kTxCollisions,
-                      kTxCarrier, kTxCompressed };
+enum ReceiveColumn {
+  kRxBytes,
+  kRxPackets,
+  kRxErrors,
+  kRxDropped,
+  kRxFifo,
+  kRxFrame,
+  kRxCompressed,
+  kRxMulticast
+};
+enum TransmitColumn {
+  kTxBytes,
+  kTxPackets,
+  kTxErrors,
+  kTxDropped,
+  kTxFifo,
+  kTxCollisions,
+  kTxCarrier,
+  kTxCompressed
+};
 
 struct NetDevStats {
   std::string name;

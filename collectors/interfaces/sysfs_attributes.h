@@ -10,8 +10,8 @@
 namespace netstat::interfaces {
 
 struct SysfsAttributes {
-  std::string address;    // MAC as the kernel prints it; empty for devices without one
-  std::string operstate;  // "up", "down", "unknown", "lowerlayerdown", ...
+  std::string address;            // MAC as the kernel prints it; empty for devices without one
+  std::string operstate;          // "up", "down", "unknown", "lowerlayerdown", ...
   std::optional<uint32_t> flags;  // dev->flags; IFF_UP is bit 0
   std::optional<uint64_t> mtu;
   std::optional<uint64_t> speed_mbps;  // unset when the kernel does not know it

@@ -82,8 +82,7 @@ MembershipResult ForEachLine(std::string_view text, ParseLine parse) {
 MembershipResult ParseIgmp(std::string_view text) {
   std::string device;  // the device whose group lines follow; "" before the first
   bool device_ok = false;
-  return ForEachLine(text, [&](std::string_view line, std::vector<Membership>* out)
-                               -> const char* {
+  return ForEachLine(text, [&](std::string_view line, std::vector<Membership>* out) -> const char* {
     Fields f;
     size_t n = Split(line, &f);
     if (n == 0 || f[0] == "Idx") return nullptr;  // header
@@ -107,8 +106,7 @@ MembershipResult ParseIgmp(std::string_view text) {
 }
 
 MembershipResult ParseIgmp6(std::string_view text) {
-  return ForEachLine(text, [](std::string_view line, std::vector<Membership>* out)
-                               -> const char* {
+  return ForEachLine(text, [](std::string_view line, std::vector<Membership>* out) -> const char* {
     Fields f;
     size_t n = Split(line, &f);
     if (n < 3 || !ParseUnsigned(f[0], 10)) return "expected index, device and group";

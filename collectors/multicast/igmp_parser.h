@@ -10,9 +10,9 @@
 namespace netstat::multicast {
 
 struct Membership {
-  std::string family;     // "ipv4" | "ipv6"
+  std::string family;  // "ipv4" | "ipv6"
   std::string interface;
-  std::string group;      // "224.0.0.1", "ff02::1"
+  std::string group;  // "224.0.0.1", "ff02::1"
 };
 
 struct MembershipResult {

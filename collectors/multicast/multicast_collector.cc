@@ -22,8 +22,7 @@ using prometheus::MetricType;
 class MulticastCollector : public collectors::Collector {
  public:
   MulticastCollector(const procfs::Root& root, bool group_labels)
-      : igmp_(root.Proc("net/igmp")), igmp6_(root.Proc("net/igmp6")),
-        group_labels_(group_labels) {}
+      : igmp_(root.Proc("net/igmp")), igmp6_(root.Proc("net/igmp6")), group_labels_(group_labels) {}
 
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
 
@@ -59,8 +58,7 @@ std::string MulticastCollector::Collect(std::vector<prometheus::MetricFamily>* o
   std::map<std::pair<std::string, std::string>, uint64_t> counts;
   for (const Membership& m : memberships) ++counts[{m.family, m.interface}];
   FamilyBuilder groups("netstat_multicast_groups",
-                       "Multicast groups joined, per interface (netstat -g).",
-                       MetricType::Gauge);
+                       "Multicast groups joined, per interface (netstat -g).", MetricType::Gauge);
   for (const auto& [key, n] : counts) {
     groups.Add({{"family", key.first}, {"interface", key.second}}, static_cast<double>(n));
   }
@@ -82,8 +80,7 @@ std::string MulticastCollector::Collect(std::vector<prometheus::MetricFamily>* o
 
 }  // namespace
 
-std::unique_ptr<collectors::Collector> MakeMulticastCollector(
-    const collectors::Environment& env) {
+std::unique_ptr<collectors::Collector> MakeMulticastCollector(const collectors::Environment& env) {
   return std::make_unique<MulticastCollector>(env.root, env.config.multicast.group_labels);
 }
 

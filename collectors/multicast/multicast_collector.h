@@ -7,7 +7,6 @@
 
 namespace netstat::multicast {
 
-std::unique_ptr<collectors::Collector> MakeMulticastCollector(
-    const collectors::Environment& env);
+std::unique_ptr<collectors::Collector> MakeMulticastCollector(const collectors::Environment& env);
 
 }  // namespace netstat::multicast

@@ -102,8 +102,8 @@ const char* ParseIpv6Line(std::string_view line, std::vector<Route>* out) {
   if (n != 10) return "expected 10 columns";
   uint8_t dst[16], gw[16], src[16];
   auto dst_len = ParseHex32(f[1]), metric = ParseHex32(f[5]), flags = ParseHex32(f[8]);
-  if (!ParseHex128(f[0], dst) || !ParseHex128(f[2], src) || !ParseHex128(f[4], gw) ||
-      !dst_len || *dst_len > 128 || !metric || !flags) {
+  if (!ParseHex128(f[0], dst) || !ParseHex128(f[2], src) || !ParseHex128(f[4], gw) || !dst_len ||
+      *dst_len > 128 || !metric || !flags) {
     return "bad hex address, prefix length, metric or flags";
   }
   if (*flags & (kRtfLocal | kRtfAnycast | kRtfCache)) return nullptr;

@@ -23,8 +23,11 @@ using prometheus::MetricType;
 class RoutesCollector : public collectors::Collector {
  public:
   RoutesCollector(const procfs::Root& root, const config::RoutesConfig& config)
-      : live_(root.IsLiveProc()), route_(root.Proc("net/route")),
-        ipv6_route_(root.Proc("net/ipv6_route")), all_(config.all), max_(config.max) {}
+      : live_(root.IsLiveProc()),
+        route_(root.Proc("net/route")),
+        ipv6_route_(root.Proc("net/ipv6_route")),
+        all_(config.all),
+        max_(config.max) {}
 
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
 
@@ -40,8 +43,8 @@ class RoutesCollector : public collectors::Collector {
 };
 
 // Appends one file's routes; a missing ipv6_route only means IPv6 is off.
-std::string ReadOne(const std::string& path, RouteResult (*parse)(std::string_view),
-                    bool optional, RouteResult* result) {
+std::string ReadOne(const std::string& path, RouteResult (*parse)(std::string_view), bool optional,
+                    RouteResult* result) {
   std::string text;
   if (int err = procfs::ReadFile(path, &text); err != 0) {
     if (optional && err == ENOENT) return {};
@@ -68,8 +71,7 @@ void RoutesCollector::Publish(const std::vector<Route>& routes,
                               std::vector<prometheus::MetricFamily>* out) const {
   std::map<std::pair<std::string, std::string>, uint64_t> counts;
   for (const Route& r : routes) ++counts[{r.family, r.interface}];
-  FamilyBuilder count("netstat_routes", "Routes in the main routing table.",
-                      MetricType::Gauge);
+  FamilyBuilder count("netstat_routes", "Routes in the main routing table.", MetricType::Gauge);
   for (const auto& [key, n] : counts) {
     count.Add({{"family", key.first}, {"interface", key.second}}, static_cast<double>(n));
   }
@@ -98,8 +100,10 @@ void RoutesCollector::Publish(const std::vector<Route>& routes,
       ++dropped;
       continue;
     }
-    info.Add({{"family", r->family}, {"destination", r->destination},
-              {"gateway", r->gateway}, {"interface", r->interface}},
+    info.Add({{"family", r->family},
+              {"destination", r->destination},
+              {"gateway", r->gateway},
+              {"interface", r->interface}},
              1);
   }
   info.MoveTo(out);

@@ -43,8 +43,7 @@ bool Gateway(const AttrTable& attrs, int af, std::string* out) {
     if (len < sizeof(rtvia)) return false;
     auto* v = static_cast<const rtvia*>(mnl_attr_get_payload(via));
     int via_af = v->rtvia_family;
-    if ((via_af != AF_INET && via_af != AF_INET6) ||
-        len < sizeof(rtvia) + AddressLength(via_af)) {
+    if ((via_af != AF_INET && via_af != AF_INET6) || len < sizeof(rtvia) + AddressLength(via_af)) {
       return false;
     }
     *out = FormatAddress(via_af, v->rtvia_addr);
@@ -64,8 +63,8 @@ std::string ParseMultipath(const nlattr* mp, const Route& base, const InterfaceN
       return "truncated RTA_MULTIPATH";
     }
     AttrTable attrs{};
-    if (mnl_attr_parse_payload(RTNH_DATA(nh), nh->rtnh_len - RTNH_LENGTH(0), StoreAttr,
-                               &attrs) < 0) {
+    if (mnl_attr_parse_payload(RTNH_DATA(nh), nh->rtnh_len - RTNH_LENGTH(0), StoreAttr, &attrs) <
+        0) {
       return "malformed nexthop attributes";
     }
     Route r = base;
@@ -105,7 +104,10 @@ std::string ParseRouteMessage(const void* message, size_t length, const Interfac
   }
   if (table != RT_TABLE_MAIN || (rtm->rtm_flags & RTM_F_CLONED)) return {};
   switch (rtm->rtm_type) {
-    case RTN_LOCAL: case RTN_BROADCAST: case RTN_ANYCAST: case RTN_MULTICAST:
+    case RTN_LOCAL:
+    case RTN_BROADCAST:
+    case RTN_ANYCAST:
+    case RTN_MULTICAST:
       return {};
     default:
       break;
