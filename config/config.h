@@ -34,7 +34,7 @@ struct NameFilter {
 };
 
 struct CollectorSettings {
-  std::optional<bool> enabled;         // unset: the registry's default
+  std::optional<bool> enabled;            // unset: the registry's default
   std::chrono::milliseconds interval{0};  // 0: collect on scrape
 };
 
@@ -49,8 +49,8 @@ struct ExpectedRule {
   std::optional<std::string> address;   // canonical text form, as ss -n prints it
   std::optional<uint16_t> port;
   std::optional<std::pair<uint16_t, uint16_t>> port_range;  // inclusive
-  std::optional<Pattern> process;       // whole-name match
-  std::optional<std::string> user;      // name or numeric uid
+  std::optional<Pattern> process;                           // whole-name match
+  std::optional<std::string> user;                          // name or numeric uid
 };
 
 struct ListenersConfig : CollectorSettings {

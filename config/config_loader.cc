@@ -127,8 +127,7 @@ Config Loader::Load(const YAML::Node& root) {
 }
 
 void Loader::LoadWeb(const YAML::Node& n, WebConfig* web) const {
-  RequireMap(n, "web",
-             {"listen_address", "telemetry_path", "tls", "basic_auth_users"});
+  RequireMap(n, "web", {"listen_address", "telemetry_path", "tls", "basic_auth_users"});
   if (auto v = n["listen_address"]) {
     web->listen_address = Checked(v, "web.listen_address", "address", [](const std::string& s) {
       ParseListenAddress(s);
@@ -163,8 +162,7 @@ void Loader::LoadWeb(const YAML::Node& n, WebConfig* web) const {
   }
 }
 
-void Loader::LoadSettings(const YAML::Node& n, const std::string& key,
-                          CollectorSettings* s) const {
+void Loader::LoadSettings(const YAML::Node& n, const std::string& key, CollectorSettings* s) const {
   if (auto v = n["enabled"]) s->enabled = Bool(v, key + ".enabled");
   if (auto v = n["interval"]) {
     s->interval = Checked(v, key + ".interval", "duration", ParseDuration);
@@ -210,8 +208,7 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
   }
 }
 
-void Loader::LoadListeners(const YAML::Node& n, const std::string& key,
-                           ListenersConfig* l) const {
+void Loader::LoadListeners(const YAML::Node& n, const std::string& key, ListenersConfig* l) const {
   RequireMap(n, key, {"enabled", "interval", "labels", "expected", "max_listeners"});
   LoadSettings(n, key, l);
   if (auto labels = n["labels"]) {
@@ -240,8 +237,7 @@ void Loader::LoadListeners(const YAML::Node& n, const std::string& key,
 
 ExpectedRule Loader::LoadRule(const YAML::Node& n, const std::string& key) const {
   if (!n.IsMap() || n.size() == 0) Fail(n.Mark(), key, "must be a non-empty mapping");
-  RequireMap(n, key,
-             {"protocol", "family", "address", "port", "port_range", "process", "user"});
+  RequireMap(n, key, {"protocol", "family", "address", "port", "port_range", "process", "user"});
   ExpectedRule r;
   if (auto v = n["protocol"]) {
     r.protocol = String(v, key + ".protocol");

@@ -33,7 +33,8 @@ CollectorSet::~CollectorSet() {
 
 void CollectorSet::StartBackground() {
   for (auto& e : entries_) {
-    if (e->spec.interval.count() > 0) threads_.emplace_back(&CollectorSet::BackgroundLoop, this, e.get());
+    if (e->spec.interval.count() > 0)
+      threads_.emplace_back(&CollectorSet::BackgroundLoop, this, e.get());
   }
 }
 
@@ -87,9 +88,9 @@ void CollectorSet::BackgroundLoop(Entry* e) {
 
 std::vector<prometheus::MetricFamily> CollectorSet::Scrape() {
   std::vector<prometheus::MetricFamily> out;
-  collectors::FamilyBuilder duration(
-      "netstat_exporter_collector_duration_seconds",
-      "Seconds the collector's latest run took.", prometheus::MetricType::Gauge);
+  collectors::FamilyBuilder duration("netstat_exporter_collector_duration_seconds",
+                                     "Seconds the collector's latest run took.",
+                                     prometheus::MetricType::Gauge);
   collectors::FamilyBuilder success("netstat_exporter_collector_success",
                                     "1 when the collector's latest run succeeded, else 0.",
                                     prometheus::MetricType::Gauge);

@@ -32,8 +32,7 @@ const ValueFlag kValueFlags[] = {
     {"path.sysfs", "sysfs mountpoint (default \"/sys\")", &Flags::sysfs, CheckNonEmpty},
     {"log.level", "debug, info, warn or error (default info)", &Flags::log_level,
      config::CheckLogLevel},
-    {"log.format", "logfmt or json (default logfmt)", &Flags::log_format,
-     config::CheckLogFormat},
+    {"log.format", "logfmt or json (default logfmt)", &Flags::log_format, config::CheckLogFormat},
 };
 
 }  // namespace
@@ -71,8 +70,7 @@ Flags ParseFlags(const std::vector<std::string>& args) {
       const bool on = name[0] == 'c';
       const std::string collector = name.substr(on ? 10 : 13);
       if (!collectors::FindCollector(collector)) {
-        throw UsageError("unknown collector \"" + collector + "\" in --" + name +
-                         " (see --help)");
+        throw UsageError("unknown collector \"" + collector + "\" in --" + name + " (see --help)");
       }
       f.collectors[collector] = on;
     } else {

@@ -26,13 +26,20 @@ std::string Base64Decode(const std::string& in) {
   unsigned value = 0;
   for (char c : in) {
     int d;
-    if (c >= 'A' && c <= 'Z') d = c - 'A';
-    else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') d = c - '0' + 52;
-    else if (c == '+') d = 62;
-    else if (c == '/') d = 63;
-    else if (c == '=') break;
-    else return "";
+    if (c >= 'A' && c <= 'Z')
+      d = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      d = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      d = c - '0' + 52;
+    else if (c == '+')
+      d = 62;
+    else if (c == '/')
+      d = 63;
+    else if (c == '=')
+      break;
+    else
+      return "";
     value = (value << 6) | static_cast<unsigned>(d);
     bits += 6;
     if (bits >= 8) {
@@ -88,7 +95,7 @@ std::string WriteTlsPem(const config::WebConfig& web) {
 
 HttpServer::HttpServer(const config::WebConfig& web, std::shared_ptr<Runner> runner)
     : web_(web), runner_(std::move(runner)) {
-  std::vector<std::string> options = {"listening_ports", CivetPorts(web), "num_threads", "4",
+  std::vector<std::string> options = {"listening_ports",    CivetPorts(web), "num_threads", "4",
                                       "request_timeout_ms", "30000"};
   if (!web.tls_cert_file.empty()) {
     if (!(mg_check_feature(2) & 2)) throw BindError("this CivetWeb build has no TLS support");
@@ -103,8 +110,7 @@ HttpServer::HttpServer(const config::WebConfig& web, std::shared_ptr<Runner> run
   } catch (const std::exception& e) {
     g_server = nullptr;
     throw BindError("cannot listen on " + web.listen_address +
-                    ": the address is in use, not local, or needs privileges (" + e.what() +
-                    ")");
+                    ": the address is in use, not local, or needs privileges (" + e.what() + ")");
   }
   exposer_->RegisterCollectable(runner_, web.telemetry_path);
   auto ports = exposer_->GetListeningPorts();

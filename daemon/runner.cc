@@ -8,8 +8,7 @@ namespace {
 thread_local std::chrono::steady_clock::time_point t_request_arrival{};
 
 double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace

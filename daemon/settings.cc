@@ -36,8 +36,8 @@ std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, cons
   for (const auto& name : EnabledCollectors(config, flags)) {
     const auto* reg = collectors::FindCollector(name);
     const auto* settings = config.Settings(name);
-    specs.push_back({name, reg->factory(env),
-                     settings ? settings->interval : std::chrono::milliseconds(0)});
+    specs.push_back(
+        {name, reg->factory(env), settings ? settings->interval : std::chrono::milliseconds(0)});
   }
   return std::make_shared<CollectorSet>(std::move(specs));
 }

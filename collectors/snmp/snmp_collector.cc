@@ -18,8 +18,8 @@ namespace {
 // Fields that are levels, not event counts (RFC 1213 / RFC 4022 semantics).
 bool IsGauge(const std::string& group, const std::string& name) {
   static const std::set<std::string> kGauges = {
-      "Ip_Forwarding",  "Ip_DefaultTTL",  "Tcp_RtoAlgorithm", "Tcp_RtoMin",
-      "Tcp_RtoMax",     "Tcp_MaxConn",    "Tcp_CurrEstab",
+      "Ip_Forwarding", "Ip_DefaultTTL", "Tcp_RtoAlgorithm", "Tcp_RtoMin",
+      "Tcp_RtoMax",    "Tcp_MaxConn",   "Tcp_CurrEstab",
   };
   return kGauges.count(group + "_" + name) > 0;
 }

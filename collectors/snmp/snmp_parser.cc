@@ -93,11 +93,9 @@ ParseResult ParsePairedGroups(std::string_view text) {
       continue;
     }
     if (values.size() != header.size()) {
-      r.errors.push_back(LineError(header_line + 1, group + " has " +
-                                                        std::to_string(header.size() - 1) +
-                                                        " names but " +
-                                                        std::to_string(values.size() - 1) +
-                                                        " values"));
+      r.errors.push_back(LineError(
+          header_line + 1, group + " has " + std::to_string(header.size() - 1) + " names but " +
+                               std::to_string(values.size() - 1) + " values"));
       continue;
     }
     for (size_t k = 1; k < header.size(); ++k) {
@@ -108,10 +106,9 @@ ParseResult ParsePairedGroups(std::string_view text) {
         continue;
       }
       if (!ParseInteger(values[k], &v)) {
-        r.errors.push_back(LineError(header_line + 1, group + "_" + std::string(header[k]) +
-                                                          ": not a number: \"" +
-                                                          std::string(values[k].substr(0, 40)) +
-                                                          "\""));
+        r.errors.push_back(
+            LineError(header_line + 1, group + "_" + std::string(header[k]) + ": not a number: \"" +
+                                           std::string(values[k].substr(0, 40)) + "\""));
         continue;
       }
       r.fields.push_back({group, std::string(header[k]), v});
@@ -131,8 +128,8 @@ ParseResult ParseSnmp6(std::string_view text) {
     double v;
     if (words.size() != 2 || six == std::string_view::npos || six + 1 >= words[0].size() ||
         !IsMetricNamePart(words[0])) {
-      r.errors.push_back(LineError(i + 1, "expected \"Name value\", got \"" +
-                                              std::string(lines[i].substr(0, 60)) + "\""));
+      r.errors.push_back(LineError(
+          i + 1, "expected \"Name value\", got \"" + std::string(lines[i].substr(0, 60)) + "\""));
       continue;
     }
     if (!ParseInteger(words[1], &v)) {

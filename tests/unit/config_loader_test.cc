@@ -1,0 +1,149 @@
+#include "config/config_loader.h"
+
+#include <gtest/gtest.h>
+
+#include "config/values.h"
+
+namespace netstat::config {
+namespace {
+
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    LoadConfigString(yaml, "c.yml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigLoader, EmptyFileGivesDefaults) {
+  Config c = LoadConfigString("", "c.yml");
+  EXPECT_EQ(c.web.listen_address, ":10099");
+  EXPECT_EQ(c.web.telemetry_path, "/metrics");
+  EXPECT_EQ(c.paths.procfs, "/proc");
+  EXPECT_EQ(c.paths.services, "/etc/services");
+  EXPECT_FALSE(c.sockets.enabled.has_value());
+  EXPECT_EQ(c.listeners.max_listeners, 1000u);
+  EXPECT_TRUE(c.snmp.filter.Passes("Tcp_ActiveOpens"));
+  EXPECT_EQ(c.listeners.labels, (std::vector<std::string>{"process", "user"}));
+}
+
+TEST(ConfigLoader, TheSpecExampleLoads) {
+  Config c = LoadConfigString(R"(
+web:
+  listen_address: "127.0.0.1:9999"
+  telemetry_path: /metrics
+paths: {procfs: /host/proc, sysfs: /host/sys, services: /etc/services}
+log: {level: debug, format: json}
+collectors:
+  sockets:    {enabled: true, remote_ports: [5432, 6379]}
+  listeners:
+    enabled: true
+    labels: [process, user, pid]
+    max_listeners: 50
+    expected:
+      - {protocol: tcp, port: 22, process: sshd}
+      - {port_range: "30000-32767"}
+      - {address: "0:0::1", family: ipv6, user: root}
+  interfaces: {enabled: true, include: ".*", exclude: "^veth"}
+  snmp:       {enabled: false, interval: 1m30s, include: "^Tcp", exclude: "^$"}
+  routes:     {enabled: true, all: true, max: 10}
+  multicast:  {enabled: true, group_labels: true}
+)",
+                              "c.yml");
+  EXPECT_EQ(c.web.listen_address, "127.0.0.1:9999");
+  EXPECT_EQ(c.paths.procfs, "/host/proc");
+  EXPECT_EQ(c.log.format, "json");
+  EXPECT_EQ(c.sockets.remote_ports, (std::vector<uint16_t>{5432, 6379}));
+  EXPECT_EQ(c.listeners.max_listeners, 50u);
+  ASSERT_EQ(c.listeners.expected.size(), 3u);
+  EXPECT_EQ(*c.listeners.expected[0].port, 22);
+  EXPECT_TRUE(c.listeners.expected[0].process->Match("sshd"));
+  EXPECT_FALSE(c.listeners.expected[0].process->Match("sshd2"));
+  EXPECT_EQ(c.listeners.expected[1].port_range->first, 30000);
+  EXPECT_EQ(*c.listeners.expected[2].address, "::1");
+  EXPECT_FALSE(c.interfaces.filter.Passes("veth12"));
+  EXPECT_TRUE(c.interfaces.filter.Passes("eth0"));
+  EXPECT_EQ(*c.snmp.enabled, false);
+  EXPECT_EQ(c.snmp.interval, std::chrono::milliseconds(90000));
+  EXPECT_TRUE(c.routes.all);
+  EXPECT_TRUE(c.multicast.group_labels);
+  EXPECT_EQ(c.Settings("snmp"), &c.snmp);
+  EXPECT_EQ(c.Settings("nope"), nullptr);
+}
+
+TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
+  EXPECT_EQ(ErrorOf("collectors:\n  snmp:\n    includ: x\n"),
+            "c.yml:3:5: collectors.snmp.includ: unknown key");
+  EXPECT_EQ(ErrorOf("bogus: 1\n"), "c.yml:1:1: bogus: unknown key");
+  EXPECT_EQ(ErrorOf("collectors:\n  sockets: {enabled: yes please}\n"),
+            "c.yml:2:22: collectors.sockets.enabled: must be true or false");
+  EXPECT_NE(ErrorOf("collectors:\n  snmp: {include: \"(\"}\n")
+                .find("c.yml:2:19: collectors.snmp.include: invalid regular expression \"(\""),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("collectors:\n  routes: {interval: 5 minutes}\n")
+                .find("c.yml:2:22: collectors.routes.interval: invalid duration"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("web:\n  listen_address: nowhere\n")
+                .find("c.yml:2:19: web.listen_address: invalid address"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {address: 300.1.1.1}\n")
+                .find("c.yml:4:19: collectors.listeners.expected[0].address: invalid address"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {port: 70000}\n"),
+            "c.yml:4:16: collectors.listeners.expected[0].port: must be a whole number from 0 "
+            "to 65535");
+  EXPECT_NE(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {port_range: \"9-1\"}\n")
+                .find("expected[0].port_range: must be"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("collectors:\n  listeners:\n    labels: [pid, color]\n")
+                .find("c.yml:3:19: collectors.listeners.labels: unknown label \"color\""),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {}\n").find("non-empty"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("log: {level: loud}\n").find("c.yml:1:14: log.level: invalid level"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("web:\n  basic_auth_users: {me: plaintext}\n").find("bcrypt"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("web: [1, 2]\n").find("web: must be a mapping"), std::string::npos);
+}
+
+TEST(ConfigLoader, YamlSyntaxErrorsHaveAPosition) {
+  std::string e = ErrorOf("collectors:\n  snmp: {include: [\n");
+  EXPECT_EQ(e.rfind("c.yml:", 0), 0u) << e;
+}
+
+TEST(ConfigLoader, MissingFileIsAClearError) {
+  try {
+    LoadConfigFile("/nonexistent/netstat_exporter.yml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "/nonexistent/netstat_exporter.yml: cannot read the config file");
+  }
+}
+
+TEST(Values, Durations) {
+  EXPECT_EQ(ParseDuration("30s").count(), 30000);
+  EXPECT_EQ(ParseDuration("1m30s").count(), 90000);
+  EXPECT_EQ(ParseDuration("250ms").count(), 250);
+  EXPECT_EQ(ParseDuration("2h").count(), 7200000);
+  EXPECT_THROW(ParseDuration("30"), std::invalid_argument);
+  EXPECT_THROW(ParseDuration("s"), std::invalid_argument);
+  EXPECT_THROW(ParseDuration("-1s"), std::invalid_argument);
+  EXPECT_THROW(ParseDuration("5y"), std::invalid_argument);
+}
+
+TEST(Values, ListenAddresses) {
+  EXPECT_EQ(ParseListenAddress(":10099").port, 10099);
+  EXPECT_EQ(ParseListenAddress(":10099").host, "");
+  EXPECT_EQ(ParseListenAddress("[::1]:10099").host, "::1");
+  EXPECT_EQ(ParseListenAddress("127.0.0.1:0").port, 0);
+  EXPECT_THROW(ParseListenAddress("127.0.0.1"), std::invalid_argument);
+  EXPECT_THROW(ParseListenAddress("::1:10099"), std::invalid_argument);
+  EXPECT_THROW(ParseListenAddress(":70000"), std::invalid_argument);
+  EXPECT_THROW(ParseListenAddress("[nope]:1"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace netstat::config

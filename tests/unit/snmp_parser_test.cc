@@ -1,0 +1,125 @@
+#include "collectors/snmp/snmp_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/unit/fixture_util.h"
+
+namespace netstat::snmp {
+namespace {
+
+using netstat::testing::ReadFixture;
+
+std::map<std::string, double> ByKey(const ParseResult& r) {
+  std::map<std::string, double> out;
+  for (const auto& f : r.fields) out[f.group + "_" + f.name] = f.value;
+  return out;
+}
+
+TEST(SnmpParser, ReadsEveryGroupOfACurrentKernel) {
+  auto r = ParsePairedGroups(ReadFixture("proc/net/snmp"));
+  EXPECT_TRUE(r.errors.empty());
+  auto m = ByKey(r);
+  EXPECT_EQ(m.at("Ip_Forwarding"), 2);
+  EXPECT_EQ(m.at("Ip_OutTransmits"), 705);
+  EXPECT_EQ(m.at("Tcp_MaxConn"), -1);  // the sign is kept
+  EXPECT_EQ(m.at("IcmpMsg_InType3"), 41);
+  EXPECT_EQ(m.at("IcmpMsg_OutType0"), 7);
+  EXPECT_EQ(m.count("UdpLite_InDatagrams"), 1u);
+  EXPECT_EQ(m.count("Icmp_OutRateLimitGlobal"), 1u);
+}
+
+TEST(SnmpParser, OlderKernelHasFewerFieldsAndHugeValuesSurvive) {
+  auto r = ParsePairedGroups(ReadFixture("snmp/linux-4.19/net/snmp"));
+  EXPECT_TRUE(r.errors.empty());
+  auto m = ByKey(r);
+  EXPECT_EQ(m.count("Ip_OutTransmits"), 0u);
+  EXPECT_EQ(m.count("Icmp_OutRateLimitHost"), 0u);
+  EXPECT_EQ(m.at("Ip_InReceives"), 18446744073709551615.0);
+  EXPECT_GT(m.at("Ip_InReceives"), 9.2e18);  // not clipped at 2^63
+}
+
+TEST(SnmpParser, NetstatFileHasExtendedGroups) {
+  auto r = ParsePairedGroups(ReadFixture("proc/net/netstat"));
+  EXPECT_TRUE(r.errors.empty());
+  auto m = ByKey(r);
+  EXPECT_EQ(m.count("TcpExt_ListenOverflows"), 1u);
+  EXPECT_EQ(m.count("IpExt_InOctets"), 1u);
+  EXPECT_EQ(m.count("MPTcpExt_MPCapableSYNRX"), 1u);
+  EXPECT_GT(r.fields.size(), 200u);
+}
+
+TEST(SnmpParser, UnknownGroupsAppearWithoutCodeChanges) {
+  auto r = ParsePairedGroups("FutureExt: NewThing OtherThing\nFutureExt: 3 4\n");
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(ByKey(r).at("FutureExt_OtherThing"), 4);
+}
+
+TEST(SnmpParser, MismatchDropsTheGroupAndBadNumberDropsTheField) {
+  auto r = ParsePairedGroups(ReadFixture("snmp/bad/mismatch"));
+  auto m = ByKey(r);
+  EXPECT_EQ(m.count("Ip_Forwarding"), 0u);  // 3 names, 2 values: whole group dropped
+  EXPECT_EQ(m.at("Tcp_ActiveOpens"), 5);
+  EXPECT_EQ(m.count("Tcp_PassiveOpens"), 0u);  // "x"
+  EXPECT_EQ(m.at("Tcp_MaxConn"), -1);
+  EXPECT_EQ(m.count("Udp_InDatagrams"), 0u);  // header without a value line
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0], "line 2: Ip has 3 names but 2 values");
+  EXPECT_NE(r.errors[1].find("line 4: Tcp_PassiveOpens: not a number"), std::string::npos);
+  EXPECT_EQ(r.errors[2], "line 5: group Udp has no value line");
+}
+
+TEST(SnmpParser, TruncatedFileKeepsTheCompleteGroups) {
+  auto r = ParsePairedGroups(ReadFixture("snmp/bad/truncated"));
+  auto m = ByKey(r);
+  EXPECT_EQ(m.at("Ip_Forwarding"), 2);
+  EXPECT_FALSE(r.errors.empty());
+}
+
+TEST(SnmpParser, GarbageAndEmptyInputNeverCrash) {
+  auto g = ParsePairedGroups(ReadFixture("snmp/bad/garbage"));
+  EXPECT_TRUE(g.fields.empty());
+  EXPECT_FALSE(g.errors.empty());
+  auto e = ParsePairedGroups("");
+  EXPECT_TRUE(e.fields.empty());
+  EXPECT_TRUE(e.errors.empty());
+  auto header_only = ParsePairedGroups("Ip: Forwarding\n");
+  EXPECT_TRUE(header_only.fields.empty());
+  EXPECT_EQ(header_only.errors.size(), 1u);
+}
+
+TEST(Snmp6Parser, SplitsGroupAtTheSix) {
+  auto r = ParseSnmp6(ReadFixture("proc/net/snmp6"));
+  EXPECT_TRUE(r.errors.empty());
+  auto m = ByKey(r);
+  EXPECT_EQ(m.count("Ip6_InReceives"), 1u);
+  EXPECT_EQ(m.count("Icmp6_InMsgs"), 1u);
+  EXPECT_EQ(m.count("Udp6_InDatagrams"), 1u);
+  EXPECT_EQ(m.count("UdpLite6_InErrors"), 1u);
+  EXPECT_EQ(r.fields.size(), 90u);
+}
+
+TEST(Snmp6Parser, BadLinesAreDroppedOneByOne) {
+  auto r = ParseSnmp6(ReadFixture("snmp/bad/snmp6"));
+  auto m = ByKey(r);
+  EXPECT_EQ(m.at("Ip6_InReceives"), 10);
+  EXPECT_EQ(m.at("UdpLite6_InErrors"), 3);
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(r.errors.size(), 4u);  // missing value, not a number, no group, extra column
+}
+
+TEST(ParseInteger, Limits) {
+  double v;
+  EXPECT_TRUE(ParseInteger("18446744073709551615", &v));
+  EXPECT_TRUE(ParseInteger("-9223372036854775808", &v));
+  EXPECT_EQ(v, -9223372036854775808.0);
+  EXPECT_FALSE(ParseInteger("18446744073709551616", &v));
+  EXPECT_FALSE(ParseInteger("12a", &v));
+  EXPECT_FALSE(ParseInteger("", &v));
+  EXPECT_FALSE(ParseInteger("-", &v));
+  EXPECT_FALSE(ParseInteger("+5", &v));
+}
+
+}  // namespace
+}  // namespace netstat::snmp
