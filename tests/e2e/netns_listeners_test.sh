@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Listeners truth test in a fresh network namespace: our own processes listen on known
+# TCP/UDP ports over 127.0.0.1, ::1 and ::, with known backlogs and un-accepted
+# connections; the exporter must report each with its owner, service, queue length and
+# limit, split them by the expected rules, and follow owner changes between scrapes.
+#   $1 exporter binary, $2 source tree, $3 the netstat_e2e_listener helper
+BIN=$1
+SRC=$2
+HELPER=$3
+source "$SRC/tests/e2e/lib.sh"
+
+NS=netstat_lst_$$
+ip netns add "$NS"
+cleanup_netns() {
+  # Everything in the namespace was started by this test (ids from ip netns pids).
+  for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  ip netns delete "$NS" 2>/dev/null || true
+  cleanup
+}
+trap cleanup_netns EXIT
+ip -n "$NS" link set lo up
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# start_helper NAME ARGS...: starts the helper in the namespace; sets HPID.
+start_helper() {
+  local name=$1
+  shift
+  in_ns "$@" >"$WORK/$name.out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do
+    HPID=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.out")
+    [ -n "$HPID" ] && return 0
+    sleep 0.05
+  done
+  fail "$name did not get ready: $(cat "$WORK/$name.out")"
+}
+
+cat >"$WORK/config.yml" <<YAML
+paths: {services: $SRC/tests/fixtures/etc/services}
+collectors:
+  listeners:
+    labels: [process, user, pid]
+    expected:
+      - {protocol: tcp, port: 22, process: netstat_e2e_listener}
+      - {protocol: udp, family: ipv6}
+      - {address: 127.0.0.1, port_range: "9000-9100"}
+      - {process: netstat_exporter}
+      - {user: nobody}
+YAML
+
+start_helper main "$HELPER" tcp,127.0.0.1,22,5,3 tcp,::1,8080,10,2 tcp,::,443,7,0 \
+  udp,127.0.0.1,53 udp,::,5353 udp,::1,123 udpc,127.0.0.1,6000 tcp,127.0.0.1,18081,4,0
+MAIN=$HPID
+start_helper prefork "$HELPER" --fork=3 tcp,127.0.0.1,9000,16,1
+PREFORK=$HPID
+start_helper nobody setpriv --reuid=nobody --regid=nogroup --clear-groups "$HELPER" \
+  udp,0.0.0.0,9999
+NOBODY=$HPID
+start_helper moving "$HELPER" tcp,127.0.0.1,7000,3,0
+MOVING=$HPID
+
+in_ns "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
+  --collector.disable-defaults --collector.listeners 2>"$WORK/log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do
+  PORT=$(grep -o 'port=[0-9]*' "$WORK/log" | head -1 | cut -d= -f2 || true)
+  [ -n "$PORT" ] && break
+  sleep 0.05
+done
+[ -n "$PORT" ] || fail "exporter did not start: $(cat "$WORK/log")"
+EXPORTER=$(in_ns ss -Htlnp "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+scrape() { in_ns curl -sS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/$1"; }
+
+scrape m1
+info() {  # info PROTO FAMILY ADDR PORT SERVICE PROCESS USER PID
+  printf 'netstat_listener_info{protocol="%s",family="%s",address="%s",port="%s",service="%s",process="%s",user="%s",pid="%s"}' "$@"
+}
+unexpected() { info "$@" | sed 's/^netstat_listener_info/netstat_listener_unexpected/'; }
+has() {  # has FILE SERIES VALUE
+  [ "$(metric_value "$2" "$WORK/$1")" = "$3" ] || fail "$1: want '$2 $3'; have:
+$(grep -E '^netstat_listener' "$WORK/$1")"
+}
+lacks() { grep -qF "$2" "$WORK/$1" && fail "$1: unexpected series $2" || true; }
+
+P=netstat_e2e_listener
+has m1 "$(info tcp ipv4 127.0.0.1 22 ssh $P root "$MAIN")" 1
+has m1 "$(info tcp ipv6 ::1 8080 http-alt $P root "$MAIN")" 1
+has m1 "$(info tcp ipv6 :: 443 https $P root "$MAIN")" 1
+has m1 "$(info udp ipv4 127.0.0.1 53 domain $P root "$MAIN")" 1
+has m1 "$(info udp ipv6 :: 5353 mdns $P root "$MAIN")" 1
+has m1 "$(info udp ipv6 ::1 123 ntp $P root "$MAIN")" 1
+has m1 "$(info tcp ipv4 127.0.0.1 18081 "" $P root "$MAIN")" 1
+has m1 "$(info tcp ipv4 127.0.0.1 9000 "" $P root "$PREFORK")" 1
+has m1 "$(info udp ipv4 0.0.0.0 9999 "" $P nobody "$NOBODY")" 1
+has m1 "$(info tcp ipv4 127.0.0.1 "$PORT" "" netstat_exporter root "$EXPORTER")" 1
+lacks m1 'port="6000"'
+# The connected UDP socket is no listener; the three pre-fork workers add no series.
+expect_eq "listener count" "$(grep -c '^netstat_listener_info{' "$WORK/m1")" 11
+q() { printf 'netstat_listener_queue_%s{protocol="tcp",family="%s",address="%s",port="%s"}' "$@"; }
+has m1 "$(q length ipv4 127.0.0.1 22)" 3
+has m1 "$(q limit ipv4 127.0.0.1 22)" 5
+has m1 "$(q length ipv6 ::1 8080)" 2
+has m1 "$(q limit ipv6 ::1 8080)" 10
+has m1 "$(q length ipv6 :: 443)" 0
+has m1 "$(q limit ipv6 :: 443)" 7
+has m1 "$(q length ipv4 127.0.0.1 9000)" 1
+has m1 "$(q limit ipv4 127.0.0.1 9000)" 16
+lacks m1 'netstat_listener_queue_length{protocol="udp"'
+has m1 netstat_listener_owner_unresolved 0
+has m1 netstat_listeners_dropped_total 0
+# Expected: 22 (rule 1), udp ipv6 (rule 2), 9000 (rule 3), the exporter (4), nobody (5).
+has m1 "$(unexpected tcp ipv6 ::1 8080 http-alt $P root "$MAIN")" 1
+has m1 "$(unexpected tcp ipv6 :: 443 https $P root "$MAIN")" 1
+has m1 "$(unexpected udp ipv4 127.0.0.1 53 domain $P root "$MAIN")" 1
+has m1 "$(unexpected tcp ipv4 127.0.0.1 18081 "" $P root "$MAIN")" 1
+has m1 "$(unexpected tcp ipv4 127.0.0.1 7000 "" $P root "$MOVING")" 1
+expect_eq "unexpected count" "$(grep -c '^netstat_listener_unexpected{' "$WORK/m1")" 5
+
+# Cache correctness 1: the owner hands the same socket to a child and exits; the
+# cached (pid, fd) no longer verifies, so the next scrape finds the child.
+kill -USR1 "$MOVING"
+CHILD=
+for _ in $(seq 1 100); do
+  CHILD=$(awk '$1 == "handoff" { print $2 }' "$WORK/moving.out")
+  [ -n "$CHILD" ] && break
+  sleep 0.05
+done
+[ -n "$CHILD" ] || fail "no handoff: $(cat "$WORK/moving.out")"
+for _ in $(seq 1 100); do kill -0 "$MOVING" 2>/dev/null || break; sleep 0.05; done
+scrape m2
+has m2 "$(info tcp ipv4 127.0.0.1 7000 "" $P root "$CHILD")" 1
+lacks m2 "pid=\"$MOVING\""
+
+# Cache correctness 2: the process exits, another one takes the same port.
+kill "$CHILD"
+for _ in $(seq 1 100); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.05; done
+start_helper moving2 "$HELPER" tcp,127.0.0.1,7000,3,0
+MOVING2=$HPID
+scrape m3
+has m3 "$(info tcp ipv4 127.0.0.1 7000 "" $P root "$MOVING2")" 1
+lacks m3 "pid=\"$CHILD\""
+
+# A pre-fork parent exits (its workers die with it): the listener is gone next time.
+kill "$PREFORK"
+for _ in $(seq 1 100); do in_ns ss -Htln 'sport = :9000' | grep -q . || break; sleep 0.05; done
+scrape m4
+lacks m4 'port="9000"'
+expect_eq "listener count after exits" "$(grep -c '^netstat_listener_info{' "$WORK/m4")" 10
+echo "PASS netns_listeners_test"
