@@ -107,7 +107,9 @@ const char* ParseIpv6Line(std::string_view line, std::vector<Route>* out) {
     return "bad hex address, prefix length, metric or flags";
   }
   if (*flags & (kRtfLocal | kRtfAnycast | kRtfCache)) return nullptr;
-  if (dst[0] == 0xff && *dst_len >= 8) return nullptr;  // multicast: local table
+  // The kernel's own ff00::/8 multicast route lives in the local table; a longer
+  // multicast prefix (`ip addr add ff05::1:3/128 autojoin`) is a main-table route.
+  if (dst[0] == 0xff && *dst_len == 8) return nullptr;
   if (*dst_len == 0 && *metric == 0xffffffff && (*flags & kRtfReject)) return nullptr;
   static constexpr uint8_t kZero[16] = {};
   Route r;

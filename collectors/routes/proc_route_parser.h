@@ -3,7 +3,7 @@
 //
 // ipv6_route approximates the main table by leaving out what normally lives elsewhere:
 // RTF_LOCAL and RTF_ANYCAST entries (the local table's own addresses), RTF_CACHE clones,
-// ff00::/8 multicast routes (local table) and the tree's null entry (::/0 dev lo,
+// the ff00::/8 multicast route (local table) and the tree's null entry (::/0 dev lo,
 // metric 0xffffffff, reject) that rtnetlink never dumps. Routes of other policy-routing
 // tables cannot be told apart here; on the live kernel rtnetlink is used instead.
 #pragma once

@@ -42,6 +42,14 @@ TEST(ProcRouteParser, Ipv6FixtureKeepsMainTableOnly) {
   EXPECT_TRUE(r.routes[4].IsDefault());
 }
 
+TEST(ProcRouteParser, Ipv6KeepsLongerMulticastPrefixes) {
+  // `ip addr add ff05::1:3/128 dev veth0 autojoin` adds this main-table route.
+  RouteResult r = ParseIpv6Route(
+      "ff050000000000000000000000010003 80 00000000000000000000000000000000 00 "
+      "00000000000000000000000000000000 00000100 00000001 00000000 00000001    veth0\n");
+  EXPECT_EQ(r.routes, (std::vector<Route>{{"ipv6", "ff05::1:3/128", "", "veth0"}}));
+}
+
 TEST(ProcRouteParser, Ipv6SkipsCacheClones) {
   RouteResult r = ParseIpv6Route(
       "20010db8000200000000000000000001 80 00000000000000000000000000000000 00 "
