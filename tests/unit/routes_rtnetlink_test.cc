@@ -4,9 +4,13 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "collectors/procfs/root.h"
+#include "collectors/routes/proc_route_parser.h"
+#include "collectors/routes/rtnetlink_dump.h"
 #include "collectors/routes/rtnetlink_route_parser.h"
 
 namespace netstat::routes {
@@ -162,6 +166,20 @@ TEST(RtnetlinkRouteParser, MalformedMessages) {
   static_cast<rtnexthop*>(mnl_attr_get_payload(nest))->rtnh_len = 200;
   EXPECT_TRUE(bad_mp.Parse(&error).empty());
   EXPECT_NE(error, "");
+}
+
+// The live dump in this process's namespace: it must work, and every IPv4 route the
+// kernel prints in /proc/net/route (main table, first nexthop only) must be in it.
+TEST(RtnetlinkDump, LiveIpv4AgreesWithProcRoute) {
+  RouteResult dumped;
+  ASSERT_EQ(DumpMainRoutes(&dumped), "");
+  EXPECT_TRUE(dumped.errors.empty());
+  std::string text;
+  ASSERT_EQ(procfs::ReadFile("/proc/net/route", &text), 0);
+  for (const Route& r : ParseProcRoute(text).routes) {
+    EXPECT_NE(std::find(dumped.routes.begin(), dumped.routes.end(), r), dumped.routes.end())
+        << r.destination << " via " << r.gateway << " dev " << r.interface;
+  }
 }
 
 }  // namespace
