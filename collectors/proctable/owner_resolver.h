@@ -1,5 +1,5 @@
 // Socket inode -> owning process, cheaply across scrapes. A cached owner (pid, fd, start
-// time) is checked with one readlink of /proc/PID/fd/FD plus the pid's stat; only when
+// time) is checked with one statx of /proc/PID/fd/FD plus the pid's stat; only when
 // some inode is new or its owner gone does a walk of /proc/*/fd run. The walk visits
 // pids in ascending order, so the first holder found is the lowest pid (pre-fork servers
 // share one socket among many processes) and it stops once every inode has one.
@@ -24,9 +24,9 @@ struct Owner {
 struct ResolveStats {
   bool walked = false;      // this call walked /proc/*/fd
   uint64_t pids = 0;        // process fd directories opened by the walk
-  uint64_t fds = 0;         // fd links read by the walk
+  uint64_t fds = 0;         // fd links looked at by the walk
   uint64_t denied = 0;      // fd directories we may not read (EACCES/EPERM)
-  uint64_t verified = 0;    // cached owners confirmed with one readlink
+  uint64_t verified = 0;    // cached owners confirmed with one statx
   uint64_t unresolved = 0;  // inodes left without an owner
 };
 

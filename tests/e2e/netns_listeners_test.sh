@@ -25,7 +25,8 @@ in_ns() { ip netns exec "$NS" "$@"; }
 start_helper() {
   local name=$1
   shift
-  in_ns "$@" >"$WORK/$name.out" 2>&1 &
+  : >"$WORK/$name.out"
+  ip netns exec "$NS" "$@" >"$WORK/$name.out" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 1 100); do
     HPID=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.out")
@@ -59,7 +60,7 @@ NOBODY=$HPID
 start_helper moving "$HELPER" tcp,127.0.0.1,7000,3,0
 MOVING=$HPID
 
-in_ns "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
+ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
   --collector.disable-defaults --collector.listeners 2>"$WORK/log" &
 PIDS+=($!)
 for _ in $(seq 1 100); do
