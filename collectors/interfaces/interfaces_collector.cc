@@ -86,6 +86,37 @@ void InterfacesCollector::PublishCounters(const std::vector<const NetDevStats*>&
   }
 }
 
+// The four families built from sysfs, filled one interface at a time.
+class SysfsFamilies {
+ public:
+  void Add(const std::string& name, const SysfsAttributes& attrs) {
+    const collectors::Labels labels = {{"interface", name}};
+    info_.Add({{"interface", name}, {"address", attrs.address}, {"operstate", attrs.operstate}}, 1);
+    up_.Add(labels, IsUp(attrs) ? 1 : 0);
+    if (attrs.mtu) mtu_.Add(labels, static_cast<double>(*attrs.mtu));
+    // sysfs speed is in Mbit/s: 1 Mbit/s = 125000 bytes/s.
+    if (attrs.speed_mbps) speed_.Add(labels, static_cast<double>(*attrs.speed_mbps) * 125000.0);
+  }
+  void MoveTo(std::vector<prometheus::MetricFamily>* out) {
+    info_.MoveTo(out);
+    up_.MoveTo(out);
+    mtu_.MoveTo(out);
+    speed_.MoveTo(out);
+  }
+
+ private:
+  FamilyBuilder info_{"netstat_interface_info",
+                      "Interface facts: MAC address and operational state (value 1).",
+                      MetricType::Gauge};
+  FamilyBuilder up_{"netstat_interface_up",
+                    "1 when operstate is up, or unknown with IFF_UP set; else 0.",
+                    MetricType::Gauge};
+  FamilyBuilder mtu_{"netstat_interface_mtu_bytes", "Interface MTU in bytes.", MetricType::Gauge};
+  FamilyBuilder speed_{"netstat_interface_speed_bytes",
+                       "Link speed in bytes per second, when the driver knows it.",
+                       MetricType::Gauge};
+};
+
 std::string InterfacesCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::string text;
   if (int err = procfs::ReadFile(net_dev_, &text); err != 0) {
@@ -100,38 +131,19 @@ std::string InterfacesCollector::Collect(std::vector<prometheus::MetricFamily>* 
   const bool have_sysfs = ::stat(class_net_.c_str(), &st) == 0;
   if (!have_sysfs && error.empty()) error = class_net_ + ": not readable";
 
-  FamilyBuilder info("netstat_interface_info",
-                     "Interface facts: MAC address and operational state (value 1).",
-                     MetricType::Gauge);
-  FamilyBuilder up("netstat_interface_up",
-                   "1 when operstate is up, or unknown with IFF_UP set; else 0.",
-                   MetricType::Gauge);
-  FamilyBuilder mtu("netstat_interface_mtu_bytes", "Interface MTU in bytes.", MetricType::Gauge);
-  FamilyBuilder speed("netstat_interface_speed_bytes",
-                      "Link speed in bytes per second, when the driver knows it.",
-                      MetricType::Gauge);
+  SysfsFamilies sysfs;
   std::vector<const NetDevStats*> published;
   for (const NetDevStats& s : parsed.interfaces) {
     if (!filter_.Passes(s.name)) continue;
-    if (!have_sysfs) {
-      published.push_back(&s);
-      continue;
+    if (have_sysfs) {
+      std::optional<SysfsAttributes> attrs = ReadSysfsAttributes(class_net_, s.name);
+      if (!attrs) continue;  // vanished after /proc/net/dev was read
+      sysfs.Add(s.name, *attrs);
     }
-    std::optional<SysfsAttributes> attrs = ReadSysfsAttributes(class_net_, s.name);
-    if (!attrs) continue;  // vanished after /proc/net/dev was read
     published.push_back(&s);
-    const collectors::Labels labels = {{"interface", s.name}};
-    info.Add({{"interface", s.name}, {"address", attrs->address}, {"operstate", attrs->operstate}},
-             1);
-    up.Add(labels, IsUp(*attrs) ? 1 : 0);
-    if (attrs->mtu) mtu.Add(labels, static_cast<double>(*attrs->mtu));
-    if (attrs->speed_mbps) speed.Add(labels, static_cast<double>(*attrs->speed_mbps) * 125000.0);
   }
   PublishCounters(published, out);
-  info.MoveTo(out);
-  up.MoveTo(out);
-  mtu.MoveTo(out);
-  speed.MoveTo(out);
+  sysfs.MoveTo(out);
   return error;
 }
 
