@@ -147,4 +147,30 @@ for _ in $(seq 1 100); do in_ns ss -Htln 'sport = :9000' | grep -q . || break; s
 scrape m4
 lacks m4 'port="9000"'
 expect_eq "listener count after exits" "$(grep -c '^netstat_listener_info{' "$WORK/m4")" 10
+# Without the rights to read other users' /proc/PID/fd: a second exporter runs as nobody.
+# Every listener is still there; only nobody's own (its helper, itself) have a process,
+# the rest count as unresolved, and the log names the capabilities once.
+chmod a+rx "$WORK"
+chmod a+r "$WORK/config.yml"
+: >"$WORK/log_nobody"
+ip netns exec "$NS" setpriv --reuid=nobody --regid=nogroup --clear-groups "$BIN" \
+  --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
+  --collector.disable-defaults --collector.listeners 2>"$WORK/log_nobody" &
+PIDS+=($!)
+NOBODY_EXPORTER=$!
+PORT=
+for _ in $(seq 1 100); do
+  PORT=$(grep -o 'port=[0-9]*' "$WORK/log_nobody" | head -1 | cut -d= -f2 || true)
+  [ -n "$PORT" ] && break
+  sleep 0.05
+done
+[ -n "$PORT" ] || fail "exporter as nobody did not start: $(cat "$WORK/log_nobody")"
+scrape m5
+scrape m6
+has m6 "$(info udp ipv4 0.0.0.0 9999 "" $P nobody "$NOBODY")" 1
+has m6 "$(info tcp ipv4 127.0.0.1 "$PORT" "" netstat_exporter nobody "$NOBODY_EXPORTER")" 1
+has m6 "$(info tcp ipv4 127.0.0.1 22 ssh "" root "")" 1
+# Of 11 listeners, 9 are root's: the first exporter's, 22, 8080, 443, 53, 5353, 123, 18081, 7000.
+has m6 netstat_listener_owner_unresolved 9
+expect_eq "capability warnings" "$(grep -c 'CAP_DAC_READ_SEARCH' "$WORK/log_nobody")" 1
 echo "PASS netns_listeners_test"
