@@ -57,7 +57,11 @@ class ListenersCollector : public collectors::Collector {
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
 
  private:
+  using Clock = std::chrono::steady_clock;
   std::string Dump(ListenerSet* set);
+  // Fills owners_ for every socket of `listeners` (the times are for the debug log).
+  void ResolveOwners(const std::vector<Listener>& listeners, Clock::time_point start,
+                     Clock::time_point dumped);
   // Adds the listener's series; false when its owner is unknown.
   bool Publish(const Listener& l, Families* f);
   // The socket of the group whose owner has the lowest pid (else the first socket).
@@ -117,40 +121,17 @@ std::string ListenersCollector::Dump(ListenerSet* set) {
 
 std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  const auto start = std::chrono::steady_clock::now();
+  const Clock::time_point start = Clock::now();
   ListenerSet set;
   std::string error = Dump(&set);
-  const auto dumped = std::chrono::steady_clock::now();
+  const Clock::time_point dumped = Clock::now();
   uint64_t dropped = 0;
   std::vector<Listener> listeners = set.Take(max_listeners_, &dropped);
   dropped_total_ += dropped;
 
   owners_.clear();
   processes_.BeginScrape();
-  if (need_owners_) {
-    std::vector<uint64_t> inodes;
-    for (const Listener& l : listeners) {
-      for (const ListenerSocket& s : l.sockets) {
-        if (s.inode != 0) inodes.push_back(s.inode);
-      }
-    }
-    resolver_.Resolve(inodes, &owners_);
-    const auto resolved = std::chrono::steady_clock::now();
-    static std::atomic<bool> warned{false};
-    if (resolver_.stats().denied > 0 && !warned.exchange(true)) {
-      spdlog::warn(
-          "listeners: cannot read /proc/PID/fd of {} processes; their listeners have no "
-          "process label. Run as root or grant CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE",
-          resolver_.stats().denied);
-    }
-    const auto& s = resolver_.stats();
-    using Ms = std::chrono::duration<double, std::milli>;
-    spdlog::debug(
-        "listeners: {} listeners dumped in {:.1f} ms; owners in {:.1f} ms: {} verified, "
-        "walked={} ({} pids, {} fds)",
-        listeners.size(), Ms(dumped - start).count(), Ms(resolved - dumped).count(), s.verified,
-        s.walked, s.pids, s.fds);
-  }
+  if (need_owners_) ResolveOwners(listeners, start, dumped);
 
   service_table_ = &services_.Current();
   Families f;
@@ -174,6 +155,33 @@ std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* o
         .MoveTo(out);
   }
   return error;
+}
+
+void ListenersCollector::ResolveOwners(const std::vector<Listener>& listeners,
+                                       Clock::time_point start, Clock::time_point dumped) {
+  std::vector<uint64_t> inodes;
+  for (const Listener& l : listeners) {
+    for (const ListenerSocket& s : l.sockets) {
+      if (s.inode != 0) inodes.push_back(s.inode);
+    }
+  }
+  resolver_.Resolve(inodes, &owners_);
+  const Clock::time_point resolved = Clock::now();
+  const proctable::ResolveStats& s = resolver_.stats();
+  // Once per process, not per scrape or reload: the fix is the same every time.
+  static std::atomic<bool> warned{false};
+  if (s.denied > 0 && !warned.exchange(true)) {
+    spdlog::warn(
+        "listeners: cannot read /proc/PID/fd of {} processes; their listeners have no "
+        "process label. Run as root or grant CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE",
+        s.denied);
+  }
+  using Ms = std::chrono::duration<double, std::milli>;
+  spdlog::debug(
+      "listeners: {} listeners dumped in {:.1f} ms; owners in {:.1f} ms: {} verified, "
+      "walked={} ({} pids, {} fds)",
+      listeners.size(), Ms(dumped - start).count(), Ms(resolved - dumped).count(), s.verified,
+      s.walked, s.pids, s.fds);
 }
 
 const ListenerSocket& ListenersCollector::Representative(const Listener& l,
