@@ -280,7 +280,7 @@ TEST(SockDiagRequest, Unix) {
   std::memcpy(&r, buf + NLMSG_HDRLEN, sizeof r);
   EXPECT_EQ(r.sdiag_family, AF_UNIX);
   EXPECT_EQ(r.udiag_show, static_cast<uint32_t>(UDIAG_SHOW_RQLEN));
-  EXPECT_EQ(r.udiag_states, 0xffffffffu);
+  EXPECT_EQ(r.udiag_states, kAllStates);
 }
 
 }  // namespace
