@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Sockets benchmark: N loopback TCP connections (2N sockets) held by load processes in a
+# fresh netns, N = 1k, 10k, 50k, 100k; at each N, medians of repeated runs of: this
+# exporter with only the sockets collector (HTTP scrape, curl time_total), node_exporter
+# with tcpstat + sockstat (the same), `ss -s`, `ss -tan`, and a bare netlink dump that
+# only counts (in-process time). Peak RSS (VmHWM) of both exporters after their scrapes,
+# and the exporter's CPU split (user = decoding and counting, sys = the kernel building
+# the dump). Table on stdout and in BUILD/bench/sockets_bench.txt.
+#   sockets_bench.sh BUILD_DIR [N...]
+# PERF=1: also profile the exporter (perf record) over the scrapes at the largest N and
+# print where its time goes.
+set -euo pipefail
+BUILD=$(cd "${1:-build}" && pwd)
+shift || true
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 10000 50000 100000)
+BIN=$BUILD/netstat_exporter
+LOAD=$BUILD/tests/bench/netstat_sock_load
+NLCOUNT=$BUILD/tests/bench/netstat_nl_count
+NODE=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
+OUT=$BUILD/bench/sockets_bench.txt
+PER_PROCESS=9000  # connections per load process: 2 fds each, under a 20,000 fd limit
+NODE_PORT=19100   # below the ephemeral range set for the netns (32768-65000)
+
+NS=netstat_bench_sock_$$
+WORK=$(mktemp -d /tmp/netstat_bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  ip netns delete "$NS" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+in_ns() { ip netns exec "$NS" "$@"; }
+now() { date +%s.%N; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+runs_for() { if [ "$1" -le 10000 ]; then echo 15; elif [ "$1" -le 50000 ]; then echo 9; else echo 7; fi; }
+time_cmd() {  # time_cmd RUNS CMD...: median wall seconds, output discarded
+  local runs=$1
+  shift
+  for _ in $(seq 1 "$runs"); do
+    local t0 t1
+    t0=$(now)
+    "$@" >/dev/null 2>&1
+    t1=$(now)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
+  done | median
+}
+scrape_time() { in_ns curl -sS -o /dev/null -w '%{time_total}\n' --max-time 120 "$1"; }
+hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }  # utime stime
+
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+in_ns sh -c 'echo 4096 >/proc/sys/net/core/somaxconn; echo "32768 65000" >/proc/sys/net/ipv4/ip_local_port_range'
+[ -x "$NODE" ] || echo "note: $NODE not found; node_exporter column left empty" >&2
+
+LOADERS=0
+CONNECTIONS=0
+grow_to() {  # grow_to N: start load processes until N connections are held
+  while [ "$CONNECTIONS" -lt "$1" ]; do
+    local n=$(($1 - CONNECTIONS))
+    [ "$n" -gt "$PER_PROCESS" ] && n=$PER_PROCESS
+    ip netns exec "$NS" "$LOAD" pairs $((20000 + LOADERS)) "$n" >"$WORK/load.$LOADERS" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 1200); do grep -q ready "$WORK/load.$LOADERS" && break; sleep 0.05; done
+    grep -q ready "$WORK/load.$LOADERS" || fail "load $LOADERS: $(cat "$WORK/load.$LOADERS")"
+    LOADERS=$((LOADERS + 1))
+    CONNECTIONS=$((CONNECTIONS + n))
+  done
+}
+
+# measure_exporter RUNS: sets EXP_S (median scrape), EXP_HWM (kB), EXP_USER_MS/EXP_SYS_MS
+# (CPU per scrape), EXP_DUMP_S (collector duration as the exporter measures it).
+measure_exporter() {
+  local runs=$1 log=$WORK/exporter.log port pid
+  : >"$log"
+  ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --collector.disable-defaults \
+    --collector.sockets 2>"$log" &
+  pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 1 100); do
+    port=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "exporter did not start: $(cat "$log")"
+  local url=http://127.0.0.1:$port/metrics
+  scrape_time "$url" >/dev/null  # warm-up
+  local before after perf_pid=""
+  if [ "${PERF:-0}" = 1 ] && [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
+    perf record -q -F 1999 -g -p "$pid" -o "$WORK/perf.data" >/dev/null 2>&1 &
+    perf_pid=$!
+    sleep 0.3
+  fi
+  before=$(cpu_ticks "$pid")
+  EXP_S=$(for _ in $(seq 1 "$runs"); do scrape_time "$url"; done | median)
+  after=$(cpu_ticks "$pid")
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid"
+    wait "$perf_pid" 2>/dev/null || true
+    perf report -i "$WORK/perf.data" --no-children --stdio --sort sym 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | head -12 >"$WORK/perf.top" || true
+  fi
+  local hz
+  hz=$(getconf CLK_TCK)
+  read -r EXP_USER_MS EXP_SYS_MS < <(echo "$before $after" |
+    awk -v r="$runs" -v hz="$hz" '{ printf "%.1f %.1f\n", ($3 - $1) * 1000 / hz / r, ($4 - $2) * 1000 / hz / r }')
+  EXP_DUMP_S=$(in_ns curl -sS "$url" |
+    awk '$1 == "netstat_exporter_collector_duration_seconds{collector=\"sockets\"}" { print $2 }')
+  in_ns curl -sS "$url" >"$WORK/last.prom"
+  EXP_HWM=$(hwm_kb "$pid")
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+}
+
+measure_node() {  # sets NODE_S, NODE_HWM
+  NODE_S="" NODE_HWM=""
+  [ -x "$NODE" ] || return 0
+  ip netns exec "$NS" "$NODE" --web.listen-address=127.0.0.1:$NODE_PORT \
+    --collector.disable-defaults --collector.tcpstat --collector.sockstat \
+    >"$WORK/node.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  local url=http://127.0.0.1:$NODE_PORT/metrics
+  for _ in $(seq 1 100); do in_ns curl -s -o /dev/null "$url" && break; sleep 0.05; done
+  in_ns curl -s -o /dev/null "$url" || { echo "node_exporter did not start" >&2; kill "$pid"; return 0; }
+  NODE_S=$(for _ in $(seq 1 "$1"); do scrape_time "$url"; done | median)
+  NODE_HWM=$(hwm_kb "$pid")
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+}
+
+ms() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v * 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+mb() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v / 1024 }'; }
+
+ROWS=()
+for n in "${SIZES[@]}"; do
+  echo "growing to $n connections..." >&2
+  grow_to "$n"
+  runs=$(runs_for "$n")
+  PROFILE=0
+  [ "$n" = "${SIZES[-1]}" ] && PROFILE=1
+  sockets=$(in_ns ss -Htan | wc -l)
+  "$NLCOUNT" 1 >/dev/null
+  BARE_S=$(in_ns "$NLCOUNT" "$runs" | awk '{ print $2 / 1000 }' | median)
+  measure_exporter "$runs"
+  exported=$(awk -F' ' '/^netstat_sockets\{protocol="tcp"/ { s += $2 } END { print s }' "$WORK/last.prom")
+  measure_node "$runs"
+  SS_S_S=$(time_cmd "$runs" in_ns ss -s)
+  SS_TAN_S=$(time_cmd "$runs" in_ns ss -tan)
+  ROWS+=("$(printf '%7s %8s %6s %9s %9s %7s %9s %7s %8s %8s %9s %9s %8s %7s' \
+    "$n" "$sockets" "$exported" "$(ms "$BARE_S")" "$(ms "$EXP_S")" "$(ratio "$EXP_S" "$BARE_S")" \
+    "$(ms "$NODE_S")" "$(ratio "$NODE_S" "$EXP_S")" "$(ms "$SS_S_S")" "$(ms "$SS_TAN_S")" \
+    "$(mb "$EXP_HWM")" "$(mb "$NODE_HWM")" "$(ms "$EXP_DUMP_S")" "$EXP_USER_MS/$EXP_SYS_MS")")
+done
+
+mkdir -p "$(dirname "$OUT")"
+{
+  echo "sockets benchmark ($(date -u +%FT%TZ), $(nproc) cores, kernel $(uname -r))"
+  echo "N loopback TCP connections (2N sockets) in a netns, held by $LOADERS load processes;"
+  echo "times in ms, medians of 15 (N <= 10k), 9 (50k) or 7 (100k) runs"
+  printf '%7s %8s %6s %9s %9s %7s %9s %7s %8s %8s %9s %9s %8s %7s\n' \
+    N tcp_sk export bare_dump exporter x_bare node_exp x_faster "ss -s" "ss -tan" \
+    exp_MB node_MB collect usr/sys
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "tcp_sk: sockets ss -tan lists; export: sum of netstat_sockets{protocol=\"tcp\"} (adds"
+  echo "the exporter's own listener and scrape connection); bare_dump: nl_count, the same"
+  echo "sock_diag dumps in-process, counting only; exporter / node_exp: HTTP scrape (curl"
+  echo "time_total); x_bare = exporter / bare_dump; x_faster = node_exp / exporter; ss: wall"
+  echo "time including process start; *_MB: VmHWM after the scrapes; collect: the exporter's"
+  echo "own collector_duration_seconds; usr/sys: exporter CPU ms per scrape."
+  if [ -s "$WORK/perf.top" ]; then
+    echo
+    echo "where the exporter's time goes at N=${SIZES[-1]} (perf record, self time; [k] = kernel):"
+    cat "$WORK/perf.top"
+  fi
+} | tee "$OUT"
