@@ -205,3 +205,40 @@ TEST_F(CollectorTest, WithoutOwnerLabelsNoProcessIsRead) {
 
 }  // namespace
 }  // namespace netstat::listeners
+
+namespace netstat::listeners {
+namespace {
+
+// The committed fixture tree (also behind the golden end-to-end file): sshd and
+// systemd-resolved own their sockets through tests/fixtures/proc/{1234,2345}/fd.
+TEST(ListenersFixture, OwnersFromTheFixtureTree) {
+  procfs::Root root(NETSTAT_FIXTURES "/proc", NETSTAT_FIXTURES "/sys");
+  config::Config config;
+  config.paths.services = NETSTAT_FIXTURES "/etc/services";
+  auto collector = MakeListenersCollector(collectors::Environment{root, config});
+  std::vector<prometheus::MetricFamily> families;
+  EXPECT_EQ(collector->Collect(&families), "");
+  std::vector<std::string> owned;
+  double unresolved = -1;
+  size_t listeners = 0;
+  for (const auto& f : families) {
+    if (f.name == "netstat_listener_owner_unresolved") unresolved = f.metric.at(0).gauge.value;
+    if (f.name != "netstat_listener_info") continue;
+    listeners = f.metric.size();
+    for (const auto& m : f.metric) {
+      std::string s;
+      for (const auto& l : m.label) s += l.value + " ";
+      if (m.label.at(5).value != "") owned.push_back(s);
+    }
+  }
+  EXPECT_EQ(owned, (std::vector<std::string>{
+                       "tcp ipv4 0.0.0.0 22 ssh sshd root ",
+                       "tcp ipv6 :: 22 ssh sshd root ",
+                       "tcp ipv4 127.0.0.53 53 domain systemd-resolved systemd-resolve ",
+                       "udp ipv4 127.0.0.53 53 domain systemd-resolved systemd-resolve ",
+                   }));
+  EXPECT_EQ(unresolved, static_cast<double>(listeners - owned.size()));
+}
+
+}  // namespace
+}  // namespace netstat::listeners
