@@ -43,7 +43,7 @@ std::chrono::milliseconds ParseDuration(const std::string& text) {
 }
 
 ListenAddress ParseListenAddress(const std::string& text) {
-  const std::string bad = "\"" + text + "\" (want host:port, :port or [ipv6]:port)";
+  const std::string bad = "\"" + text + "\" (want :port, ipv4:port, localhost:port or [ipv6]:port)";
   ListenAddress out;
   std::string port;
   if (!text.empty() && text.front() == '[') {
@@ -59,7 +59,11 @@ ListenAddress ParseListenAddress(const std::string& text) {
     auto colon = text.rfind(':');
     if (colon == std::string::npos) throw std::invalid_argument(bad);
     out.host = text.substr(0, colon);
-    if (out.host.find(':') != std::string::npos) throw std::invalid_argument(bad);
+    if (out.host == "localhost") out.host = "127.0.0.1";
+    in_addr a4;
+    if (!out.host.empty() && inet_pton(AF_INET, out.host.c_str(), &a4) != 1) {
+      throw std::invalid_argument(bad);
+    }
     port = text.substr(colon + 1);
   }
   if (port.empty() || port.size() > 5) throw std::invalid_argument(bad);

@@ -4,15 +4,14 @@
 #include <civetweb.h>
 #include <crypt.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "config/values.h"
+#include "daemon/tcp_relay.h"
 #include "daemon/version.h"
 
 namespace netstat::daemon {
@@ -66,64 +65,68 @@ void Send(mg_connection* conn, int status, const char* reason, const char* type,
   mg_write(conn, body.data(), body.size());
 }
 
-std::string CivetPorts(const config::WebConfig& web) {
-  auto addr = config::ParseListenAddress(web.listen_address);
-  const std::string suffix = web.tls_cert_file.empty() ? "" : "s";
-  if (addr.host.empty()) return std::to_string(addr.port) + suffix;
-  if (addr.host.find(':') != std::string::npos) {
-    return "[" + addr.host + "]:" + std::to_string(addr.port) + suffix;
-  }
-  return addr.host + ":" + std::to_string(addr.port) + suffix;
-}
-
-// CivetWeb reads the private key and the certificate from one PEM file.
-std::string WriteTlsPem(const config::WebConfig& web) {
-  char dir[] = "/tmp/netstat_exporter_tls.XXXXXX";
-  if (!mkdtemp(dir)) throw BindError("cannot create a private directory for the TLS key");
-  std::string path = std::string(dir) + "/server.pem";
-  std::ofstream out(path);
-  ::chmod(path.c_str(), 0600);
-  for (const auto& file : {web.tls_key_file, web.tls_cert_file}) {
-    std::ifstream in(file);
-    if (!in) throw BindError(file + ": cannot read the TLS file");
-    out << in.rdbuf() << "\n";
-  }
-  return path;
-}
-
 }  // namespace
 
 HttpServer::HttpServer(const config::WebConfig& web, std::shared_ptr<Runner> runner)
     : web_(web), runner_(std::move(runner)) {
-  std::vector<std::string> options = {"listening_ports",    CivetPorts(web), "num_threads", "4",
-                                      "request_timeout_ms", "30000"};
-  if (!web.tls_cert_file.empty()) {
-    if (!(mg_check_feature(2) & 2)) throw BindError("this CivetWeb build has no TLS support");
-    tls_pem_path_ = WriteTlsPem(web);
-    options.insert(options.end(), {"ssl_certificate", tls_pem_path_});
-  }
+  const auto addr = config::ParseListenAddress(web.listen_address);
+  const bool tls = !web.tls_cert_file.empty();
+  // CivetWeb serves IPv4 plain HTTP itself; IPv6 and TLS go through TcpRelay to a
+  // CivetWeb port on 127.0.0.1 (see tcp_relay.h for why).
+  const bool behind_relay = tls || addr.host.find(':') != std::string::npos;
+  const std::string civet_ports =
+      behind_relay ? "127.0.0.1:0"
+                   : (addr.host.empty() ? "" : addr.host + ":") + std::to_string(addr.port);
   static CivetCallbacks callbacks;
   callbacks.begin_request = &HttpServer::BeginRequest;
+  callbacks.log_message = [](const mg_connection*, const char* message) {
+    spdlog::warn("http: {}", message);
+    return 1;
+  };
   g_server = this;
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(options, &callbacks);
+    exposer_ = std::make_unique<prometheus::Exposer>(
+        std::vector<std::string>{"listening_ports", civet_ports, "num_threads", "4",
+                                 "request_timeout_ms", "30000"},
+        &callbacks);
   } catch (const std::exception& e) {
     g_server = nullptr;
     throw BindError("cannot listen on " + web.listen_address +
                     ": the address is in use, not local, or needs privileges (" + e.what() + ")");
   }
   exposer_->RegisterCollectable(runner_, web.telemetry_path);
-  auto ports = exposer_->GetListeningPorts();
-  port_ = ports.empty() ? 0 : ports.front();
+  const auto ports = exposer_->GetListeningPorts();
+  const int civet_port = ports.empty() ? 0 : ports.front();
+  port_ = civet_port;
+
+  const TcpRelay::Tls tls_files{web.tls_cert_file, web.tls_key_file};
+  try {
+    if (behind_relay) {
+      const std::string first = addr.host.empty() ? "0.0.0.0" : addr.host;
+      relays_.push_back(
+          std::make_unique<TcpRelay>(first, addr.port, civet_port, tls ? &tls_files : nullptr));
+      port_ = relays_.front()->port();
+    }
+  } catch (const std::exception& e) {
+    exposer_.reset();
+    g_server = nullptr;
+    throw BindError("cannot listen on " + web.listen_address + ": " + e.what());
+  }
+  if (addr.host.empty()) {
+    // ":PORT" means every address: IPv6 too, where the host has it.
+    try {
+      relays_.push_back(
+          std::make_unique<TcpRelay>("::", port_, civet_port, tls ? &tls_files : nullptr));
+    } catch (const std::exception& e) {
+      spdlog::warn("not listening on [::]:{} (IPv6): {}", port_, e.what());
+    }
+  }
 }
 
 HttpServer::~HttpServer() {
+  relays_.clear();   // no new connections; open ones end
   exposer_.reset();  // stops CivetWeb, letting in-flight requests finish
   g_server = nullptr;
-  if (!tls_pem_path_.empty()) {
-    ::unlink(tls_pem_path_.c_str());
-    ::rmdir(tls_pem_path_.substr(0, tls_pem_path_.rfind('/')).c_str());
-  }
 }
 
 int HttpServer::BeginRequest(mg_connection* conn) {

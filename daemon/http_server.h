@@ -1,7 +1,8 @@
 // HTTP on prometheus-cpp's Exposer (CivetWeb): the telemetry path is the Exposer's own
 // handler (text format, gzip when asked); a CivetWeb begin_request callback answers the
 // landing page and health checks, applies basic auth to every path, and marks when each
-// request arrived so concurrent scrapes can share one run.
+// request arrived so concurrent scrapes can share one run. IPv6 and TLS listeners are
+// TcpRelays in front of CivetWeb.
 #pragma once
 
 #include <prometheus/exposer.h>
@@ -11,9 +12,11 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "daemon/runner.h"
+#include "daemon/tcp_relay.h"
 
 struct mg_connection;
 
@@ -40,8 +43,8 @@ class HttpServer {
 
   config::WebConfig web_;
   std::shared_ptr<Runner> runner_;
-  std::string tls_pem_path_;  // key + certificate in one file, as CivetWeb wants
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::vector<std::unique_ptr<TcpRelay>> relays_;
   int port_ = 0;
   std::mutex auth_mu_;
   std::map<std::string, std::string> verified_;  // user -> password that matched its hash

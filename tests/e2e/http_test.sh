@@ -67,4 +67,38 @@ expect_eq "landing without credentials" "$(fetch / -o /dev/null -w '%{http_code}
 expect_eq "good credentials" "$(fetch /metrics -u prometheus:secret -o /dev/null -w '%{http_code}')" 200
 expect_eq "cached credentials" "$(fetch /metrics -u prometheus:secret -o /dev/null -w '%{http_code}')" 200
 expect_eq "wrong after good" "$(fetch /metrics -u prometheus:nope -o /dev/null -w '%{http_code}')" 401
+
+# IPv6 listen addresses and ":PORT" (every address, v4 and v6) work.
+# shellcheck disable=SC2086
+start_exporter "$WORK/log4" $FIX --collector.disable-defaults --collector.snmp \
+  --web.listen-address='[::1]:0'
+expect_eq "ipv6 healthy" "$(curl -sS --max-time 10 "http://[::1]:$PORT/-/healthy")" "Healthy."
+curl -sS --max-time 10 "http://[::1]:$PORT/metrics" >"$WORK/m6"
+grep -q '^netstat_Tcp_MaxConn -1$' "$WORK/m6" || fail "metrics over IPv6"
+# shellcheck disable=SC2086
+start_exporter "$WORK/log5" $FIX --collector.disable-defaults --collector.snmp \
+  --web.listen-address=':0'
+expect_eq "any v4" "$(curl -sS --max-time 10 "http://127.0.0.1:$PORT/-/healthy")" "Healthy."
+expect_eq "any v6" "$(curl -sS --max-time 10 "http://[::1]:$PORT/-/healthy")" "Healthy."
+
+# TLS from the web: section, with a throw-away self-signed certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.crt" \
+  -days 1 -subj /CN=localhost >/dev/null 2>&1
+printf 'web:\n  tls: {cert_file: "%s", key_file: "%s"}\n' "$WORK/tls.crt" "$WORK/tls.key" \
+  >"$WORK/tls.yml"
+# shellcheck disable=SC2086
+start_exporter "$WORK/log6" $FIX --collector.disable-defaults --collector.snmp \
+  --config.file="$WORK/tls.yml"
+curl -sS --max-time 10 --cacert "$WORK/tls.crt" -H 'Accept-Encoding: gzip' \
+  "https://localhost:$PORT/metrics" -o "$WORK/tls.gz"
+gzip -dc "$WORK/tls.gz" >"$WORK/tls.metrics"
+grep -q '^netstat_Tcp_MaxConn -1$' "$WORK/tls.metrics" || fail "metrics over TLS"
+expect_eq "plain HTTP to a TLS port" \
+  "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/-/healthy")" 000
+printf 'web:\n  tls: {cert_file: "%s", key_file: "%s"}\n' "$WORK/tls.crt" "$WORK/nope.key" \
+  >"$WORK/tls_bad.yml"
+rc=0
+"$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/tls_bad.yml" 2>"$WORK/tls_err" || rc=$?
+[ "$rc" = 1 ] || fail "missing TLS key: exit $rc"
+grep -q "nope.key" "$WORK/tls_err" || fail "TLS error does not name the file: $(cat "$WORK/tls_err")"
 echo "http: all checks passed"
