@@ -53,6 +53,7 @@ hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }  # utime stime
 
 ip netns add "$NS"
+ln -s /proc "$WORK/proc"
 ip -n "$NS" link set lo up
 in_ns sh -c 'echo 4096 >/proc/sys/net/core/somaxconn; echo "32768 65000" >/proc/sys/net/ipv4/ip_local_port_range'
 [ -x "$NODE" ] || echo "note: $NODE not found; node_exporter column left empty" >&2
@@ -72,65 +73,84 @@ grow_to() {  # grow_to N: start load processes until N connections are held
   done
 }
 
-# measure_exporter RUNS: sets EXP_S (median scrape), EXP_HWM (kB), EXP_USER_MS/EXP_SYS_MS
-# (CPU per scrape), EXP_DUMP_S (collector duration as the exporter measures it).
-measure_exporter() {
-  local runs=$1 log=$WORK/exporter.log port pid
+# start_exporter PROCFS: sets EXP_PID and EXP_URL.
+start_exporter() {
+  local log=$WORK/exporter.log port=""
   : >"$log"
   ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --collector.disable-defaults \
-    --collector.sockets 2>"$log" &
-  pid=$!
-  PIDS+=("$pid")
+    --collector.sockets --path.procfs="$1" 2>"$log" &
+  EXP_PID=$!
+  PIDS+=("$EXP_PID")
   for _ in $(seq 1 100); do
     port=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
     [ -n "$port" ] && break
     sleep 0.05
   done
   [ -n "$port" ] || fail "exporter did not start: $(cat "$log")"
-  local url=http://127.0.0.1:$port/metrics
-  scrape_time "$url" >/dev/null  # warm-up
-  local before after perf_pid=""
+  EXP_URL=http://127.0.0.1:$port/metrics
+  scrape_time "$EXP_URL" >/dev/null  # warm-up
+}
+
+# start_node: sets NODE_PID and NODE_URL (both empty without node_exporter).
+start_node() {
+  NODE_PID="" NODE_URL=""
+  [ -x "$NODE" ] || return 0
+  ip netns exec "$NS" "$NODE" --web.listen-address=127.0.0.1:$NODE_PORT \
+    --collector.disable-defaults --collector.tcpstat --collector.sockstat \
+    >"$WORK/node.log" 2>&1 &
+  NODE_PID=$!
+  PIDS+=("$NODE_PID")
+  local url=http://127.0.0.1:$NODE_PORT/metrics
+  for _ in $(seq 1 100); do in_ns curl -s -o /dev/null "$url" && break; sleep 0.05; done
+  if in_ns curl -s -o /dev/null "$url"; then NODE_URL=$url; else echo "node_exporter did not start" >&2; fi
+}
+
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# measure RUNS: the contenders in rounds (bare dump, exporter, node_exporter, ss -s,
+# ss -tan), so a change in background load hits all of them alike. Sets *_S medians,
+# EXP_HWM / NODE_HWM (kB), EXP_USER_MS / EXP_SYS_MS (CPU per scrape) and EXP_DUMP_S.
+measure() {
+  local runs=$1 hz before after
+  start_exporter /proc
+  start_node
+  rm -f "$WORK"/t.*
+  before=$(cpu_ticks "$EXP_PID")
+  for _ in $(seq 1 "$runs"); do
+    in_ns "$NLCOUNT" 1 | awk '{ print $2 / 1000 }' >>"$WORK/t.bare"
+    scrape_time "$EXP_URL" >>"$WORK/t.exp"
+    [ -z "$NODE_URL" ] || scrape_time "$NODE_URL" >>"$WORK/t.node"
+    time_cmd 1 in_ns ss -s >>"$WORK/t.ss_s"
+    time_cmd 1 in_ns ss -tan >>"$WORK/t.ss_tan"
+  done
+  after=$(cpu_ticks "$EXP_PID")
+  BARE_S=$(median <"$WORK/t.bare") EXP_S=$(median <"$WORK/t.exp")
+  NODE_S=$([ -s "$WORK/t.node" ] && median <"$WORK/t.node" || true)
+  SS_S_S=$(median <"$WORK/t.ss_s") SS_TAN_S=$(median <"$WORK/t.ss_tan")
+  hz=$(getconf CLK_TCK)
+  read -r EXP_USER_MS EXP_SYS_MS < <(echo "$before $after" |
+    awk -v r="$runs" -v hz="$hz" '{ printf "%.1f %.1f\n", ($3 - $1) * 1000 / hz / r, ($4 - $2) * 1000 / hz / r }')
+  in_ns curl -sS "$EXP_URL" >"$WORK/last.prom"
+  EXP_DUMP_S=$(awk '$1 == "netstat_exporter_collector_duration_seconds{collector=\"sockets\"}" { print $2 }' "$WORK/last.prom")
   if [ "${PERF:-0}" = 1 ] && [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
-    perf record -q -F 1999 -g -p "$pid" -o "$WORK/perf.data" >/dev/null 2>&1 &
-    perf_pid=$!
+    perf record -q -F 1999 -g -p "$EXP_PID" -o "$WORK/perf.data" >/dev/null 2>&1 &
+    local perf_pid=$!
     sleep 0.3
-  fi
-  before=$(cpu_ticks "$pid")
-  EXP_S=$(for _ in $(seq 1 "$runs"); do scrape_time "$url"; done | median)
-  after=$(cpu_ticks "$pid")
-  if [ -n "$perf_pid" ]; then
+    for _ in 1 2 3; do scrape_time "$EXP_URL" >/dev/null; done
     kill -INT "$perf_pid"
     wait "$perf_pid" 2>/dev/null || true
     perf report -i "$WORK/perf.data" --no-children --stdio --sort sym 2>/dev/null |
       grep -E '^ +[0-9.]+%' | head -12 >"$WORK/perf.top" || true
   fi
-  local hz
-  hz=$(getconf CLK_TCK)
-  read -r EXP_USER_MS EXP_SYS_MS < <(echo "$before $after" |
-    awk -v r="$runs" -v hz="$hz" '{ printf "%.1f %.1f\n", ($3 - $1) * 1000 / hz / r, ($4 - $2) * 1000 / hz / r }')
-  EXP_DUMP_S=$(in_ns curl -sS "$url" |
-    awk '$1 == "netstat_exporter_collector_duration_seconds{collector=\"sockets\"}" { print $2 }')
-  in_ns curl -sS "$url" >"$WORK/last.prom"
-  EXP_HWM=$(hwm_kb "$pid")
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
-}
-
-measure_node() {  # sets NODE_S, NODE_HWM
-  NODE_S="" NODE_HWM=""
-  [ -x "$NODE" ] || return 0
-  ip netns exec "$NS" "$NODE" --web.listen-address=127.0.0.1:$NODE_PORT \
-    --collector.disable-defaults --collector.tcpstat --collector.sockstat \
-    >"$WORK/node.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  local url=http://127.0.0.1:$NODE_PORT/metrics
-  for _ in $(seq 1 100); do in_ns curl -s -o /dev/null "$url" && break; sleep 0.05; done
-  in_ns curl -s -o /dev/null "$url" || { echo "node_exporter did not start" >&2; kill "$pid"; return 0; }
-  NODE_S=$(for _ in $(seq 1 "$1"); do scrape_time "$url"; done | median)
-  NODE_HWM=$(hwm_kb "$pid")
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  EXP_HWM=$(hwm_kb "$EXP_PID")
+  NODE_HWM=$([ -n "$NODE_PID" ] && hwm_kb "$NODE_PID" || true)
+  stop "$EXP_PID"
+  [ -z "$NODE_PID" ] || stop "$NODE_PID"
+  # The procfs fallback: a symlink to /proc is not "the live /proc" to the exporter.
+  start_exporter "$WORK/proc"
+  PROCFS_S=$(for _ in $(seq 1 "$runs"); do scrape_time "$EXP_URL"; done | median)
+  PROCFS_HWM=$(hwm_kb "$EXP_PID")
+  stop "$EXP_PID"
 }
 
 ms() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v * 1000 }'; }
@@ -145,17 +165,13 @@ for n in "${SIZES[@]}"; do
   PROFILE=0
   [ "$n" = "${SIZES[-1]}" ] && PROFILE=1
   sockets=$(in_ns ss -Htan | wc -l)
-  "$NLCOUNT" 1 >/dev/null
-  BARE_S=$(in_ns "$NLCOUNT" "$runs" | awk '{ print $2 / 1000 }' | median)
-  measure_exporter "$runs"
-  exported=$(awk -F' ' '/^netstat_sockets\{protocol="tcp"/ { s += $2 } END { print s }' "$WORK/last.prom")
-  measure_node "$runs"
-  SS_S_S=$(time_cmd "$runs" in_ns ss -s)
-  SS_TAN_S=$(time_cmd "$runs" in_ns ss -tan)
-  ROWS+=("$(printf '%7s %8s %6s %9s %9s %7s %9s %7s %8s %8s %9s %9s %8s %7s' \
+  measure "$runs"
+  exported=$(awk '/^netstat_sockets\{protocol="tcp"/ { s += $2 } END { print s }' "$WORK/last.prom")
+  ROWS+=("$(printf '%7s %7s %7s %8s %8s %6s %8s %7s %7s %7s %6s %6s %7s %7s %6s %9s' \
     "$n" "$sockets" "$exported" "$(ms "$BARE_S")" "$(ms "$EXP_S")" "$(ratio "$EXP_S" "$BARE_S")" \
     "$(ms "$NODE_S")" "$(ratio "$NODE_S" "$EXP_S")" "$(ms "$SS_S_S")" "$(ms "$SS_TAN_S")" \
-    "$(mb "$EXP_HWM")" "$(mb "$NODE_HWM")" "$(ms "$EXP_DUMP_S")" "$EXP_USER_MS/$EXP_SYS_MS")")
+    "$(mb "$EXP_HWM")" "$(mb "$NODE_HWM")" "$(ms "$EXP_DUMP_S")" "$(ms "$PROCFS_S")" \
+    "$(mb "$PROCFS_HWM")" "$EXP_USER_MS/$EXP_SYS_MS")")
 done
 
 mkdir -p "$(dirname "$OUT")"
@@ -163,17 +179,19 @@ mkdir -p "$(dirname "$OUT")"
   echo "sockets benchmark ($(date -u +%FT%TZ), $(nproc) cores, kernel $(uname -r))"
   echo "N loopback TCP connections (2N sockets) in a netns, held by $LOADERS load processes;"
   echo "times in ms, medians of 15 (N <= 10k), 9 (50k) or 7 (100k) runs"
-  printf '%7s %8s %6s %9s %9s %7s %9s %7s %8s %8s %9s %9s %8s %7s\n' \
-    N tcp_sk export bare_dump exporter x_bare node_exp x_faster "ss -s" "ss -tan" \
-    exp_MB node_MB collect usr/sys
+  printf '%7s %7s %7s %8s %8s %6s %8s %7s %7s %7s %6s %6s %7s %7s %6s %9s\n' \
+    N tcp_sk export bare nl_exp x_bare node x_fast "ss -s" "ss -tan" exp_MB node_MB \
+    collect procfs pf_MB usr/sys
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "tcp_sk: sockets ss -tan lists; export: sum of netstat_sockets{protocol=\"tcp\"} (adds"
-  echo "the exporter's own listener and scrape connection); bare_dump: nl_count, the same"
-  echo "sock_diag dumps in-process, counting only; exporter / node_exp: HTTP scrape (curl"
-  echo "time_total); x_bare = exporter / bare_dump; x_faster = node_exp / exporter; ss: wall"
-  echo "time including process start; *_MB: VmHWM after the scrapes; collect: the exporter's"
-  echo "own collector_duration_seconds; usr/sys: exporter CPU ms per scrape."
+  echo "the exporter's listener, its scrape connection and the time_wait of earlier scrapes);"
+  echo "bare: nl_count, the same sock_diag dumps in-process, counting only; nl_exp / node:"
+  echo "HTTP scrape (curl time_total) of this exporter (netlink) and node_exporter (tcpstat +"
+  echo "sockstat); x_bare = nl_exp / bare; x_fast = node / nl_exp; ss: wall time including"
+  echo "process start; *_MB: VmHWM after the scrapes; collect: the exporter's own"
+  echo "collector_duration_seconds; procfs / pf_MB: this exporter on its /proc/net fallback;"
+  echo "usr/sys: exporter (netlink) CPU ms per scrape."
   if [ -s "$WORK/perf.top" ]; then
     echo
     echo "where the exporter's time goes at N=${SIZES[-1]} (perf record, self time; [k] = kernel):"

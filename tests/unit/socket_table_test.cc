@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "collectors/socket_table/netlink_socket_table.h"
 #include "collectors/socket_table/proc_net_parser.h"
 #include "collectors/socket_table/procfs_socket_table.h"
 #include "tests/unit/fixture_util.h"
@@ -183,6 +185,98 @@ TEST(ProcfsSocketTable, LargeFileWithGarbage) {
   EXPECT_EQ(listen, 1u);
   EXPECT_EQ(table.malformed_lines(), 2u);
   std::system((std::string("rm -rf ") + dir).c_str());
+}
+
+// A table whose first dumps come back interrupted (NLM_F_DUMP_INTR) after visiting
+// part of the sockets.
+class InterruptingTable : public SocketTable {
+ public:
+  explicit InterruptingTable(int interruptions) : interruptions_(interruptions) {}
+  Source source() const override { return Source::kNetlink; }
+  DumpResult DumpInet(Protocol, Family, uint32_t,
+                      const std::function<void(const InetSocket&)>& visit) override {
+    ++calls;
+    InetSocket s{};
+    visit(s);
+    DumpResult r;
+    if (interruptions_-- > 0) {
+      r.interrupted = true;
+      return r;
+    }
+    visit(s);
+    return r;
+  }
+  DumpResult DumpUnix(const std::function<void(const UnixSocket&)>&) override { return {}; }
+  int calls = 0;
+
+ private:
+  int interruptions_;
+};
+
+TEST(DumpInetConsistent, RetriesInterruptedDumps) {
+  InterruptingTable table(2);
+  int seen = 0, restarts = 0;
+  DumpResult r = DumpInetConsistent(
+      table, Protocol::kTcp, Family::kIpv4, kAllStates, [&] { ++restarts, seen = 0; },
+      [&](const InetSocket&) { ++seen; });
+  EXPECT_FALSE(r.interrupted);
+  EXPECT_EQ(table.calls, 3);
+  EXPECT_EQ(restarts, 2);
+  EXPECT_EQ(seen, 2);  // only the clean attempt's sockets
+}
+
+TEST(DumpInetConsistent, GivesUpAfterThreeAttempts) {
+  InterruptingTable table(10);
+  int restarts = 0;
+  DumpResult r = DumpInetConsistent(
+      table, Protocol::kTcp, Family::kIpv4, kAllStates, [&] { ++restarts; },
+      [](const InetSocket&) {});
+  EXPECT_TRUE(r.ok);
+  EXPECT_TRUE(r.interrupted);  // reported, the caller decides
+  EXPECT_EQ(table.calls, kMaxDumpAttempts);
+  EXPECT_EQ(restarts, kMaxDumpAttempts - 1);
+}
+
+// The live kernel, both tables: a listener this test opens is seen by both, with the
+// same port, address and inode.
+TEST(LiveTables, NetlinkAndProcfsSeeOurListener) {
+  std::string error;
+  procfs::Root live("/proc", "/sys");
+  auto netlink = NetlinkSocketTable::Open(live, &error);
+  if (!netlink) GTEST_SKIP() << error;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(fd, 7), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const uint16_t port = ntohs(a.sin_port);
+
+  auto find = [&](SocketTable& table) {
+    InetSocket found{};
+    int n = 0;
+    DumpResult r =
+        table.DumpInet(Protocol::kTcp, Family::kIpv4, StateBit(kListen), [&](const InetSocket& s) {
+          EXPECT_EQ(s.state, kListen);
+          if (s.local_port == port) found = s, ++n;
+        });
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(n, 1);
+    return found;
+  };
+  ProcfsSocketTable procfs(live);
+  for (int round = 0; round < 2; ++round) {  // the netlink socket is reused
+    InetSocket n = find(*netlink);
+    EXPECT_EQ(FormatAddress(Family::kIpv4, n.local_address), "127.0.0.1");
+    EXPECT_EQ(n.send_queue, 7u);  // netlink: the backlog
+    EXPECT_EQ(n.inode, find(procfs).inode);
+  }
+  int unix_sockets = 0;
+  EXPECT_TRUE(netlink->DumpUnix([&](const UnixSocket&) { ++unix_sockets; }).ok);
+  close(fd);
 }
 
 TEST(Names, LabelValues) {
