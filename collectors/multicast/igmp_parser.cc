@@ -8,26 +8,13 @@
 #include <cstring>
 #include <optional>
 
+#include "collectors/procfs/text.h"
+
 namespace netstat::multicast {
 namespace {
 
 constexpr size_t kMaxFields = 8;
 using Fields = std::array<std::string_view, kMaxFields>;
-
-// Splits on blanks; returns the field count, or kMaxFields + 1 when there are more.
-size_t Split(std::string_view line, Fields* fields) {
-  size_t n = 0;
-  while (true) {
-    size_t start = line.find_first_not_of(" \t\r");
-    if (start == std::string_view::npos) return n;
-    line.remove_prefix(start);
-    size_t end = line.find_first_of(" \t\r");
-    if (n == kMaxFields) return kMaxFields + 1;
-    (*fields)[n++] = line.substr(0, end);
-    if (end == std::string_view::npos) return n;
-    line.remove_prefix(end);
-  }
-}
 
 std::optional<uint32_t> ParseUnsigned(std::string_view s, int base) {
   uint32_t v = 0;
@@ -63,17 +50,12 @@ std::string Ipv6Group(std::string_view hex) {
 template <typename ParseLine>
 MembershipResult ForEachLine(std::string_view text, ParseLine parse) {
   MembershipResult result;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  procfs::ForEachLine(text, [&](std::string_view line, size_t line_no) {
+    if (procfs::Trim(line).empty()) return;
     if (const char* why = parse(line, &result.memberships)) {
       result.errors.push_back("line " + std::to_string(line_no) + ": " + why);
     }
-  }
+  });
   return result;
 }
 
@@ -84,14 +66,15 @@ MembershipResult ParseIgmp(std::string_view text) {
   bool device_ok = false;
   return ForEachLine(text, [&](std::string_view line, std::vector<Membership>* out) -> const char* {
     Fields f;
-    size_t n = Split(line, &f);
+    size_t n = procfs::SplitFields(line, &f);
     if (n == 0 || f[0] == "Idx") return nullptr;  // header
     if (line.front() != '\t' && line.front() != ' ') {
       // "1\tlo        :     1      V3": index, name padded to 10, ':', count, querier.
       // A longer name touches the colon, so split there (names cannot hold one).
       Fields left;
       size_t colon = line.find(':');
-      device_ok = colon != std::string_view::npos && Split(line.substr(0, colon), &left) == 2 &&
+      device_ok = colon != std::string_view::npos &&
+                  procfs::SplitFields(line.substr(0, colon), &left) == 2 &&
                   ParseUnsigned(left[0], 10);
       device = device_ok ? std::string(left[1]) : std::string();
       return device_ok ? nullptr : "malformed device line";
@@ -108,7 +91,7 @@ MembershipResult ParseIgmp(std::string_view text) {
 MembershipResult ParseIgmp6(std::string_view text) {
   return ForEachLine(text, [](std::string_view line, std::vector<Membership>* out) -> const char* {
     Fields f;
-    size_t n = Split(line, &f);
+    size_t n = procfs::SplitFields(line, &f);
     if (n < 3 || !ParseUnsigned(f[0], 10)) return "expected index, device and group";
     std::string group = Ipv6Group(f[2]);
     if (group.empty()) return "malformed group address";

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <optional>
 
+#include "collectors/procfs/text.h"
+
 namespace netstat::routes {
 namespace {
 
@@ -19,21 +21,6 @@ constexpr uint32_t kRtfLocal = 0x80000000;
 
 constexpr size_t kMaxFields = 12;
 using Fields = std::array<std::string_view, kMaxFields>;
-
-// Splits on blanks; returns the field count, or kMaxFields + 1 when there are more.
-size_t Split(std::string_view line, Fields* fields) {
-  size_t n = 0;
-  while (true) {
-    size_t start = line.find_first_not_of(" \t\r");
-    if (start == std::string_view::npos) return n;
-    line.remove_prefix(start);
-    size_t end = line.find_first_of(" \t\r");
-    if (n == kMaxFields) return kMaxFields + 1;
-    (*fields)[n++] = line.substr(0, end);
-    if (end == std::string_view::npos) return n;
-    line.remove_prefix(end);
-  }
-}
 
 std::optional<uint32_t> ParseHex32(std::string_view s) {
   uint32_t v = 0;
@@ -59,25 +46,20 @@ bool ParseHex128(std::string_view s, uint8_t out[16]) {
 template <typename ParseLine>
 RouteResult ForEachLine(std::string_view text, bool skip_header, ParseLine parse) {
   RouteResult result;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    ++line_no;
-    if (line_no == 1 && skip_header && line.starts_with("Iface")) continue;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  procfs::ForEachLine(text, [&](std::string_view line, size_t line_no) {
+    if (line_no == 1 && skip_header && line.starts_with("Iface")) return;
+    if (procfs::Trim(line).empty()) return;
     if (const char* why = parse(line, &result.routes)) {
       result.errors.push_back("line " + std::to_string(line_no) + ": " + why);
     }
-  }
+  });
   return result;
 }
 
 // Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT
 const char* ParseIpv4Line(std::string_view line, std::vector<Route>* out) {
   Fields f;
-  size_t n = Split(line, &f);
+  size_t n = procfs::SplitFields(line, &f);
   if (n < 8 || n > kMaxFields) return "expected 11 columns";
   auto dst = ParseHex32(f[1]), gw = ParseHex32(f[2]), mask = ParseHex32(f[7]);
   if (!dst || !gw || !mask || !ParseHex32(f[3])) return "bad hex address, flags or mask";
@@ -98,7 +80,7 @@ const char* ParseIpv4Line(std::string_view line, std::vector<Route>* out) {
 // dst dst_len src src_len next_hop metric refcnt use flags device
 const char* ParseIpv6Line(std::string_view line, std::vector<Route>* out) {
   Fields f;
-  size_t n = Split(line, &f);
+  size_t n = procfs::SplitFields(line, &f);
   if (n != 10) return "expected 10 columns";
   uint8_t dst[16], gw[16], src[16];
   auto dst_len = ParseHex32(f[1]), metric = ParseHex32(f[5]), flags = ParseHex32(f[8]);

@@ -4,31 +4,12 @@
 #include <charconv>
 #include <cstdint>
 
+#include "collectors/procfs/text.h"
+
 namespace netstat::snmp {
 namespace {
 
-std::vector<std::string_view> SplitWords(std::string_view line) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-    size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-    if (i > start) words.push_back(line.substr(start, i - start));
-  }
-  return words;
-}
-
-std::vector<std::string_view> SplitLines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return lines;
-}
+using procfs::SplitWords;
 
 std::string LineError(size_t line, const std::string& what) {
   return "line " + std::to_string(line) + ": " + what;
@@ -63,7 +44,8 @@ bool IsMetricNamePart(std::string_view s) {
 
 ParseResult ParsePairedGroups(std::string_view text) {
   ParseResult r;
-  auto lines = SplitLines(text);
+  std::vector<std::string_view> lines;  // paired lines need one line of look-ahead
+  procfs::ForEachLine(text, [&](std::string_view line, size_t) { lines.push_back(line); });
   size_t i = 0;
   while (i < lines.size()) {
     auto header = SplitWords(lines[i]);
@@ -119,27 +101,26 @@ ParseResult ParsePairedGroups(std::string_view text) {
 
 ParseResult ParseSnmp6(std::string_view text) {
   ParseResult r;
-  auto lines = SplitLines(text);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    auto words = SplitWords(lines[i]);
-    if (words.empty()) continue;
+  procfs::ForEachLine(text, [&](std::string_view line, size_t number) {
+    auto words = SplitWords(line);
+    if (words.empty()) return;
     // The group is the name up to its first '6': Ip6, Icmp6, Udp6, UdpLite6.
     size_t six = words[0].find('6');
     double v;
     if (words.size() != 2 || six == std::string_view::npos || six + 1 >= words[0].size() ||
         !IsMetricNamePart(words[0])) {
       r.errors.push_back(LineError(
-          i + 1, "expected \"Name value\", got \"" + std::string(lines[i].substr(0, 60)) + "\""));
-      continue;
+          number, "expected \"Name value\", got \"" + std::string(line.substr(0, 60)) + "\""));
+      return;
     }
     if (!ParseInteger(words[1], &v)) {
-      r.errors.push_back(LineError(i + 1, std::string(words[0]) + ": not a number: \"" +
-                                              std::string(words[1].substr(0, 40)) + "\""));
-      continue;
+      r.errors.push_back(LineError(number, std::string(words[0]) + ": not a number: \"" +
+                                               std::string(words[1].substr(0, 40)) + "\""));
+      return;
     }
     r.fields.push_back(
         {std::string(words[0].substr(0, six + 1)), std::string(words[0].substr(six + 1)), v});
-  }
+  });
   return r;
 }
 
