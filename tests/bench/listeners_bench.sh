@@ -16,6 +16,7 @@ OUT=$BUILD/bench/listeners_bench.txt
 # Per process: 80 TCP + 20 UDP listeners, 2000 connections (4000 sockets), 10000 others.
 TCP_L=80 UDP_L=20 CONNS=2000 OTHER=10000
 STEADY_RUNS=20
+FIRST_RUNS=5
 
 NS=netstat_bench_lst_$$
 WORK=$(mktemp -d /tmp/netstat_bench.XXXXXX)
@@ -83,16 +84,18 @@ scrape() { in_ns curl -sS --max-time 60 "http://127.0.0.1:$PORT/metrics" >"$1"; 
 duration() { awk '$1 == "netstat_exporter_collector_duration_seconds{collector=\"listeners\"}" { print $2 }' "$1"; }
 
 "$WALK" >/dev/null  # warm the dentry cache once, for every contender alike
-WALK_S=$(for _ in 1 2 3; do "$WALK" | cut -d' ' -f1; done | median)
 read -r _ HOST_PIDS HOST_FDS HOST_SOCKS < <("$WALK")
-
+# Walk and first scrape take turns, so both see the same background load.
+WALKS=()
 FIRST=()
-for _ in 1 2 3; do
+for _ in $(seq 1 $FIRST_RUNS); do
+  WALKS+=("$("$WALK" | cut -d' ' -f1)")
   start_exporter
   scrape "$WORK/first.prom"
   FIRST+=("$(duration "$WORK/first.prom")")
   stop_exporter
 done
+WALK_S=$(printf '%s\n' "${WALKS[@]}" | median)
 FIRST_S=$(printf '%s\n' "${FIRST[@]}" | median)
 
 start_exporter
@@ -127,8 +130,8 @@ mkdir -p "$(dirname "$OUT")"
   echo "load: $PROCS processes in netns; $SOCKETS TCP sockets, $LISTEN_TCP TCP + $LISTEN_UDP UDP listeners;"
   echo "      host-wide /proc walk: $HOST_PIDS processes, $HOST_FDS fds ($HOST_SOCKS sockets)"
   printf '%-44s %10s %10s\n' "measure" "ms" "ratio"
-  printf '%-44s %10s %10s\n' "bare /proc/*/fd readlink walk (median of 3)" "$(ms "$WALK_S")" "1.00"
-  printf '%-44s %10s %10s\n' "exporter first scrape (median of 3 starts)" "$(ms "$FIRST_S")" "$(ratio "$FIRST_S" "$WALK_S")x walk"
+  printf '%-44s %10s %10s\n' "bare /proc/*/fd readlink walk (median of $FIRST_RUNS)" "$(ms "$WALK_S")" "1.00"
+  printf '%-44s %10s %10s\n' "exporter first scrape (median of $FIRST_RUNS starts)" "$(ms "$FIRST_S")" "$(ratio "$FIRST_S" "$WALK_S")x walk"
   printf '%-44s %10s %10s\n' "exporter steady scrape (median of $STEADY_RUNS)" "$(ms "$STEADY_S")" "$(ratio "$SS_S" "$STEADY_S")x faster than ss"
   printf '%-44s %10s %10s\n' "ss -tlnp (median of 3)" "$(ms "$SS_S")" ""
   printf '%-44s %10s %10s\n' "netstat -tlnp (median of 3)" "$(ms "$NETSTAT_S")" "$(ratio "$NETSTAT_S" "$STEADY_S")x steady"

@@ -28,7 +28,7 @@ start_helper() {
   : >"$WORK/$name.out"
   ip netns exec "$NS" "$@" >"$WORK/$name.out" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 200); do
     HPID=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.out")
     [ -n "$HPID" ] && return 0
     sleep 0.05
@@ -63,7 +63,7 @@ MOVING=$HPID
 ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
   --collector.disable-defaults --collector.listeners 2>"$WORK/log" &
 PIDS+=($!)
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do
   PORT=$(grep -o 'port=[0-9]*' "$WORK/log" | head -1 | cut -d= -f2 || true)
   [ -n "$PORT" ] && break
   sleep 0.05
@@ -121,20 +121,20 @@ expect_eq "unexpected count" "$(grep -c '^netstat_listener_unexpected{' "$WORK/m
 # cached (pid, fd) no longer verifies, so the next scrape finds the child.
 kill -USR1 "$MOVING"
 CHILD=
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do
   CHILD=$(awk '$1 == "handoff" { print $2 }' "$WORK/moving.out")
   [ -n "$CHILD" ] && break
   sleep 0.05
 done
 [ -n "$CHILD" ] || fail "no handoff: $(cat "$WORK/moving.out")"
-for _ in $(seq 1 100); do kill -0 "$MOVING" 2>/dev/null || break; sleep 0.05; done
+for _ in $(seq 1 200); do kill -0 "$MOVING" 2>/dev/null || break; sleep 0.05; done
 scrape m2
 has m2 "$(info tcp ipv4 127.0.0.1 7000 "" $P root "$CHILD")" 1
 lacks m2 "pid=\"$MOVING\""
 
 # Cache correctness 2: the process exits, another one takes the same port.
 kill "$CHILD"
-for _ in $(seq 1 100); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.05; done
+for _ in $(seq 1 200); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.05; done
 start_helper moving2 "$HELPER" tcp,127.0.0.1,7000,3,0
 MOVING2=$HPID
 scrape m3
@@ -143,7 +143,7 @@ lacks m3 "pid=\"$CHILD\""
 
 # A pre-fork parent exits (its workers die with it): the listener is gone next time.
 kill "$PREFORK"
-for _ in $(seq 1 100); do in_ns ss -Htln 'sport = :9000' | grep -q . || break; sleep 0.05; done
+for _ in $(seq 1 200); do in_ns ss -Htln 'sport = :9000' | grep -q . || break; sleep 0.05; done
 scrape m4
 lacks m4 'port="9000"'
 expect_eq "listener count after exits" "$(grep -c '^netstat_listener_info{' "$WORK/m4")" 10
@@ -159,7 +159,7 @@ ip netns exec "$NS" setpriv --reuid=nobody --regid=nogroup --clear-groups "$BIN"
 PIDS+=($!)
 NOBODY_EXPORTER=$!
 PORT=
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do
   PORT=$(grep -o 'port=[0-9]*' "$WORK/log_nobody" | head -1 | cut -d= -f2 || true)
   [ -n "$PORT" ] && break
   sleep 0.05
