@@ -53,7 +53,7 @@ hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }  # utime stime
 
 ip netns add "$NS"
-ln -s /proc "$WORK/proc"
+mkdir "$WORK/proc" && ln -s /proc/net "$WORK/proc/net"  # no self/ns/net: procfs source
 ip -n "$NS" link set lo up
 in_ns sh -c 'echo 4096 >/proc/sys/net/core/somaxconn; echo "32768 65000" >/proc/sys/net/ipv4/ip_local_port_range'
 [ -x "$NODE" ] || echo "note: $NODE not found; node_exporter column left empty" >&2
@@ -146,7 +146,7 @@ measure() {
   NODE_HWM=$([ -n "$NODE_PID" ] && hwm_kb "$NODE_PID" || true)
   stop "$EXP_PID"
   [ -z "$NODE_PID" ] || stop "$NODE_PID"
-  # The procfs fallback: a symlink to /proc is not "the live /proc" to the exporter.
+  # The procfs fallback, forced by a tree that only links net/ to /proc/net.
   start_exporter "$WORK/proc"
   PROCFS_S=$(for _ in $(seq 1 "$runs"); do scrape_time "$EXP_URL"; done | median)
   PROCFS_HWM=$(hwm_kb "$EXP_PID")

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sockets truth test: in a fresh network namespace, open a known set of sockets (see
 # RunScenario in tests/bench/sock_load.cc), run the exporter there with only the
-# sockets collector, once per source (netlink; procfs through a symlink to /proc, which
-# is not "the live /proc" to the exporter but reads the same kernel), and check every
-# count, per-port count and queue sum against what `ss` reports and what we created.
+# sockets collector, once per source (netlink; procfs through a tree whose net/ links to
+# /proc/net), and check every count, per-port count and queue sum against what `ss`
+# reports and what we created.
 # Usage: netns_sockets_test.sh BINARY SOURCE_TREE SOCK_LOAD
 BIN=$1
 SRC=$2
@@ -26,7 +26,10 @@ for _ in $(seq 1 100); do grep -q ready "$WORK/load.out" && break; sleep 0.05; d
 grep -q ready "$WORK/load.out" || fail "sock_load did not get ready: $(cat "$WORK/load.out")"
 
 printf 'collectors:\n  sockets:\n    remote_ports: [%d]\n' "$BASE" >"$WORK/config.yml"
-ln -s /proc "$WORK/proc"
+# The procfs run: a tree holding only net/ -> /proc/net. It reads the same kernel and
+# netns, but has no self/ns/net, so the exporter cannot tell it is real and parses it.
+mkdir "$WORK/proc"
+ln -s /proc/net "$WORK/proc/net"
 
 # Prometheus series the kernel's view implies, from ss (run before the scrape). The
 # scrape itself adds one established connection (both ends) to the exporter's port.

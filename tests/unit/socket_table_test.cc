@@ -279,6 +279,22 @@ TEST(LiveTables, NetlinkAndProcfsSeeOurListener) {
   close(fd);
 }
 
+// Netlink for a real procfs of our own netns, wherever it is mounted; procfs for a tree
+// that only looks like one.
+TEST(OpenSocketTable, ChoosesTheSource) {
+  EXPECT_EQ(OpenSocketTable(procfs::Root("/proc", "/sys"))->source(), Source::kNetlink);
+  EXPECT_EQ(OpenSocketTable(procfs::Root(FixturePath("proc"), ""))->source(), Source::kProcfs);
+  char dir[] = "/tmp/socket_table_rootXXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string whole = std::string(dir) + "/whole", net_only = std::string(dir) + "/net_only";
+  ASSERT_EQ(symlink("/proc", whole.c_str()), 0);
+  ASSERT_EQ(mkdir(net_only.c_str(), 0755), 0);
+  ASSERT_EQ(symlink("/proc/net", (net_only + "/net").c_str()), 0);
+  EXPECT_EQ(OpenSocketTable(procfs::Root(whole, ""))->source(), Source::kNetlink);
+  EXPECT_EQ(OpenSocketTable(procfs::Root(net_only, ""))->source(), Source::kProcfs);
+  std::system((std::string("rm -rf ") + dir).c_str());
+}
+
 TEST(Names, LabelValues) {
   EXPECT_STREQ(ProtocolName(Protocol::kUdpLite), "udplite");
   EXPECT_STREQ(FamilyName(Family::kIpv6), "ipv6");
