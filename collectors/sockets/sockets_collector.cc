@@ -51,13 +51,12 @@ void LogSource(st::Source source, const std::string& procfs) {
 
 class SocketsCollector : public collectors::Collector {
  public:
-  SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports)
+  SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports,
+                   std::unique_ptr<st::SocketTable> table)
       : root_(std::move(root)),
         remote_ports_(std::move(remote_ports)),
-        table_(st::OpenSocketTable(root_)),
-        page_size_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {
-    LogSource(table_->source(), root_.procfs());
-  }
+        table_(std::move(table)),
+        page_size_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
 
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override {
     std::string error;
@@ -277,7 +276,15 @@ void SocketsCollector::PublishSockstat(std::vector<prometheus::MetricFamily>* ou
 }  // namespace
 
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const collectors::Environment& env) {
-  return std::make_unique<SocketsCollector>(env.root, env.config.sockets.remote_ports);
+  auto table = st::OpenSocketTable(env.root);
+  LogSource(table->source(), env.root.procfs());
+  return MakeSocketsCollector(env.root, env.config.sockets.remote_ports, std::move(table));
+}
+
+std::unique_ptr<collectors::Collector> MakeSocketsCollector(
+    const procfs::Root& root, std::vector<uint16_t> remote_ports,
+    std::unique_ptr<socket_table::SocketTable> table) {
+  return std::make_unique<SocketsCollector>(root, std::move(remote_ports), std::move(table));
 }
 
 }  // namespace netstat::sockets

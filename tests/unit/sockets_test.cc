@@ -194,6 +194,64 @@ TEST(SocketsCollector, Fixtures) {
   EXPECT_EQ(at("netstat_sockets_source_info{source=procfs,}"), 1);
 }
 
+// A table serving a few TCP sockets: the ipv6 dump fails half-way, the ipv4 dump is
+// interrupted once, udp is not supported.
+class ScriptedTable : public st::SocketTable {
+ public:
+  st::Source source() const override { return st::Source::kNetlink; }
+  st::DumpResult DumpInet(st::Protocol p, st::Family f, uint32_t states,
+                          const std::function<void(const st::InetSocket&)>& visit) override {
+    st::DumpResult r;
+    if (p == st::Protocol::kUdp) return st::DumpResult{true, false, "", false};
+    if (p != st::Protocol::kTcp) return r;
+    if (f == st::Family::kIpv6) {
+      visit(Tcp(st::kEstablished, 80, 1));
+      return st::DumpResult{false, true, "sock_diag: No buffer space available", false};
+    }
+    if (states & st::StateBit(st::kListen)) visit(Tcp(st::kListen, 80, 0));
+    if (states == st::StateBit(st::kListen)) return r;
+    visit(Tcp(st::kEstablished, 80, 40000, 3, 0));
+    if (interrupt_) {
+      interrupt_ = false;
+      visit(Tcp(st::kEstablished, 80, 40001));
+      r.interrupted = true;
+      return r;
+    }
+    return r;
+  }
+  st::DumpResult DumpUnix(const std::function<void(const st::UnixSocket&)>&) override { return {}; }
+
+ private:
+  bool interrupt_ = true;
+};
+
+TEST(SocketsCollector, FailedAndInterruptedDumps) {
+  auto collector =
+      MakeSocketsCollector(procfs::Root("/nonexistent", ""), {}, std::make_unique<ScriptedTable>());
+  std::vector<prometheus::MetricFamily> families;
+  const std::string error = collector->Collect(&families);
+  EXPECT_NE(error.find("tcp ipv6: sock_diag: No buffer space"), std::string::npos) << error;
+  auto m = Flatten(families);
+  // The interrupted attempt's extra socket is gone; the retry counted once.
+  EXPECT_EQ(m["netstat_sockets{family=ipv4,protocol=tcp,state=established,}"], 1);
+  EXPECT_EQ(m["netstat_sockets{family=ipv4,protocol=tcp,state=listen,}"], 1);
+  EXPECT_EQ(m["netstat_socket_receive_queue_bytes{family=ipv4,protocol=tcp,state=established,}"],
+            3);
+  EXPECT_EQ(m["netstat_port_connections{port=80,protocol=tcp,state=established,}"], 1);
+  // A failed dump publishes nothing for its protocol/family rather than a partial count,
+  // an unsupported protocol nothing at all.
+  for (const auto& [key, value] : m) {
+    EXPECT_EQ(key.find("family=ipv6,protocol=tcp"), std::string::npos) << key;
+    EXPECT_EQ(key.find("protocol=udp,"), std::string::npos) << key;
+  }
+  EXPECT_EQ(m.count("netstat_sockets{family=ipv4,protocol=udplite,state=unconnected,}"), 1u);
+  EXPECT_EQ(m["netstat_sockets_source_info{source=netlink,}"], 1);
+  // The next scrape starts from zero.
+  families.clear();
+  collector->Collect(&families);
+  EXPECT_EQ(Flatten(families)["netstat_sockets{family=ipv4,protocol=tcp,state=established,}"], 1);
+}
+
 TEST(SocketsCollector, EmptyRootPublishesWhatItCan) {
   config::Config cfg;
   procfs::Root root("/nonexistent", "/nonexistent");
