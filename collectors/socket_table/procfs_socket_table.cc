@@ -49,7 +49,7 @@ const char* ProcNetFile(Protocol protocol, Family family) {
 ProcfsSocketTable::ProcfsSocketTable(procfs::Root root) : root_(std::move(root)) {}
 
 DumpResult ProcfsSocketTable::ForEachLine(const char* name,
-                                          const std::function<void(std::string_view)>& line_fn) {
+                                          const std::function<bool(std::string_view)>& line_fn) {
   DumpResult result;
   const std::string path = root_.Proc(std::string("net/") + name);
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -82,7 +82,7 @@ DumpResult ProcfsSocketTable::ForEachLine(const char* name,
       } else if (header) {
         header = false;
       } else {
-        line_fn(data.substr(start, nl - start));
+        if (!line_fn(data.substr(start, nl - start))) return result;
       }
     }
     if (eof) {
@@ -104,13 +104,20 @@ DumpResult ProcfsSocketTable::DumpInet(Protocol protocol, Family family, uint32_
   malformed_ = 0;
   const char* name = ProcNetFile(protocol, family);
   if (name == nullptr) return DumpResult{false, true, "not an inet protocol", false};
+  // The kernel prints the listening hash before the established one, so a dump of TCP
+  // listeners alone can stop at the first socket in another state: it then reads the
+  // listeners, not the whole (possibly 30 MB) file.
+  const bool listeners_only = protocol == Protocol::kTcp && states == StateBit(kListen);
   InetSocket s;
   return ForEachLine(name, [&](std::string_view line) {
     if (!ParseInetLine(line, protocol, family, &s)) {
       ++malformed_;
     } else if (s.state < 32 && (states & StateBit(s.state))) {
       visit(s);
+    } else if (listeners_only) {
+      return false;
     }
+    return true;
   });
 }
 
@@ -123,6 +130,7 @@ DumpResult ProcfsSocketTable::DumpUnix(const std::function<void(const UnixSocket
     } else {
       ++malformed_;
     }
+    return true;
   });
 }
 

@@ -24,8 +24,9 @@ class ProcfsSocketTable : public SocketTable {
   uint64_t malformed_lines() const { return malformed_; }
 
  private:
-  // Calls `line_fn` for every line after the header of <procfs>/net/<name>.
-  DumpResult ForEachLine(const char* name, const std::function<void(std::string_view)>& line_fn);
+  // Calls `line_fn` for every line after the header of <procfs>/net/<name>, until it
+  // returns false.
+  DumpResult ForEachLine(const char* name, const std::function<bool(std::string_view)>& line_fn);
 
   procfs::Root root_;
   std::vector<char> buffer_;

@@ -145,6 +145,30 @@ TEST(ProcfsSocketTable, ReadsFixtureUnix) {
   EXPECT_EQ(unconnected, 2);
 }
 
+// A listeners-only TCP dump stops at the first socket in another state: the kernel
+// prints every listener first.
+TEST(ProcfsSocketTable, ListenersOnlyStopsAfterTheListeners) {
+  char dir[] = "/tmp/socket_table_listenXXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string net = std::string(dir) + "/net";
+  ASSERT_EQ(mkdir(net.c_str(), 0755), 0);
+  {
+    std::ofstream out(net + "/tcp");
+    out << "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt\n"
+        << "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1\n"
+        << "   1: 0100007F:0016 0100007F:9000 01 00000000:00000000 00:00000000 00000000 0 0 2\n"
+        << "   2: 0100007F:0017 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 3\n";
+  }
+  ProcfsSocketTable table(procfs::Root(dir, "/sys"));
+  int listeners = 0, all = 0;
+  table.DumpInet(Protocol::kTcp, Family::kIpv4, StateBit(kListen),
+                 [&](const InetSocket&) { ++listeners; });
+  table.DumpInet(Protocol::kTcp, Family::kIpv4, kAllStates, [&](const InetSocket&) { ++all; });
+  EXPECT_EQ(listeners, 1);
+  EXPECT_EQ(all, 3);
+  std::system((std::string("rm -rf ") + dir).c_str());
+}
+
 TEST(ProcfsSocketTable, MissingFileIsUnsupported) {
   ProcfsSocketTable table(procfs::Root("/nonexistent", "/nonexistent"));
   DumpResult r =
