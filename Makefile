@@ -7,7 +7,7 @@ CMAKE_FLAGS += -DNETSTAT_WERROR=ON
 endif
 RUN_ARGS ?=
 
-.PHONY: all deps build run test bench format clean
+.PHONY: all deps build run test test-asan bench format clean
 
 all: build
 
@@ -23,6 +23,13 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The unit and end-to-end tests again, built with AddressSanitizer and UBSan.
+test-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNETSTAT_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
 
 bench: build
 	./tests/bench/run.sh $(BUILD_DIR)
