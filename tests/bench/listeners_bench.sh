@@ -19,31 +19,7 @@ STEADY_RUNS=20
 FIRST_RUNS=5
 
 NS=netstat_bench_lst_$$
-WORK=$(mktemp -d /tmp/netstat_bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-  ip netns delete "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-in_ns() { ip netns exec "$NS" "$@"; }
-now() { date +%s.%N; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# time_cmd RUNS CMD...: median wall seconds of CMD (output discarded).
-time_cmd() {
-  local runs=$1
-  shift
-  for _ in $(seq 1 "$runs"); do
-    local t0 t1
-    t0=$(now)
-    "$@" >/dev/null 2>&1
-    t1=$(now)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
-  done | median
-}
+source "$(dirname "$0")/lib.sh"
 
 ip netns add "$NS"
 ip -n "$NS" link set lo up

@@ -23,31 +23,8 @@ PER_PROCESS=9000  # connections per load process: 2 fds each, under a 20,000 fd 
 NODE_PORT=19100   # below the ephemeral range set for the netns (32768-65000)
 
 NS=netstat_bench_sock_$$
-WORK=$(mktemp -d /tmp/netstat_bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-  ip netns delete "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-in_ns() { ip netns exec "$NS" "$@"; }
-now() { date +%s.%N; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$(dirname "$0")/lib.sh"
 runs_for() { if [ "$1" -le 10000 ]; then echo 15; elif [ "$1" -le 50000 ]; then echo 9; else echo 7; fi; }
-time_cmd() {  # time_cmd RUNS CMD...: median wall seconds, output discarded
-  local runs=$1
-  shift
-  for _ in $(seq 1 "$runs"); do
-    local t0 t1
-    t0=$(now)
-    "$@" >/dev/null 2>&1
-    t1=$(now)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
-  done | median
-}
 scrape_time() { in_ns curl -sS -o /dev/null -w '%{time_total}\n' --max-time 120 "$1"; }
 hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }  # utime stime
