@@ -1,11 +1,11 @@
 #include "collectors/registry.h"
 
+#include "collectors/interfaces/interfaces_collector.h"
+#include "collectors/listeners/listeners_collector.h"
+#include "collectors/multicast/multicast_collector.h"
+#include "collectors/routes/routes_collector.h"
 #include "collectors/snmp/snmp_collector.h"
 #include "collectors/sockets/sockets_collector.h"
-#include "collectors/listeners/listeners_collector.h"
-#include "collectors/interfaces/interfaces_collector.h"
-#include "collectors/routes/routes_collector.h"
-#include "collectors/multicast/multicast_collector.h"
 
 namespace netstat::collectors {
 

@@ -127,6 +127,24 @@ class SocketsCollector : public collectors::Collector {
                                  : DumpStatus::kUnsupported;
   }
 
+  // Calls fn(protocol, state, labels, counts) for every state of every inet protocol and
+  // family whose dump succeeded, in label order.
+  template <typename Fn>
+  void ForEachInetState(Fn fn) const {
+    for (st::Protocol p : kInetProtocolList) {
+      for (st::Family f : kFamilyList) {
+        if (inet_status_[Index(p, f)] != DumpStatus::kOk) continue;
+        const StateCounts& c = tally_.Inet(p, f);
+        for (uint8_t s : States(p)) {
+          fn(p, s,
+             collectors::Labels{{"protocol", st::ProtocolName(p)},
+                                {"family", st::FamilyName(f)},
+                                {"state", st::StateName(p, s)}},
+             c);
+        }
+      }
+    }
+  }
   void PublishSockets(std::vector<prometheus::MetricFamily>* out) const;
   void PublishQueues(std::vector<prometheus::MetricFamily>* out) const;
   void PublishPorts(std::vector<prometheus::MetricFamily>* out) const;
@@ -155,18 +173,8 @@ void SocketsCollector::PublishSockets(std::vector<prometheus::MetricFamily>* out
                   "Sockets by protocol, family and state (unix sockets also by kind), as ss "
                   "-a would list them.",
                   MetricType::Gauge);
-  for (st::Protocol p : kInetProtocolList) {
-    for (st::Family f : kFamilyList) {
-      if (inet_status_[Index(p, f)] != DumpStatus::kOk) continue;
-      const StateCounts& c = tally_.Inet(p, f);
-      for (uint8_t s : States(p)) {
-        b.Add({{"protocol", st::ProtocolName(p)},
-               {"family", st::FamilyName(f)},
-               {"state", st::StateName(p, s)}},
-              static_cast<double>(c.sockets[s]));
-      }
-    }
-  }
+  ForEachInetState([&](st::Protocol, uint8_t s, const collectors::Labels& labels,
+                       const StateCounts& c) { b.Add(labels, static_cast<double>(c.sockets[s])); });
   if (unix_status_ == DumpStatus::kOk) {
     for (size_t kind = 0; kind < kUnixKinds; ++kind) {
       for (uint8_t s : kUnixStates) {
@@ -190,20 +198,12 @@ void SocketsCollector::PublishQueues(std::vector<prometheus::MetricFamily>* out)
                    "Sum of the send queues (ss Send-Q) of inet sockets by protocol, family and "
                    "state. TCP listeners are left out: their queue counts connections.",
                    MetricType::Gauge);
-  for (st::Protocol p : kInetProtocolList) {
-    for (st::Family f : kFamilyList) {
-      if (inet_status_[Index(p, f)] != DumpStatus::kOk) continue;
-      const StateCounts& c = tally_.Inet(p, f);
-      for (uint8_t s : States(p)) {
-        if (p == st::Protocol::kTcp && s == st::kListen) continue;
-        collectors::Labels labels = {{"protocol", st::ProtocolName(p)},
-                                     {"family", st::FamilyName(f)},
-                                     {"state", st::StateName(p, s)}};
+  ForEachInetState(
+      [&](st::Protocol p, uint8_t s, const collectors::Labels& labels, const StateCounts& c) {
+        if (p == st::Protocol::kTcp && s == st::kListen) return;
         rq.Add(labels, static_cast<double>(c.receive_queue[s]));
         sq.Add(labels, static_cast<double>(c.send_queue[s]));
-      }
-    }
-  }
+      });
   rq.MoveTo(out);
   sq.MoveTo(out);
 }
