@@ -22,9 +22,10 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# The Debian packages start services on install; the tests start their own.
-for s in prometheus prometheus-node-exporter; do
-  if command -v systemctl >/dev/null 2>&1; then systemctl stop "$s" 2>/dev/null || true; fi
-  pkill -x "$( [ "$s" = prometheus ] && echo prometheus || echo prometheus-node-exporter )" 2>/dev/null || true
-done
+# The Debian packages may start their services on install; the tests start their own.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+fi
+pkill -f '^/usr/bin/prometheus( |$)' 2>/dev/null || true
+pkill -f '^/usr/bin/prometheus-node-exporter( |$)' 2>/dev/null || true
 exit 0
