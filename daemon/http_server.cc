@@ -1,60 +1,26 @@
 #include "daemon/http_server.h"
 
 #include <CivetServer.h>
+#include <arpa/inet.h>
 #include <civetweb.h>
-#include <crypt.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <sstream>
+#include <thread>
 
 #include "config/values.h"
-#include "daemon/tcp_relay.h"
 #include "daemon/version.h"
 
 namespace netstat::daemon {
 namespace {
 
 std::atomic<HttpServer*> g_server{nullptr};  // CivetWeb callbacks carry no user pointer
-
-std::string Base64Decode(const std::string& in) {
-  std::string out;
-  int bits = 0;
-  unsigned value = 0;
-  for (char c : in) {
-    int d;
-    if (c >= 'A' && c <= 'Z')
-      d = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      d = c - '0' + 52;
-    else if (c == '+')
-      d = 62;
-    else if (c == '/')
-      d = 63;
-    else if (c == '=')
-      break;
-    else
-      return "";
-    value = (value << 6) | static_cast<unsigned>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((value >> bits) & 0xff));
-    }
-  }
-  return out;
-}
-
-bool SameString(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 void Send(mg_connection* conn, int status, const char* reason, const char* type,
           const std::string& body, const char* extra_header = "") {
@@ -68,15 +34,8 @@ void Send(mg_connection* conn, int status, const char* reason, const char* type,
 }  // namespace
 
 HttpServer::HttpServer(const config::WebConfig& web, std::shared_ptr<Runner> runner)
-    : web_(web), runner_(std::move(runner)) {
+    : web_(web), runner_(std::move(runner)), auth_(web.basic_auth_users) {
   const auto addr = config::ParseListenAddress(web.listen_address);
-  const bool tls = !web.tls_cert_file.empty();
-  // CivetWeb serves IPv4 plain HTTP itself; IPv6 and TLS go through TcpRelay to a
-  // CivetWeb port on 127.0.0.1 (see tcp_relay.h for why).
-  const bool behind_relay = tls || addr.host.find(':') != std::string::npos;
-  const std::string civet_ports =
-      behind_relay ? "127.0.0.1:0"
-                   : (addr.host.empty() ? "" : addr.host + ":") + std::to_string(addr.port);
   static CivetCallbacks callbacks;
   callbacks.begin_request = &HttpServer::BeginRequest;
   callbacks.log_message = [](const mg_connection*, const char* message) {
@@ -84,49 +43,82 @@ HttpServer::HttpServer(const config::WebConfig& web, std::shared_ptr<Runner> run
     return 1;
   };
   g_server = this;
+  // CivetWeb only ever sees whole requests from the front, over loopback, one per
+  // connection: its threads are never held by a slow client, and its timeout is a
+  // safety net.
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(
-        std::vector<std::string>{"listening_ports", civet_ports, "num_threads", "4",
-                                 "request_timeout_ms", "30000"},
+        std::vector<std::string>{"listening_ports", "127.0.0.1:0", "num_threads", "8",
+                                 "request_timeout_ms", "10000"},
         &callbacks);
   } catch (const std::exception& e) {
+    g_server = nullptr;
+    throw BindError(std::string("cannot start the HTTP server on 127.0.0.1: ") + e.what());
+  }
+  exposer_->RegisterCollectable(runner_, web.telemetry_path);
+  const auto ports = exposer_->GetListeningPorts();
+  civet_port_ = ports.empty() ? 0 : ports.front();
+
+  HttpFront::Options options;
+  options.upstream_port = civet_port_;
+  options.tls_cert_file = web.tls_cert_file;
+  options.tls_key_file = web.tls_key_file;
+  try {
+    front_ = std::make_unique<HttpFront>(options);
+  } catch (const std::exception& e) {  // the TLS files: the message names them
+    StopCivetWeb();
+    g_server = nullptr;
+    throw BindError(e.what());
+  }
+  try {
+    port_ = front_->Listen(addr.host.empty() ? "0.0.0.0" : addr.host, addr.port);
+  } catch (const std::exception& e) {
+    front_.reset();
+    StopCivetWeb();
     g_server = nullptr;
     throw BindError("cannot listen on " + web.listen_address +
                     ": the address is in use, not local, or needs privileges (" + e.what() + ")");
   }
-  exposer_->RegisterCollectable(runner_, web.telemetry_path);
-  const auto ports = exposer_->GetListeningPorts();
-  const int civet_port = ports.empty() ? 0 : ports.front();
-  port_ = civet_port;
-
-  const TcpRelay::Tls tls_files{web.tls_cert_file, web.tls_key_file};
-  try {
-    if (behind_relay) {
-      const std::string first = addr.host.empty() ? "0.0.0.0" : addr.host;
-      relays_.push_back(
-          std::make_unique<TcpRelay>(first, addr.port, civet_port, tls ? &tls_files : nullptr));
-      port_ = relays_.front()->port();
-    }
-  } catch (const std::exception& e) {
-    exposer_.reset();
-    g_server = nullptr;
-    throw BindError("cannot listen on " + web.listen_address + ": " + e.what());
-  }
   if (addr.host.empty()) {
     // ":PORT" means every address: IPv6 too, where the host has it.
     try {
-      relays_.push_back(
-          std::make_unique<TcpRelay>("::", port_, civet_port, tls ? &tls_files : nullptr));
+      front_->Listen("::", port_);
     } catch (const std::exception& e) {
       spdlog::warn("not listening on [::]:{} (IPv6): {}", port_, e.what());
     }
   }
+  front_->Start();
+  spdlog::debug("http: front accepts up to {} connections; CivetWeb on 127.0.0.1:{}",
+                front_->max_connections(), civet_port_);
 }
 
 HttpServer::~HttpServer() {
-  relays_.clear();   // no new connections; open ones end
-  exposer_.reset();  // stops CivetWeb, letting in-flight requests finish
+  front_.reset();  // no new connections; requests already with CivetWeb finish
+  StopCivetWeb();
   g_server = nullptr;
+}
+
+// CivetWeb's stop waits for its accept thread, which only looks at the stop flag between
+// polls of its listening socket. Knocking on that (loopback, private) port wakes it at
+// once instead of at the end of its poll.
+void HttpServer::StopCivetWeb() {
+  std::atomic<bool> stopped{false};
+  std::thread knock([&] {
+    for (int i = 0; i < 100 && !stopped; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) continue;
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(civet_port_));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      (void)!::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      ::close(fd);
+    }
+  });
+  exposer_.reset();
+  stopped = true;
+  knock.join();
 }
 
 int HttpServer::BeginRequest(mg_connection* conn) {
@@ -138,10 +130,17 @@ int HttpServer::BeginRequest(mg_connection* conn) {
 int HttpServer::Handle(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   const std::string uri = ri->local_uri ? ri->local_uri : "";
-  if (!Authorized(conn)) {
-    Send(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n",
-         "WWW-Authenticate: Basic realm=\"netstat_exporter\"\r\n");
-    return 401;
+  switch (auth_.Check(mg_get_header(conn, "Authorization"))) {
+    case BasicAuth::Result::kAllowed:
+      break;
+    case BasicAuth::Result::kDenied:
+      Send(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n",
+           "WWW-Authenticate: Basic realm=\"netstat_exporter\"\r\n");
+      return 401;
+    case BasicAuth::Result::kBusy:
+      Send(conn, 429, "Too Many Requests", "text/plain; charset=utf-8",
+           "Too Many Requests: another login is being checked\n", "Retry-After: 1\r\n");
+      return 429;
   }
   if (uri == web_.telemetry_path) return 0;  // the Exposer's handler
   if (std::strcmp(ri->request_method, "GET") != 0 && std::strcmp(ri->request_method, "HEAD") != 0) {
@@ -162,27 +161,6 @@ int HttpServer::Handle(mg_connection* conn) {
   }
   Send(conn, 404, "Not Found", "text/plain; charset=utf-8", "Not Found\n");
   return 404;
-}
-
-bool HttpServer::Authorized(mg_connection* conn) {
-  if (web_.basic_auth_users.empty()) return true;
-  const char* header = mg_get_header(conn, "Authorization");
-  if (!header || std::strncmp(header, "Basic ", 6) != 0) return false;
-  const std::string pair = Base64Decode(header + 6);
-  const auto colon = pair.find(':');
-  if (colon == std::string::npos) return false;
-  const std::string user = pair.substr(0, colon), password = pair.substr(colon + 1);
-  auto hash = web_.basic_auth_users.find(user);
-  if (hash == web_.basic_auth_users.end()) return false;
-  std::lock_guard lk(auth_mu_);
-  // bcrypt is slow on purpose; remember the password that matched so that a scrape
-  // every few seconds does not pay for it each time.
-  if (auto v = verified_.find(user); v != verified_.end()) return SameString(v->second, password);
-  crypt_data data{};
-  const char* out = crypt_r(password.c_str(), hash->second.c_str(), &data);
-  if (!out || !SameString(out, hash->second)) return false;
-  verified_[user] = password;
-  return true;
 }
 
 std::string HttpServer::LandingPage() const {

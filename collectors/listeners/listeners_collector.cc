@@ -77,6 +77,7 @@ class ListenersCollector : public collectors::Collector {
   proctable::OwnerResolver resolver_;
   proctable::UserNames users_;
   ServicesFile services_;
+  std::string services_error_logged_;  // log a services file problem once, not per scrape
 
   std::mutex mu_;
   uint64_t dropped_total_ = 0;
@@ -134,6 +135,17 @@ std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* o
   if (need_owners_) ResolveOwners(listeners, start, dumped);
 
   service_table_ = &services_.Current();
+  if (services_.error() != services_error_logged_) {
+    if (services_.error().empty()) {
+      spdlog::info("listeners: services file readable again; service labels are back");
+    } else {
+      spdlog::warn(
+          "listeners: cannot read the services file ({}); the service label stays empty. "
+          "Install netbase for /etc/services or set paths.services",
+          services_.error());
+    }
+    services_error_logged_ = services_.error();
+  }
   Families f;
   uint64_t unresolved = 0;
   for (const Listener& l : listeners) {

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "collectors/procfs/root.h"
 
 namespace netstat::listeners {
@@ -9,6 +12,7 @@ namespace netstat::listeners {
 const ServiceTable& ServicesFile::Current() {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
+    error_ = path_ + ": " + std::strerror(errno);
     table_ = ServiceTable{};
     loaded_ = false;
     return table_;
@@ -18,7 +22,11 @@ const ServiceTable& ServicesFile::Current() {
     return table_;
   }
   std::string text;
-  if (procfs::ReadFile(path_, &text) != 0) return table_;
+  if (int err = procfs::ReadFile(path_, &text); err != 0) {
+    error_ = path_ + ": " + std::strerror(err);
+    return table_;
+  }
+  error_.clear();
   table_ = ParseServices(text);
   loaded_ = true;
   size_ = st.st_size;

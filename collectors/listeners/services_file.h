@@ -15,11 +15,15 @@ class ServicesFile {
  public:
   explicit ServicesFile(std::string path) : path_(std::move(path)) {}
 
-  // Re-reads the file when it changed; a missing file gives an empty table.
+  // Re-reads the file when it changed; a missing or unreadable file gives an empty
+  // table (every service label empty) and sets error().
   const ServiceTable& Current();
+  // Why the file could not be read ("" when it was): "/etc/services: No such file...".
+  const std::string& error() const { return error_; }
 
  private:
   std::string path_;
+  std::string error_;
   ServiceTable table_;
   bool loaded_ = false;
   off_t size_ = -1;

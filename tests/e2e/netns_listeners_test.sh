@@ -36,8 +36,11 @@ start_helper() {
   fail "$name did not get ready: $(cat "$WORK/$name.out")"
 }
 
+# The test brings its own services file: a minimal Debian has no /etc/services (netbase),
+# and the copy in $WORK stays readable for the exporter that runs as nobody below.
+cp "$SRC/tests/fixtures/etc/services" "$WORK/services"
 cat >"$WORK/config.yml" <<YAML
-paths: {services: $SRC/tests/fixtures/etc/services}
+paths: {services: $WORK/services}
 collectors:
   listeners:
     labels: [process, user, pid]
@@ -173,4 +176,26 @@ has m6 "$(info tcp ipv4 127.0.0.1 22 ssh "" root "")" 1
 # Of 11 listeners, 9 are root's: the first exporter's, 22, 8080, 443, 53, 5353, 123, 18081, 7000.
 has m6 netstat_listener_owner_unresolved 9
 expect_eq "capability warnings" "$(grep -c 'CAP_DAC_READ_SEARCH' "$WORK/log_nobody")" 1
+
+# Without a services file every listener is still there, with an empty service label,
+# and the log says why once, not on every scrape.
+sed "s|services: $WORK/services|services: $WORK/no-such-services|" "$WORK/config.yml" \
+  >"$WORK/config_noservices.yml"
+ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 \
+  --config.file="$WORK/config_noservices.yml" --collector.disable-defaults \
+  --collector.listeners 2>"$WORK/log_noservices" &
+PIDS+=($!)
+PORT=
+for _ in $(seq 1 200); do
+  PORT=$(grep -o 'port=[0-9]*' "$WORK/log_noservices" | head -1 | cut -d= -f2 || true)
+  [ -n "$PORT" ] && break
+  sleep 0.05
+done
+[ -n "$PORT" ] || fail "exporter without services did not start: $(cat "$WORK/log_noservices")"
+scrape m7
+scrape m7
+has m7 "$(info tcp ipv4 127.0.0.1 22 "" $P root "$MAIN")" 1
+expect_eq "services warnings" "$(grep -c 'cannot read the services file' "$WORK/log_noservices")" 1
+grep -q "no-such-services: No such file or directory" "$WORK/log_noservices" ||
+  fail "the services warning does not name the file: $(cat "$WORK/log_noservices")"
 echo "PASS netns_listeners_test"

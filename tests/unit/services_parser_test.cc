@@ -40,12 +40,14 @@ TEST(ParseServices, TruncatedAndEmpty) {
 TEST(ServicesFile, MissingFileIsEmpty) {
   ServicesFile f("/nonexistent/services");
   EXPECT_EQ(f.Current().size(), 0u);
+  EXPECT_EQ(f.error(), "/nonexistent/services: No such file or directory");
 }
 
 TEST(ServicesFile, ReadsTheFixture) {
   ServicesFile f(NETSTAT_FIXTURES "/etc/services");
   EXPECT_EQ(f.Current().Find("tcp", 443), "https");
   EXPECT_EQ(f.Current().Find("udp", 123), "ntp");
+  EXPECT_EQ(f.error(), "");
 }
 
 }  // namespace
