@@ -46,6 +46,7 @@ std::vector<std::string> CollectorSet::Names() const {
 
 void CollectorSet::RunEntry(Entry* e) {
   std::lock_guard run_lock(e->run_mu);
+  ++e->runs;
   auto run = std::make_shared<Run>();
   const auto start = std::chrono::steady_clock::now();
   std::string error;
@@ -94,6 +95,10 @@ std::vector<prometheus::MetricFamily> CollectorSet::Scrape() {
   collectors::FamilyBuilder success("netstat_exporter_collector_success",
                                     "1 when the collector's latest run succeeded, else 0.",
                                     prometheus::MetricType::Gauge);
+  // Scrapes that arrive together share one run, so this grows slower than the scrapes.
+  collectors::FamilyBuilder runs("netstat_exporter_collector_runs_total",
+                                 "Runs of the collector since the configuration was loaded.",
+                                 prometheus::MetricType::Counter);
   for (auto& e : entries_) {
     std::shared_ptr<const Run> run;
     if (e->spec.interval.count() == 0) RunEntry(e.get());
@@ -109,9 +114,11 @@ std::vector<prometheus::MetricFamily> CollectorSet::Scrape() {
     out.insert(out.end(), run->families.begin(), run->families.end());
     duration.Add({{"collector", e->spec.name}}, run->duration_seconds);
     success.Add({{"collector", e->spec.name}}, run->success ? 1 : 0);
+    runs.Add({{"collector", e->spec.name}}, static_cast<double>(e->runs.load()));
   }
   duration.MoveTo(&out);
   success.MoveTo(&out);
+  runs.MoveTo(&out);
   return out;
 }
 

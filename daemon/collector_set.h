@@ -5,8 +5,10 @@
 
 #include <prometheus/metric_family.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,7 +35,8 @@ class CollectorSet {
   CollectorSet& operator=(const CollectorSet&) = delete;
 
   void StartBackground();
-  // Families of every collector plus netstat_exporter_collector_{duration_seconds,success}.
+  // Families of every collector plus
+  // netstat_exporter_collector_{duration_seconds,success,runs_total}.
   std::vector<prometheus::MetricFamily> Scrape();
   std::vector<std::string> Names() const;
 
@@ -49,6 +52,7 @@ class CollectorSet {
     std::mutex last_mu;
     std::shared_ptr<const Run> last;
     std::optional<bool> logged_ok;  // for logging once per change of state
+    std::atomic<uint64_t> runs{0};
   };
 
   void RunEntry(Entry* e);

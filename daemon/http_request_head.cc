@@ -61,6 +61,14 @@ size_t HeadEnd(std::string_view s) {
 RequestHead ParseRequestHead(std::string_view received, const RequestLimits& limits) {
   using Status = RequestHead::Status;
   RequestHead r;
+  // A method is capital letters: anything else (a TLS hello on a plain port, binary
+  // noise) is refused at its first byte instead of at the deadline.
+  for (char c : received.substr(0, received.find(' '))) {
+    if (c < 'A' || c > 'Z') {
+      r.status = Status::kBadRequest;
+      return r;
+    }
+  }
   const size_t end = HeadEnd(received);
   if (end == 0) {
     r.status = received.size() > limits.max_head_bytes ? Status::kTooLarge : Status::kIncomplete;
