@@ -2,6 +2,8 @@
 // signals on the main thread (SIGHUP reloads, SIGTERM/SIGINT stop after in-flight scrapes).
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -17,6 +19,16 @@ namespace netstat::daemon {
 namespace {
 
 constexpr int kExitUsage = 2;
+
+// As Go programs do: the soft open-file limit goes up to the hard one, so that the HTTP
+// front (which sizes its connection limit from it) and big fd walks have room.
+void RaiseFileLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
 
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
@@ -75,6 +87,7 @@ int Run(int argc, char** argv) {
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit();
 
   auto runner = std::make_shared<Runner>();
   auto set = BuildCollectors(config, flags);
