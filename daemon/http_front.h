@@ -35,9 +35,9 @@ class HttpFront {
     std::string tls_cert_file;  // both set: every listener speaks TLS
     std::string tls_key_file;
     RequestLimits limits;
-    std::chrono::milliseconds header_timeout{5000};      // accept to whole request
-    std::chrono::milliseconds response_timeout{120000};  // request sent to answer copied
-    size_t max_connections = 0;                          // 0: from RLIMIT_NOFILE
+    std::chrono::milliseconds header_timeout{5000};     // accept to whole request
+    std::chrono::milliseconds response_timeout{60000};  // request sent to answer delivered
+    size_t max_connections = 0;                         // 0: from RLIMIT_NOFILE
   };
 
   // Throws std::runtime_error when the TLS files do not load.

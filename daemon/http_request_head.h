@@ -24,8 +24,8 @@ struct RequestHead {
 };
 
 struct RequestLimits {
-  size_t max_head_bytes = 16 * 1024;
-  size_t max_body_bytes = 64 * 1024;
+  size_t max_head_bytes = 8 * 1024;
+  size_t max_body_bytes = 8 * 1024;  // nothing here takes a body; a small form at most
 };
 
 // Looks at what has arrived so far on a connection.

@@ -5,6 +5,7 @@
 #include "collectors/listeners/listeners_collector.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -77,6 +78,7 @@ class ListenersCollector : public collectors::Collector {
   proctable::OwnerResolver resolver_;
   proctable::UserNames users_;
   ServicesFile services_;
+  const int32_t self_pid_ = static_cast<int32_t>(::getpid());
   std::string services_error_logged_;  // log a services file problem once, not per scrape
 
   std::mutex mu_;
@@ -237,7 +239,10 @@ bool ListenersCollector::Publish(const Listener& l, Families* f) {
   if (labels_.exe) info.emplace_back("exe", proc ? proc->exe : "");
   if (labels_.cmdline) info.emplace_back("cmdline", proc ? proc->cmdline : "");
   f->info.Add(info, 1);
-  if (!rules_.empty() && !IsExpected(rules_, facts)) f->unexpected.Add(info, 1);
+  // The exporter's own listeners (its public port, and CivetWeb's private one on
+  // 127.0.0.1 behind the HTTP front) are configured by the operator: never unexpected.
+  const bool own = owner != nullptr && root_.IsLiveProc() && owner->pid == self_pid_;
+  if (!rules_.empty() && !own && !IsExpected(rules_, facts)) f->unexpected.Add(info, 1);
   if (l.protocol == st::Protocol::kTcp) {
     f->queue_length.Add(base, static_cast<double>(l.queue_length));
     // Only sock_diag reports the backlog; /proc/net/tcp's tx_queue is something else.

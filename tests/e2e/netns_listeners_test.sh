@@ -63,15 +63,24 @@ NOBODY=$HPID
 start_helper moving "$HELPER" tcp,127.0.0.1,7000,3,0
 MOVING=$HPID
 
-ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
-  --collector.disable-defaults --collector.listeners 2>"$WORK/log" &
-PIDS+=($!)
-for _ in $(seq 1 200); do
-  PORT=$(grep -o 'port=[0-9]*' "$WORK/log" | head -1 | cut -d= -f2 || true)
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || fail "exporter did not start: $(cat "$WORK/log")"
+# start_ns_exporter LOG CONFIG [PREFIX...]: the listeners collector alone in the namespace,
+# run through PREFIX (e.g. setpriv); sets PORT and NS_EXPORTER (the pid).
+start_ns_exporter() {
+  local log=$1 config=$2
+  shift 2
+  ip netns exec "$NS" "$@" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$config" \
+    --collector.disable-defaults --collector.listeners 2>"$log" &
+  NS_EXPORTER=$!
+  PIDS+=("$NS_EXPORTER")
+  PORT=
+  for _ in $(seq 1 200); do
+    PORT=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  fail "exporter ($*) did not start: $(cat "$log")"
+}
+start_ns_exporter "$WORK/log" "$WORK/config.yml"
 EXPORTER=$(in_ns ss -Htlnp "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 scrape() { in_ns curl -sS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/$1"; }
 
@@ -98,8 +107,11 @@ has m1 "$(info tcp ipv4 127.0.0.1 9000 "" $P root "$PREFORK")" 1
 has m1 "$(info udp ipv4 0.0.0.0 9999 "" $P nobody "$NOBODY")" 1
 has m1 "$(info tcp ipv4 127.0.0.1 "$PORT" "" netstat_exporter root "$EXPORTER")" 1
 lacks m1 'port="6000"'
+# The exporter's second listener: CivetWeb behind the HTTP front, on 127.0.0.1.
+expect_eq "the exporter's listeners" \
+  "$(grep -c "^netstat_listener_info{.*address=\"127.0.0.1\".*process=\"netstat_exporter\".*pid=\"$EXPORTER\"" "$WORK/m1")" 2
 # The connected UDP socket is no listener; the three pre-fork workers add no series.
-expect_eq "listener count" "$(grep -c '^netstat_listener_info{' "$WORK/m1")" 11
+expect_eq "listener count" "$(grep -c '^netstat_listener_info{' "$WORK/m1")" 12
 q() { printf 'netstat_listener_queue_%s{protocol="tcp",family="%s",address="%s",port="%s"}' "$@"; }
 has m1 "$(q length ipv4 127.0.0.1 22)" 3
 has m1 "$(q limit ipv4 127.0.0.1 22)" 5
@@ -149,52 +161,38 @@ kill "$PREFORK"
 for _ in $(seq 1 200); do in_ns ss -Htln 'sport = :9000' | grep -q . || break; sleep 0.05; done
 scrape m4
 lacks m4 'port="9000"'
-expect_eq "listener count after exits" "$(grep -c '^netstat_listener_info{' "$WORK/m4")" 10
+expect_eq "listener count after exits" "$(grep -c '^netstat_listener_info{' "$WORK/m4")" 11
 # Without the rights to read other users' /proc/PID/fd: a second exporter runs as nobody.
 # Every listener is still there; only nobody's own (its helper, itself) have a process,
 # the rest count as unresolved, and the log names the capabilities once.
 chmod a+rx "$WORK"
 chmod a+r "$WORK/config.yml"
-: >"$WORK/log_nobody"
-ip netns exec "$NS" setpriv --reuid=nobody --regid=nogroup --clear-groups "$BIN" \
-  --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
-  --collector.disable-defaults --collector.listeners 2>"$WORK/log_nobody" &
-PIDS+=($!)
-NOBODY_EXPORTER=$!
-PORT=
-for _ in $(seq 1 200); do
-  PORT=$(grep -o 'port=[0-9]*' "$WORK/log_nobody" | head -1 | cut -d= -f2 || true)
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || fail "exporter as nobody did not start: $(cat "$WORK/log_nobody")"
+start_ns_exporter "$WORK/log_nobody" "$WORK/config.yml" \
+  setpriv --reuid=nobody --regid=nogroup --clear-groups
+NOBODY_EXPORTER=$NS_EXPORTER
 scrape m5
 scrape m6
 has m6 "$(info udp ipv4 0.0.0.0 9999 "" $P nobody "$NOBODY")" 1
 has m6 "$(info tcp ipv4 127.0.0.1 "$PORT" "" netstat_exporter nobody "$NOBODY_EXPORTER")" 1
 has m6 "$(info tcp ipv4 127.0.0.1 22 ssh "" root "")" 1
-# Of 11 listeners, 9 are root's: the first exporter's, 22, 8080, 443, 53, 5353, 123, 18081, 7000.
-has m6 netstat_listener_owner_unresolved 9
+# Of 13 listeners, 10 are root's: the first exporter's two, 22, 8080, 443, 53, 5353, 123,
+# 18081, 7000.
+has m6 netstat_listener_owner_unresolved 10
 expect_eq "capability warnings" "$(grep -c 'CAP_DAC_READ_SEARCH' "$WORK/log_nobody")" 1
 
 # Without a services file every listener is still there, with an empty service label,
-# and the log says why once, not on every scrape.
-sed "s|services: $WORK/services|services: $WORK/no-such-services|" "$WORK/config.yml" \
-  >"$WORK/config_noservices.yml"
-ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 \
-  --config.file="$WORK/config_noservices.yml" --collector.disable-defaults \
-  --collector.listeners 2>"$WORK/log_noservices" &
-PIDS+=($!)
-PORT=
-for _ in $(seq 1 200); do
-  PORT=$(grep -o 'port=[0-9]*' "$WORK/log_noservices" | head -1 | cut -d= -f2 || true)
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || fail "exporter without services did not start: $(cat "$WORK/log_noservices")"
+# and the log says why once, not on every scrape. This config has no rule for the
+# exporter: its own two listeners are expected all the same, the other exporters' not.
+sed -e "s|services: $WORK/services|services: $WORK/no-such-services|" \
+  -e '/process: netstat_exporter}/d' "$WORK/config.yml" >"$WORK/config_noservices.yml"
+start_ns_exporter "$WORK/log_noservices" "$WORK/config_noservices.yml"
 scrape m7
 scrape m7
 has m7 "$(info tcp ipv4 127.0.0.1 22 "" $P root "$MAIN")" 1
+expect_eq "own listeners unexpected" \
+  "$(grep -c "^netstat_listener_unexpected{.*pid=\"$NS_EXPORTER\"" "$WORK/m7")" 0
+expect_eq "the first exporter's listeners unexpected" \
+  "$(grep -c "^netstat_listener_unexpected{.*pid=\"$EXPORTER\"" "$WORK/m7")" 2
 expect_eq "services warnings" "$(grep -c 'cannot read the services file' "$WORK/log_noservices")" 1
 grep -q "no-such-services: No such file or directory" "$WORK/log_noservices" ||
   fail "the services warning does not name the file: $(cat "$WORK/log_noservices")"
