@@ -49,7 +49,7 @@ HttpServer::HttpServer(const config::WebConfig& web, std::shared_ptr<Runner> run
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(
         std::vector<std::string>{"listening_ports", "127.0.0.1:0", "num_threads", "8",
-                                 "request_timeout_ms", "10000"},
+                                 "request_timeout_ms", "5000"},
         &callbacks);
   } catch (const std::exception& e) {
     g_server = nullptr;

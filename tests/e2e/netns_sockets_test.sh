@@ -32,8 +32,13 @@ mkdir "$WORK/proc"
 ln -s /proc/net "$WORK/proc/net"
 
 # Prometheus series the kernel's view implies, from ss (run before the scrape). The
-# scrape itself adds one established connection (both ends) to the exporter's port.
-expected_from_ss() {  # expected_from_ss EXPORTER_PORT
+# scrape itself adds two established connections (both ends of each): to the exporter's
+# port, and from the HTTP front to CivetWeb's private port (the exporter's other listener).
+expected_from_ss() {  # expected_from_ss EXPORTER_PORT EXPORTER_PID
+  local private
+  private=$(in_ns ss -Htlnp | grep "pid=$2," | awk '{ n = split($4, a, ":"); print a[n] }' |
+    grep -vx "$1")
+  [ -n "$private" ] || fail "no private CivetWeb port among the exporter's listeners"
   {
     for fam in 4 6; do
       in_ns ss -tanH -$fam | sed "s/^/tcp ipv$fam /"
@@ -43,6 +48,8 @@ expected_from_ss() {  # expected_from_ss EXPORTER_PORT
     in_ns ss -xanH | sed 's/^/unix unix /'
     echo "tcp ipv4 ESTAB 0 0 127.0.0.1:$1 127.0.0.1:1"
     echo "tcp ipv4 ESTAB 0 0 127.0.0.1:1 127.0.0.1:$1"
+    echo "tcp ipv4 ESTAB 0 0 127.0.0.1:$private 127.0.0.1:2"
+    echo "tcp ipv4 ESTAB 0 0 127.0.0.1:2 127.0.0.1:$private"
   } | awk -v remote="$BASE" -f "$SRC/tests/e2e/ss_to_metrics.awk"
 }
 
@@ -66,7 +73,7 @@ run_source() {  # run_source SOURCE PROCFS
   done
   [ -n "$port" ] || fail "$source: exporter did not start: $(cat "$log")"
   sleep 0.2  # let the previous run's connections settle into time_wait
-  expected_from_ss "$port" | sort >"$WORK/$source.expected"
+  expected_from_ss "$port" "$pid" | sort >"$WORK/$source.expected"
   scrape "$port" >"$WORK/$source.metrics"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
@@ -85,8 +92,10 @@ run_source() {  # run_source SOURCE PROCFS
 check_created() {  # check_created SOURCE EXPORTER_PORT METRICS
   local m=$3
   want() { expect_eq "$1: $2" "$(metric_value "$2" "$m")" "$3"; }
-  want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="established"}' 8  # 3 pairs + scrape
-  want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="listen"}' 2
+  # 3 pairs, and the scrape's two (client to front, front to CivetWeb)
+  want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="established"}' 10
+  # 7000, the exporter's port and CivetWeb's private one
+  want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="listen"}' 3
   want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="fin_wait2"}' 1
   want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="close_wait"}' 1
   want "$1" 'netstat_sockets{protocol="tcp",family="ipv6",state="established"}' 4

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real Prometheus server scrapes the exporter, with deploy/prometheus/alerts.yml loaded:
 # the scrape must be healthy, the metrics queryable, and the UnexpectedListener alert must
-# fire for a listener no `expected` rule covers (the exporter's own port here).
+# fire for a listener no `expected` rule covers (Prometheus's own port 9090 here), and not
+# for the exporter's own listeners, which are never unexpected.
 # Runs in a network namespace of its own, on its loopback.
 BIN=$1
 SRC=$2
@@ -59,13 +60,15 @@ ok=""
 while [ $SECONDS -lt $deadline ]; do
   in_ns curl -sS --max-time 5 http://127.0.0.1:9090/api/v1/alerts >"$WORK/alerts.json" || true
   if grep -q '"alertname":"UnexpectedListener"' "$WORK/alerts.json" &&
-    grep -q '"port":"10099"' "$WORK/alerts.json" &&
-    grep -q '"process":"netstat_exporter"' "$WORK/alerts.json" &&
+    grep -q '"port":"9090"' "$WORK/alerts.json" &&
+    grep -q '"process":"prometheus"' "$WORK/alerts.json" &&
     grep -q '"state":"firing"' "$WORK/alerts.json"; then
     ok=1
     break
   fi
   sleep 0.5
 done
-[ -n "$ok" ] || fail "UnexpectedListener did not fire for the exporter's port: $(cat "$WORK/alerts.json")"
+[ -n "$ok" ] || fail "UnexpectedListener did not fire for Prometheus's port: $(cat "$WORK/alerts.json")"
+grep -q '"process":"netstat_exporter"' "$WORK/alerts.json" &&
+  fail "UnexpectedListener fired for the exporter's own listener: $(cat "$WORK/alerts.json")"
 echo "prometheus: scrape up, all collectors succeed, UnexpectedListener fires"
