@@ -10,6 +10,7 @@
 #include "daemon/flags.h"
 #include "daemon/http_server.h"
 #include "daemon/logging.h"
+#include "daemon/privileges.h"
 #include "daemon/runner.h"
 #include "daemon/settings.h"
 
@@ -93,6 +94,7 @@ int Run(int argc, char** argv) {
   spdlog::info("listening address={} port={} telemetry_path={} collectors={}",
                config.web.listen_address, server->port(), config.web.telemetry_path,
                Join(set->Names()));
+  DropUnneededCapabilities(set->Names());
   set.reset();
 
   for (;;) {
