@@ -22,6 +22,8 @@
 #include <set>
 #include <thread>
 
+#include "daemon/exec_filter.h"
+
 namespace netstat::daemon {
 namespace {
 
@@ -263,6 +265,8 @@ std::string DropUnneededCapabilities(const std::vector<std::string>& enabled_col
   Broadcast();
   if (error == 0) error = g_first_error.load();
   std::string failure = error != 0 ? std::string("dropping: ") + std::strerror(error) : Verify();
+  // Now that no thread can gain privileges, make exec fail too; optional, so only logged.
+  const std::string exec_filter = DenyExec();
   if (!failure.empty()) {
     spdlog::warn("capabilities not fully dropped (held={}, needed={}): {}",
                  CapabilityNames(permitted), CapabilityNames(plan.keep), failure);
@@ -270,12 +274,12 @@ std::string DropUnneededCapabilities(const std::vector<std::string>& enabled_col
   }
   spdlog::debug(
       "capabilities kept={} (needed by the enabled collectors) dropped={} bounding_set={} "
-      "no_new_privs=1 threads={}",
+      "no_new_privs=1 exec_filter={} threads={}",
       CapabilityNames(permitted & plan.keep), CapabilityNames(permitted & ~plan.keep),
       !(bounding & ~plan.keep) ? "within kept"
       : plan.drop_bounding     ? "reduced to kept"
                                : "unchanged (no cap_setpcap)",
-      Threads().size());
+      exec_filter.empty() ? "on" : "off (" + exec_filter + ")", Threads().size());
   return "";
 }
 

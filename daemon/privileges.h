@@ -1,6 +1,7 @@
 // Least privilege after start-up: once the HTTP server has bound, the daemon keeps only the
 // capabilities its enabled collectors need and drops the rest from every thread's effective,
-// permitted, inheritable and ambient sets and bounding set, then sets no_new_privs.
+// permitted, inheritable and ambient sets and bounding set, then sets no_new_privs and
+// a seccomp filter that denies exec.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +20,9 @@ std::string CapabilityNames(uint64_t mask);
 // Drops every capability outside NeededCapabilities(enabled_collectors) in every thread of
 // the process and sets no_new_privs. Capabilities are per thread, so the threads already
 // started (HTTP workers, background collectors) are each made to drop theirs too. Nothing to
-// drop (an unprivileged user) is no error. Logs what was kept at debug level; returns "" or
-// what failed (also logged). Never throws. Call it once, after the listeners are bound.
+// drop (an unprivileged user) is no error. Then denies execve (exec_filter.h) where seccomp
+// is allowed. Logs what was kept at debug level; returns "" or what failed (also logged).
+// Never throws. Call it once, after the listeners are bound.
 std::string DropUnneededCapabilities(const std::vector<std::string>& enabled_collectors);
 
 }  // namespace netstat::daemon

@@ -4,8 +4,8 @@
 #     process and user resolve; with no capabilities root's do not;
 #  2. started as root, every thread keeps only CAP_DAC_READ_SEARCH + CAP_SYS_PTRACE
 #     (effective, permitted, bounding; nothing inheritable or ambient) and has
-#     no_new_privs; a SIGHUP reload of a root-owned 0600 config still works and owners
-#     still resolve;
+#     no_new_privs and the exec filter; a SIGHUP reload of a root-owned 0600 config still
+#     works and owners still resolve;
 #  3. without the listeners collector, root keeps no capability at all.
 #   $1 exporter binary, $2 source tree, $3 the netstat_e2e_listener helper
 BIN=$1
@@ -91,11 +91,12 @@ every_owner_resolves() {
     fail "$1: listeners with an unresolved owner"
   has "$1" netstat_listener_owner_unresolved 0
 }
-# thread_sets PID: "CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs" of every thread, one
-# line per distinct value (so one line when all threads agree).
+# thread_sets PID: "CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp" of every thread,
+# one line per distinct value (so one line when all threads agree). Seccomp 2: the filter
+# that denies exec (daemon/exec_filter.cc) is on.
 thread_sets() {
   for s in /proc/"$1"/task/*/status; do
-    awk '/^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):/ { printf "%s%s", sep, $2; sep=" " }
+    awk '/^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):/ { printf "%s%s", sep, $2; sep=" " }
          END { print "" }' "$s"
   done | sort -u
 }
@@ -113,7 +114,7 @@ has u1 "$(info udp ipv4 0.0.0.0 9999 "" $P nobody "$NOBODY_HELPER")" 1
 has u1 "$(info tcp ipv4 127.0.0.1 "$PORT" "" netstat_exporter $UID_X "$EXPORTER")" 1
 every_owner_resolves u1
 expect_eq "unit caps: thread sets" "$(thread_sets "$EXPORTER")" \
-  "$UNIT_MASK $UNIT_MASK $UNIT_MASK $UNIT_MASK $UNIT_MASK 1"
+  "$UNIT_MASK $UNIT_MASK $UNIT_MASK $UNIT_MASK $UNIT_MASK 1 2"
 stop "$EXPORTER"
 
 # 1b. The same uid without capabilities: root's listeners lose their owner, nobody's too
@@ -142,7 +143,7 @@ has r1 "$(info tcp ipv4 127.0.0.1 22 ssh $P root "$ROOT_HELPER")" 1
 has r1 "$(info tcp ipv6 ::1 8080 http-alt $P nobody "$NOBODY_HELPER")" 1
 [ "$(find /proc/"$EXPORTER"/task -mindepth 1 -maxdepth 1 | wc -l)" -gt 4 ] || fail "expected the HTTP worker threads"
 expect_eq "root: thread sets" "$(thread_sets "$EXPORTER")" \
-  "0000000000000000 $UNIT_MASK $UNIT_MASK $UNIT_MASK 0000000000000000 1"
+  "0000000000000000 $UNIT_MASK $UNIT_MASK $UNIT_MASK 0000000000000000 1 2"
 grep -q 'capabilities kept=cap_dac_read_search,cap_sys_ptrace .*bounding_set=reduced to kept' \
   "$WORK/root.out" || fail "no debug line on what was kept: $(cat "$WORK/root.out")"
 # A reload re-reads the root-owned 0600 file without CAP_DAC_OVERRIDE (root owns it).
@@ -157,7 +158,7 @@ has r2 netstat_exporter_config_last_reload_successful 1
 has r2 'netstat_listener_info{protocol="tcp",family="ipv4",address="127.0.0.1",port="22",service="ssh",process="netstat_e2e_listener",user="root"}' 1
 every_owner_resolves r2
 expect_eq "root after reload: thread sets" "$(thread_sets "$EXPORTER")" \
-  "0000000000000000 $UNIT_MASK $UNIT_MASK $UNIT_MASK 0000000000000000 1"
+  "0000000000000000 $UNIT_MASK $UNIT_MASK $UNIT_MASK 0000000000000000 1 2"
 stop "$EXPORTER"
 
 # 3. Root without the listeners collector: nothing is needed, nothing is kept.
@@ -165,5 +166,5 @@ exporter nolisteners -- --collector.sockets --collector.snmp
 scrape s1
 grep -q '^netstat_sockets{' "$WORK/s1" || fail "sockets collector gave nothing"
 expect_eq "no listeners: thread sets" "$(thread_sets "$EXPORTER")" \
-  "0000000000000000 0000000000000000 0000000000000000 0000000000000000 0000000000000000 1"
+  "0000000000000000 0000000000000000 0000000000000000 0000000000000000 0000000000000000 1 2"
 echo "PASS privileges_test"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -38,7 +39,7 @@ uint64_t ThreadSet(pid_t tid, const std::string& key) {
 }
 
 // In a child process (the drop cannot be undone): threads started before the drop lose
-// their capabilities too, not only the calling thread.
+// their capabilities too, not only the calling thread, and none of them can exec.
 TEST(PrivilegesTest, DropReachesThreadsStartedBefore) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   const pid_t child = fork();
@@ -58,7 +59,17 @@ TEST(PrivilegesTest, DropReachesThreadsStartedBefore) {
         if (ThreadSet(tid, key) & ~kOwners) code = 2;
       }
       if (ThreadSet(tid, "NoNewPrivs") != 1) code = 3;
+      if (ThreadSet(tid, "Seccomp") != 2) code = 4;
     }
+    // The exec filter: the worker cannot run a program (if it could, the child exits 9).
+    int exec_errno = 0;
+    std::thread([&] {
+      char sh[] = "/bin/sh", c[] = "-c", body[] = "exit 9";
+      char* argv[] = {sh, c, body, nullptr};
+      execv(sh, argv);
+      exec_errno = errno;
+    }).join();
+    if (exec_errno != EPERM) code = 5;
     stop = true;
     worker.join();
     _exit(code);
@@ -66,7 +77,8 @@ TEST(PrivilegesTest, DropReachesThreadsStartedBefore) {
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: drop failed, 2: a set kept more, 3: no no_new_privs";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: drop failed, 2: a set kept more, 3: no no_new_privs, "
+                                       "4: no seccomp filter, 5: exec not denied, 9: exec ran";
 }
 
 }  // namespace
