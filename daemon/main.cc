@@ -1,7 +1,6 @@
 // netstat_exporter: parses flags and config, starts the HTTP server, then waits for
 // signals on the main thread (SIGHUP reloads, SIGTERM/SIGINT stop after in-flight scrapes).
 #include <spdlog/spdlog.h>
-
 #include <sys/resource.h>
 
 #include <csignal>
@@ -12,6 +11,7 @@
 #include "daemon/flags.h"
 #include "daemon/http_server.h"
 #include "daemon/logging.h"
+#include "daemon/privileges.h"
 #include "daemon/runner.h"
 #include "daemon/settings.h"
 
@@ -106,6 +106,7 @@ int Run(int argc, char** argv) {
   spdlog::info("listening address={} port={} telemetry_path={} collectors={}",
                config.web.listen_address, server->port(), config.web.telemetry_path,
                Join(set->Names()));
+  DropUnneededCapabilities(set->Names());
   set.reset();
 
   for (;;) {

@@ -12,7 +12,8 @@ set -eu
 PKGS="g++ cmake make pkg-config git ca-certificates
 prometheus-cpp-dev libcivetweb-dev zlib1g-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
 libgtest-dev libmnl-dev libcrypt-dev libssl-dev libevent-dev
-iproute2 net-tools procps curl openssl prometheus prometheus-node-exporter clang-format"
+iproute2 net-tools procps curl openssl prometheus prometheus-node-exporter clang-format
+systemd strace"
 
 missing=""
 for p in $PKGS; do
