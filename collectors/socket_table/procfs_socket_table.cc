@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
 #include "collectors/procfs/root.h"
+#include "collectors/procfs/text.h"
 #include "collectors/socket_table/proc_net_parser.h"
 
 namespace netstat::socket_table {
@@ -32,6 +35,22 @@ class Fd {
  private:
   int fd_;
 };
+
+// "%pK: %08X %08X %08X %04X %02X %5lu" and then " path" when bound: 8+ fields.
+bool HasUnixPath(std::string_view line) {
+  std::array<std::string_view, 7> fields;
+  return procfs::SplitFields(line, &fields) > fields.size();
+}
+
+// Whether `line` begins as a socket line does, with "<hex>:".
+bool StartsUnixEntry(std::string_view line) {
+  const size_t colon = line.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return false;
+  for (char c : line.substr(0, colon)) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -134,10 +153,17 @@ DumpResult ProcfsSocketTable::DumpInet(Protocol protocol, Family family, uint32_
 
 DumpResult ProcfsSocketTable::DumpUnix(const std::function<void(const UnixSocket&)>& visit) {
   UnixSocket s;
+  bool in_path = false;  // the last socket line ended in a path
   return ForEachLine("unix", "Inode", [&](std::string_view line) {
-    if (!ParseUnixLine(line, &s)) return Verdict::kMalformed;
-    visit(s);
-    return Verdict::kNext;
+    if (ParseUnixLine(line, &s)) {
+      visit(s);
+      in_path = HasUnixPath(line);
+      return Verdict::kNext;
+    }
+    // The kernel prints a path's bytes as they are, '\n' included: any user can bind
+    // "/tmp/a\nb". What follows such a path up to the next socket line is the path.
+    if (in_path && !StartsUnixEntry(line)) return Verdict::kNext;
+    return Verdict::kMalformed;
   });
 }
 

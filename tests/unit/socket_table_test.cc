@@ -145,6 +145,30 @@ TEST(ProcfsSocketTable, ReadsFixtureUnix) {
   EXPECT_EQ(unconnected, 2);
 }
 
+// Any user may bind a unix socket to a path holding '\n': the kernel prints it as is,
+// so the rest of the path is a line of its own. That is not a damaged table.
+TEST(ProcfsSocketTable, UnixPathWithNewline) {
+  char dir[] = "/tmp/socket_table_unixXXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string net = std::string(dir) + "/net";
+  ASSERT_EQ(mkdir(net.c_str(), 0755), 0);
+  const std::string header = "Num       RefCount Protocol Flags    Type St Inode Path\n";
+  const std::string entry = "0000000000000000: 00000002 00000000 00010000 0001 01 20070";
+  std::ofstream(net + "/unix") << header << entry << " /tmp/a\nb c\n\n"
+                               << entry << " /run/x\n"
+                               << entry << "\n";
+  ProcfsSocketTable table(procfs::Root(dir, "/sys"));
+  int sockets = 0;
+  DumpResult r = table.DumpUnix([&](const UnixSocket&) { ++sockets; });
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(sockets, 3);
+  // After a socket without a path, a stray line is damage.
+  std::ofstream(net + "/unix") << header << entry << "\nstray\n";
+  r = table.DumpUnix([&](const UnixSocket&) {});
+  EXPECT_FALSE(r.ok);
+  std::system((std::string("rm -rf ") + dir).c_str());
+}
+
 // A listeners-only TCP dump stops at the first socket in another state: the kernel
 // prints every listener first.
 TEST(ProcfsSocketTable, ListenersOnlyStopsAfterTheListeners) {
