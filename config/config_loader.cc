@@ -2,14 +2,16 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <initializer_list>
 #include <sstream>
 
+#include "collectors/procfs/root.h"
 #include "config/values.h"
 
 namespace netstat::config {
 namespace {
+
+constexpr size_t kMaxConfigBytes = 1u << 20;
 
 // Walks the YAML tree with the dotted key path of each node, so every error can name
 // file:line:column and the key.
@@ -283,11 +285,13 @@ Config LoadConfigString(const std::string& yaml, const std::string& name) {
 }
 
 Config LoadConfigFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot read the config file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return LoadConfigString(buf.str(), path);
+  // Never blocks (a FIFO is refused) and never reads more than 1 MiB: SIGHUP reloads
+  // this file while the exporter serves.
+  std::string text;
+  if (int err = procfs::ReadFile(path, &text, kMaxConfigBytes); err != 0) {
+    throw ConfigError(path + ": cannot read the config file: " + procfs::ErrorText(err));
+  }
+  return LoadConfigString(text, path);
 }
 
 }  // namespace netstat::config

@@ -16,6 +16,8 @@ class FamilyBuilder {
   FamilyBuilder(std::string name, std::string help, prometheus::MetricType type);
 
   // Adds one sample; for counters the value goes to .counter, for gauges to .gauge.
+  // Label values pass through ValidUtf8: the kernel allows any bytes in interface and
+  // process names, and one invalid byte would make Prometheus reject the whole scrape.
   FamilyBuilder& Add(const Labels& labels, double value);
   FamilyBuilder& Add(double value) { return Add({}, value); }
 
@@ -27,6 +29,9 @@ class FamilyBuilder {
  private:
   prometheus::MetricFamily family_;
 };
+
+// `s` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD.
+std::string ValidUtf8(std::string s);
 
 prometheus::MetricFamily Gauge(std::string name, std::string help, const Labels& labels,
                                double value);

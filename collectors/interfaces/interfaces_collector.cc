@@ -119,8 +119,8 @@ class SysfsFamilies {
 
 std::string InterfacesCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::string text;
-  if (int err = procfs::ReadFile(net_dev_, &text); err != 0) {
-    return net_dev_ + ": " + std::strerror(err);
+  if (int err = procfs::ReadTextFile(net_dev_, &text); err != 0) {
+    return net_dev_ + ": " + procfs::ErrorText(err);
   }
   NetDevResult parsed = ParseNetDev(text);
   std::string error = parsed.errors.empty() ? "" : Describe(net_dev_, parsed.errors);
@@ -138,7 +138,9 @@ std::string InterfacesCollector::Collect(std::vector<prometheus::MetricFamily>* 
     if (have_sysfs) {
       std::optional<SysfsAttributes> attrs = ReadSysfsAttributes(class_net_, s.name);
       if (!attrs) continue;  // vanished after /proc/net/dev was read
-      sysfs.Add(s.name, *attrs);
+      if (!attrs->problem.empty() && error.empty()) error = attrs->problem;
+      // Without operstate and flags the sysfs series would say nothing true.
+      if (!attrs->operstate.empty() || attrs->flags) sysfs.Add(s.name, *attrs);
     }
     published.push_back(&s);
   }

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <charconv>
 
 #include "collectors/procfs/root.h"
@@ -28,12 +29,42 @@ std::optional<T> ParseWhole(std::string_view s, int base) {
   return v;
 }
 
-// Reads one attribute; empty when unreadable (speed answers EINVAL when unknown, and a
-// device without a MAC has an empty address).
-std::string ReadAttribute(const std::string& dir, const char* attribute) {
-  std::string text;
-  if (procfs::ReadFile(dir + "/" + attribute, &text) != 0) return {};
-  return std::string(TrimLine(text));
+// Reads one attribute into *text (empty when absent). An attribute may be missing (the
+// interface vanished, a driver without it) or answer EINVAL (speed, when unknown); any
+// other failure, a file that is not a single whole line, is recorded in *problem.
+void ReadAttribute(const std::string& dir, const char* attribute, std::string* text,
+                   std::string* problem) {
+  const int err =
+      procfs::ReadTextFile(dir + "/" + attribute, text, false, procfs::kMaxAttributeBytes);
+  if (err == 0 && text->find('\n') + 1 == text->size()) {
+    *text = std::string(TrimLine(*text));
+    return;
+  }
+  if (err != ENOENT && err != EINVAL && problem->empty()) {
+    *problem = dir + "/" + attribute + ": " + (err ? procfs::ErrorText(err) : "more than one line");
+  }
+  text->clear();
+}
+
+// The kernel's operstate words (IF_OPER_* in net/core/net-sysfs.c).
+bool IsOperstate(std::string_view s) {
+  for (std::string_view w :
+       {"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"}) {
+    if (s == w) return true;
+  }
+  return false;
+}
+
+// "aa:bb:cc:dd:ee:ff" (any number of hex pairs), or empty for a device without one.
+bool IsHardwareAddress(std::string_view s) {
+  if (s.empty()) return true;
+  if (s.size() % 3 != 2) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    if (i % 3 == 2 ? c != ':' : !hex) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -59,16 +90,39 @@ std::optional<uint64_t> ParseSpeed(std::string_view text) {
 std::optional<SysfsAttributes> ReadSysfsAttributes(const std::string& class_net,
                                                    const std::string& name) {
   const std::string dir = class_net + "/" + name;
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
+  struct stat st {};
+  const int err = ::stat(dir.c_str(), &st) == 0 ? 0 : errno;
+  if (err == ENOENT) return std::nullopt;  // vanished
   SysfsAttributes attrs;
-  attrs.address = ReadAttribute(dir, "address");
-  attrs.operstate = ReadAttribute(dir, "operstate");
-  attrs.flags = ParseHexFlags(ReadAttribute(dir, "flags"));
-  attrs.mtu = ParseDecimal(ReadAttribute(dir, "mtu"));
-  attrs.speed_mbps = ParseSpeed(ReadAttribute(dir, "speed"));
+  if (err != 0 || !S_ISDIR(st.st_mode)) {
+    attrs.problem = dir + ": " + (err ? procfs::ErrorText(err) : "not a directory");
+    return attrs;
+  }
+  std::string text;
+  auto read = [&](const char* attribute) {
+    ReadAttribute(dir, attribute, &text, &attrs.problem);
+    return !text.empty();
+  };
+  auto bad = [&](const char* attribute) {
+    if (attrs.problem.empty()) attrs.problem = dir + "/" + attribute + ": unexpected value";
+  };
+  read("address");
+  if (IsHardwareAddress(text)) {
+    attrs.address = text;
+  } else {
+    bad("address");
+  }
+  if (read("operstate") && IsOperstate(text)) {
+    attrs.operstate = text;
+  } else if (!text.empty()) {
+    bad("operstate");
+  }
+  if (read("flags") && !(attrs.flags = ParseHexFlags(text))) bad("flags");
+  if (read("mtu") && !(attrs.mtu = ParseDecimal(text))) bad("mtu");
+  // Older kernels print an unknown speed as -1.
+  if (read("speed") && !(attrs.speed_mbps = ParseSpeed(text)) && text != "-1") bad("speed");
   // The directory may vanish while we read it: with no operstate we know nothing.
-  if (attrs.operstate.empty() && !attrs.flags) return std::nullopt;
+  if (attrs.operstate.empty() && !attrs.flags && attrs.problem.empty()) return std::nullopt;
   return attrs;
 }
 

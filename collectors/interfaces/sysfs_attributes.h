@@ -15,10 +15,14 @@ struct SysfsAttributes {
   std::optional<uint32_t> flags;  // dev->flags; IFF_UP is bit 0
   std::optional<uint64_t> mtu;
   std::optional<uint64_t> speed_mbps;  // unset when the kernel does not know it
+  // The first attribute that could not be read or parsed ("<dir>/mtu: ..."); that
+  // attribute is left unset, the others are kept.
+  std::string problem;
 };
 
 // Reads <class_net>/<name>/{address,operstate,flags,mtu,speed}. Returns nullopt when
-// the interface directory has gone (it vanished after /proc/net/dev was read).
+// the interface directory has gone (it vanished after /proc/net/dev was read). A value
+// that is not what the kernel writes is left out and named in `problem`.
 std::optional<SysfsAttributes> ReadSysfsAttributes(const std::string& class_net,
                                                    const std::string& name);
 

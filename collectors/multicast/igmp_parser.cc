@@ -73,15 +73,18 @@ MembershipResult ParseIgmp(std::string_view text) {
       // A longer name touches the colon, so split there (names cannot hold one).
       Fields left;
       size_t colon = line.find(':');
+      Fields right;
       device_ok = colon != std::string_view::npos &&
                   procfs::SplitFields(line.substr(0, colon), &left) == 2 &&
+                  procfs::SplitFields(line.substr(colon + 1), &right) == 2 &&
                   ParseUnsigned(left[0], 10);
       device = device_ok ? std::string(left[1]) : std::string();
       return device_ok ? nullptr : "malformed device line";
     }
     // "\t\t\t\t010000E0     1 0:00000000\t\t0": group, users, timer, reporter.
     if (!device_ok) return "group line without a device line";
-    std::string group = n >= 1 ? Ipv4Group(f[0]) : "";
+    if (n != 4) return "expected group, users, timer and reporter";
+    std::string group = Ipv4Group(f[0]);
     if (group.empty()) return "malformed group address";
     out->push_back({"ipv4", device, std::move(group)});
     return nullptr;
@@ -92,7 +95,8 @@ MembershipResult ParseIgmp6(std::string_view text) {
   return ForEachLine(text, [](std::string_view line, std::vector<Membership>* out) -> const char* {
     Fields f;
     size_t n = procfs::SplitFields(line, &f);
-    if (n < 3 || !ParseUnsigned(f[0], 10)) return "expected index, device and group";
+    // "%-4d %-15s %pi6 %5d %08X %ld": index, device, group, users, flags, timer.
+    if (n != 6 || !ParseUnsigned(f[0], 10)) return "expected six fields";
     std::string group = Ipv6Group(f[2]);
     if (group.empty()) return "malformed group address";
     out->push_back({"ipv6", std::string(f[1]), std::move(group)});

@@ -33,11 +33,12 @@ class MulticastCollector : public collectors::Collector {
 };
 
 // Appends one file's memberships; a missing file means that family is not built in.
+// igmp always has its header line; igmp6 has none and is empty without groups.
 std::string ReadOne(const std::string& path, MembershipResult (*parse)(std::string_view),
-                    std::vector<Membership>* out) {
+                    bool may_be_empty, std::vector<Membership>* out) {
   std::string text;
-  if (int err = procfs::ReadFile(path, &text); err != 0) {
-    return err == ENOENT ? "" : path + ": " + std::strerror(err);
+  if (int err = procfs::ReadTextFile(path, &text, may_be_empty); err != 0) {
+    return err == ENOENT ? "" : path + ": " + procfs::ErrorText(err);
   }
   MembershipResult parsed = parse(text);
   out->insert(out->end(), parsed.memberships.begin(), parsed.memberships.end());
@@ -51,8 +52,8 @@ std::string ReadOne(const std::string& path, MembershipResult (*parse)(std::stri
 
 std::string MulticastCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::vector<Membership> memberships;
-  std::string error = ReadOne(igmp_, ParseIgmp, &memberships);
-  std::string error6 = ReadOne(igmp6_, ParseIgmp6, &memberships);
+  std::string error = ReadOne(igmp_, ParseIgmp, false, &memberships);
+  std::string error6 = ReadOne(igmp6_, ParseIgmp6, true, &memberships);
   if (!error6.empty()) error = error.empty() ? error6 : error + "; " + error6;
 
   std::map<std::pair<std::string, std::string>, uint64_t> counts;

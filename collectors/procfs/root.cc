@@ -1,9 +1,11 @@
 #include "collectors/procfs/root.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace netstat::procfs {
 namespace {
@@ -31,13 +33,35 @@ std::string Root::Sys(std::string_view relative) const { return Join(sysfs_, rel
 
 bool Root::IsLiveProc() const { return procfs_ == "/proc"; }
 
-int ReadFile(const std::string& path, std::string* out) {
+int OpenRegular(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever. Symlinks
+  // are followed (/proc/net is one); a loop fails with ELOOP.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return -1;
+  struct stat st {};
+  int err = 0;
+  if (::fstat(fd, &st) != 0) {
+    err = errno;
+  } else if (S_ISDIR(st.st_mode)) {
+    err = EISDIR;
+  } else if (!S_ISREG(st.st_mode)) {
+    err = kNotRegular;
+  }
+  if (err == 0) return fd;
+  ::close(fd);
+  errno = err;
+  return -1;
+}
+
+int ReadFile(const std::string& path, std::string* out, size_t max_bytes, Oversize oversize) {
   out->clear();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = OpenRegular(path);
   if (fd < 0) return errno;
   char buf[16384];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    // One byte past the limit tells "exactly at the limit" from "over it".
+    const size_t room = max_bytes + 1 - out->size();
+    ssize_t n = ::read(fd, buf, room < sizeof buf ? room : sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
@@ -46,9 +70,41 @@ int ReadFile(const std::string& path, std::string* out) {
     }
     if (n == 0) break;
     out->append(buf, static_cast<size_t>(n));
+    if (out->size() > max_bytes) {
+      ::close(fd);
+      out->resize(max_bytes);
+      if (oversize == Oversize::kKeepPrefix) return 0;
+      out->clear();
+      return kTooLarge;
+    }
   }
   ::close(fd);
   return 0;
+}
+
+int ReadTextFile(const std::string& path, std::string* out, bool allow_empty, size_t max_bytes) {
+  if (int err = ReadFile(path, out, max_bytes); err != 0) return err;
+  if (out->empty()) return allow_empty ? 0 : kEmpty;
+  if (out->back() != '\n') {
+    out->clear();
+    return kTruncated;
+  }
+  return 0;
+}
+
+std::string ErrorText(int err) {
+  switch (err) {
+    case kNotRegular:
+      return "not a regular file";
+    case kTooLarge:
+      return "larger than the read limit";
+    case kTruncated:
+      return "truncated (the last line has no newline)";
+    case kEmpty:
+      return "empty";
+    default:
+      return std::strerror(err);
+  }
 }
 
 }  // namespace netstat::procfs

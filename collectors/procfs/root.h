@@ -1,7 +1,10 @@
 // One root for every file the collectors read, built from --path.procfs / --path.sysfs,
-// so the whole daemon can run against a fake tree (tests/fixtures).
+// so the whole daemon can run against a fake tree (tests/fixtures), and the one guarded
+// way to read a file of that tree.
 #pragma once
 
+#include <cerrno>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -26,8 +29,41 @@ class Root {
   std::string sysfs_;
 };
 
+// Read limits. A scrape must never read without bound, whatever sits at a path.
+// Whole files: the largest real one read whole is /proc/net/route or ipv6_route on a
+// router (~130-150 bytes a route: 32 MiB is ~220k routes; beyond that rtnetlink is the
+// source on a live kernel anyway) or /proc/net/dev with thousands of veths (~200 bytes
+// each). Parsing 32 MiB takes well under a second.
+constexpr size_t kMaxFileBytes = 32u << 20;
+// One sysfs attribute is at most a page; /proc/PID/stat is one line of ~300 bytes.
+constexpr size_t kMaxAttributeBytes = 4096;
+
+// Errors of our own, beside the kernel's errno values (ErrorText names them):
+constexpr int kNotRegular = ENXIO;   // a FIFO, socket or device where a file should be
+constexpr int kTooLarge = EFBIG;     // more bytes than the limit
+constexpr int kTruncated = EBADMSG;  // text whose last line has no '\n'
+constexpr int kEmpty = ENODATA;      // a kernel file that is never empty was
+
+enum class Oversize { kFail, kKeepPrefix };
+
 // Reads a whole file into *out. Returns 0 or the errno of the failure (ENOENT for a
-// missing file). Works for /proc files whose stat size is 0.
-int ReadFile(const std::string& path, std::string* out);
+// missing file). Works for /proc files whose stat size is 0. Never blocks: the file is
+// opened O_NONBLOCK and anything but a regular file is refused (kNotRegular); a symlink
+// loop gives ELOOP. More than max_bytes gives kTooLarge, or with kKeepPrefix success
+// and the first max_bytes bytes.
+int ReadFile(const std::string& path, std::string* out, size_t max_bytes = kMaxFileBytes,
+             Oversize oversize = Oversize::kFail);
+
+// ReadFile for kernel text: also refuses text whose last line was cut (kTruncated: the
+// kernel ends every line with '\n') and, unless allow_empty, an empty file (kEmpty).
+int ReadTextFile(const std::string& path, std::string* out, bool allow_empty = false,
+                 size_t max_bytes = kMaxFileBytes);
+
+// Opens `path` for reading without blocking, refusing what is not a regular file.
+// Returns the fd, or -1 with errno set (kNotRegular for a FIFO, socket or device).
+int OpenRegular(const std::string& path);
+
+// strerror, with words for the errors above.
+std::string ErrorText(int err);
 
 }  // namespace netstat::procfs

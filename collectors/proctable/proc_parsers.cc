@@ -73,6 +73,11 @@ std::string ProcessName(std::string_view comm, std::string_view raw_cmdline) {
     return std::string(comm);
   }
   size_t end = argv0.find_first_of(" :", comm.size());
+  // No NUL and no title separator: the read may have cut argv[0]; the kernel's own
+  // (cut) name is better than a fragment of ours.
+  if (end == std::string_view::npos && raw_cmdline.find('\0') == std::string_view::npos) {
+    return std::string(comm);
+  }
   return std::string(argv0.substr(0, end));
 }
 

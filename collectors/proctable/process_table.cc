@@ -6,6 +6,9 @@
 #include "collectors/proctable/proc_parsers.h"
 
 namespace netstat::proctable {
+namespace {
+constexpr size_t kCmdlinePrefix = 64 * 1024;
+}  // namespace
 
 ProcessTable::ProcessTable(std::string procfs, bool want_cmdline, bool want_exe)
     : procfs_(std::move(procfs)), want_cmdline_(want_cmdline), want_exe_(want_exe) {}
@@ -33,7 +36,9 @@ const ProcessInfo* ProcessTable::Get(int32_t pid) {
 void ProcessTable::Refresh(int32_t pid, Entry* e) {
   const std::string dir = procfs_ + "/" + std::to_string(pid) + "/";
   std::optional<StatFields> stat;
-  if (procfs::ReadFile(dir + "stat", &buffer_) == 0) stat = ParseStat(buffer_);
+  if (procfs::ReadTextFile(dir + "stat", &buffer_, false, procfs::kMaxAttributeBytes) == 0) {
+    stat = ParseStat(buffer_);
+  }
   if (!stat) {
     e->alive = false;
     return;
@@ -44,7 +49,17 @@ void ProcessTable::Refresh(int32_t pid, Entry* e) {
   e->info.starttime = stat->starttime;
   e->info.comm = std::move(stat->comm);
   std::string raw_cmdline;
-  if (want_cmdline_ || e->info.comm.size() == 15) procfs::ReadFile(dir + "cmdline", &raw_cmdline);
+  if (want_cmdline_ || e->info.comm.size() == 15) {
+    // argv[0] and the label's first 512 bytes are all that is used of it.
+    procfs::ReadFile(dir + "cmdline", &raw_cmdline, kCmdlinePrefix, procfs::Oversize::kKeepPrefix);
+  }
+  // A cut comm with no cmdline: a kernel thread (which holds no fds) or a process
+  // between exit_mm() and exit_files() in do_exit(), still holding its sockets. Its
+  // name cannot be completed any more: it counts as gone, not as a 15-byte fragment.
+  if (e->info.comm.size() == 15 && raw_cmdline.empty()) {
+    e->alive = false;
+    return;
+  }
   e->info.name = ProcessName(e->info.comm, raw_cmdline);
   if (want_cmdline_) e->info.cmdline = FormatCmdline(raw_cmdline);
   if (want_exe_) {

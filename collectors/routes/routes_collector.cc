@@ -46,9 +46,10 @@ class RoutesCollector : public collectors::Collector {
 std::string ReadOne(const std::string& path, RouteResult (*parse)(std::string_view), bool optional,
                     RouteResult* result) {
   std::string text;
-  if (int err = procfs::ReadFile(path, &text); err != 0) {
+  // route always has its header line; ipv6_route has none (and may list nothing).
+  if (int err = procfs::ReadTextFile(path, &text, optional); err != 0) {
     if (optional && err == ENOENT) return {};
-    return path + ": " + std::strerror(err);
+    return path + ": " + procfs::ErrorText(err);
   }
   RouteResult parsed = parse(text);
   result->routes.insert(result->routes.end(), parsed.routes.begin(), parsed.routes.end());

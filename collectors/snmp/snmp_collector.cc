@@ -46,9 +46,9 @@ class SnmpCollector : public collectors::Collector {
     for (const auto& source : kSources) {
       const std::string path = root_.Proc(source.relative);
       std::string text;
-      if (int err = procfs::ReadFile(path, &text)) {
+      if (int err = procfs::ReadTextFile(path, &text)) {
         if (err == ENOENT) continue;  // no IPv6, or an old kernel: nothing to say
-        AddError(&error, path + ": " + std::strerror(err));
+        AddError(&error, path + ": " + procfs::ErrorText(err));
         continue;
       }
       ParseResult parsed = source.parse(text);

@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
+#include "collectors/procfs/root.h"
+#include "collectors/procfs/text.h"
 #include "collectors/socket_table/proc_net_parser.h"
 
 namespace netstat::socket_table {
@@ -13,6 +17,10 @@ namespace {
 
 // A /proc/net/tcp line is 150 bytes; unix lines carry a path of up to 108 bytes.
 constexpr size_t kBufferSize = 64 * 1024;
+// No table is read past this. 200k TCP sockets make a 30 MB /proc/net/tcp; 256 MiB is
+// ~1.7M sockets, and even that much is read and parsed in about a second (measured:
+// see tests/e2e/hostile_tree_test.sh), well inside a scrape timeout.
+constexpr size_t kMaxTableBytes = 256u << 20;
 
 class Fd {
  public:
@@ -27,6 +35,22 @@ class Fd {
  private:
   int fd_;
 };
+
+// "%pK: %08X %08X %08X %04X %02X %5lu" and then " path" when bound: 8+ fields.
+bool HasUnixPath(std::string_view line) {
+  std::array<std::string_view, 7> fields;
+  return procfs::SplitFields(line, &fields) > fields.size();
+}
+
+// Whether `line` begins as a socket line does, with "<hex>:".
+bool StartsUnixEntry(std::string_view line) {
+  const size_t colon = line.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return false;
+  for (char c : line.substr(0, colon)) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -48,51 +72,59 @@ const char* ProcNetFile(Protocol protocol, Family family) {
 
 ProcfsSocketTable::ProcfsSocketTable(procfs::Root root) : root_(std::move(root)) {}
 
-DumpResult ProcfsSocketTable::ForEachLine(const char* name,
-                                          const std::function<bool(std::string_view)>& line_fn) {
+DumpResult ProcfsSocketTable::ForEachLine(const char* name, std::string_view header_word,
+                                          const std::function<Verdict(std::string_view)>& line_fn) {
   DumpResult result;
   const std::string path = root_.Proc(std::string("net/") + name);
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    result.supported = errno != ENOENT;  // no such protocol in this kernel
-    result.ok = !result.supported;
-    if (!result.ok) result.error = path + ": " + std::strerror(errno);
+  auto fail = [&](const std::string& why) {
+    result.ok = false;
+    result.error = path + ": " + why;
     return result;
+  };
+  Fd fd(procfs::OpenRegular(path));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) {  // no such protocol in this kernel
+      result.supported = false;
+      return result;
+    }
+    return fail(procfs::ErrorText(errno));
   }
   if (buffer_.size() != kBufferSize) buffer_.resize(kBufferSize);
   size_t used = 0;
-  bool header = true;
-  bool overlong = false;  // inside a line longer than the buffer: drop it
+  size_t total = 0;
+  uint64_t line_no = 0;
   for (;;) {
     ssize_t n = ::read(fd.get(), buffer_.data() + used, buffer_.size() - used);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      result.ok = false;
-      result.error = path + ": " + std::strerror(errno);
+    if (n < 0) return fail(std::strerror(errno));
+    total += static_cast<size_t>(n);
+    if (total > kMaxTableBytes) return fail(procfs::ErrorText(procfs::kTooLarge));
+    if (n == 0) {  // the kernel ends every line, the header too, with '\n'
+      if (used > 0) return fail("line " + std::to_string(line_no + 1) + ": truncated");
+      if (line_no == 0) return fail(procfs::ErrorText(procfs::kEmpty));
       return result;
     }
-    const bool eof = n == 0;
     used += static_cast<size_t>(n);
     std::string_view data(buffer_.data(), used);
     size_t start = 0;
     for (size_t nl; (nl = data.find('\n', start)) != std::string_view::npos; start = nl + 1) {
-      if (overlong) {
-        overlong = false;
-        ++malformed_;
-      } else if (header) {
-        header = false;
-      } else {
-        if (!line_fn(data.substr(start, nl - start))) return result;
+      const std::string_view line = data.substr(start, nl - start);
+      if (++line_no == 1) {
+        if (line.find(header_word) == std::string_view::npos) return fail("line 1: not the header");
+        continue;
+      }
+      switch (line_fn(line)) {
+        case Verdict::kNext:
+          break;
+        case Verdict::kStop:
+          return result;
+        case Verdict::kMalformed:
+          return fail("line " + std::to_string(line_no) + ": malformed");
       }
     }
-    if (eof) {
-      if (start < used && !overlong && !header) line_fn(data.substr(start));
-      return result;
-    }
     if (start == 0 && used == buffer_.size()) {
-      overlong = true;  // no newline in a full buffer
-      used = 0;
-      continue;
+      return fail("line " + std::to_string(line_no + 1) + ": longer than " +
+                  std::to_string(kBufferSize) + " bytes");
     }
     std::memmove(buffer_.data(), buffer_.data() + start, used - start);
     used -= start;
@@ -101,7 +133,6 @@ DumpResult ProcfsSocketTable::ForEachLine(const char* name,
 
 DumpResult ProcfsSocketTable::DumpInet(Protocol protocol, Family family, uint32_t states,
                                        const std::function<void(const InetSocket&)>& visit) {
-  malformed_ = 0;
   const char* name = ProcNetFile(protocol, family);
   if (name == nullptr) return DumpResult{false, true, "not an inet protocol", false};
   // The kernel prints the listening hash before the established one, so a dump of TCP
@@ -109,28 +140,30 @@ DumpResult ProcfsSocketTable::DumpInet(Protocol protocol, Family family, uint32_
   // listeners, not the whole (possibly 30 MB) file.
   const bool listeners_only = protocol == Protocol::kTcp && states == StateBit(kListen);
   InetSocket s;
-  return ForEachLine(name, [&](std::string_view line) {
-    if (!ParseInetLine(line, protocol, family, &s)) {
-      ++malformed_;
-    } else if (s.state < 32 && (states & StateBit(s.state))) {
+  return ForEachLine(name, "local_address", [&](std::string_view line) {
+    if (!ParseInetLine(line, protocol, family, &s)) return Verdict::kMalformed;
+    if (s.state < 32 && (states & StateBit(s.state))) {
       visit(s);
     } else if (listeners_only) {
-      return false;
+      return Verdict::kStop;
     }
-    return true;
+    return Verdict::kNext;
   });
 }
 
 DumpResult ProcfsSocketTable::DumpUnix(const std::function<void(const UnixSocket&)>& visit) {
-  malformed_ = 0;
   UnixSocket s;
-  return ForEachLine("unix", [&](std::string_view line) {
+  bool in_path = false;  // the last socket line ended in a path
+  return ForEachLine("unix", "Inode", [&](std::string_view line) {
     if (ParseUnixLine(line, &s)) {
       visit(s);
-    } else {
-      ++malformed_;
+      in_path = HasUnixPath(line);
+      return Verdict::kNext;
     }
-    return true;
+    // The kernel prints a path's bytes as they are, '\n' included: any user can bind
+    // "/tmp/a\nb". What follows such a path up to the next socket line is the path.
+    if (in_path && !StartsUnixEntry(line)) return Verdict::kNext;
+    return Verdict::kMalformed;
   });
 }
 

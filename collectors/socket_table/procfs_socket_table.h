@@ -1,6 +1,6 @@
 // The fallback socket table: reads /proc/net/{tcp,tcp6,udp,...,unix} under a procfs
 // root in fixed-size chunks, one line at a time, so memory stays flat however many
-// sockets the file lists.
+// sockets the file lists, and stops at a byte limit so time stays bounded too.
 #pragma once
 
 #include <memory>
@@ -20,17 +20,17 @@ class ProcfsSocketTable : public SocketTable {
                       const std::function<void(const InetSocket&)>& visit) override;
   DumpResult DumpUnix(const std::function<void(const UnixSocket&)>& visit) override;
 
-  // Lines that did not parse in the last dump (besides the header).
-  uint64_t malformed_lines() const { return malformed_; }
-
  private:
-  // Calls `line_fn` for every line after the header of <procfs>/net/<name>, until it
-  // returns false.
-  DumpResult ForEachLine(const char* name, const std::function<bool(std::string_view)>& line_fn);
+  enum class Verdict { kNext, kStop, kMalformed };
+  // Calls `line_fn` for every line after the header of <procfs>/net/<name> (which must
+  // contain `header_word`) until it says stop. Fails, naming the line, on the first
+  // malformed, overlong or truncated line, an empty or oversized file, or a path that
+  // is not a regular file: a half-read table must not pass for a whole one.
+  DumpResult ForEachLine(const char* name, std::string_view header_word,
+                         const std::function<Verdict(std::string_view)>& line_fn);
 
   procfs::Root root_;
   std::vector<char> buffer_;
-  uint64_t malformed_ = 0;
 };
 
 // "tcp6" for (kTcp, kIpv6), ...; nullptr for kUnix.

@@ -242,8 +242,8 @@ void SocketsCollector::PublishSockstat(std::vector<prometheus::MetricFamily>* ou
   for (const char* file : {"net/sockstat", "net/sockstat6"}) {
     const std::string path = root_.Proc(file);
     std::string text;
-    if (int err = procfs::ReadFile(path, &text)) {
-      if (err != ENOENT) AddError(error, path + ": " + std::strerror(err));
+    if (int err = procfs::ReadTextFile(path, &text)) {
+      if (err != ENOENT) AddError(error, path + ": " + procfs::ErrorText(err));
       continue;
     }
     SockstatResult parsed = ParseSockstat(text);

@@ -119,7 +119,8 @@ TEST(ConfigLoader, MissingFileIsAClearError) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "/nonexistent/netstat_exporter.yml: cannot read the config file");
+              "/nonexistent/netstat_exporter.yml: cannot read the config file: No such file or "
+              "directory");
   }
 }
 

@@ -76,6 +76,11 @@ TEST(ProcessName, CutCommIsCompletedFromArgv0) {
   EXPECT_EQ(ProcessName("very-long-daemo", "very-long-daemon: worker 3"), "very-long-daemon");
 }
 
+TEST(ProcessName, CutReadOfArgv0KeepsTheComm) {
+  EXPECT_EQ(ProcessName("systemd-resolve", "/lib/systemd/systemd-resolved"), "systemd-resolve");
+  EXPECT_EQ(ProcessName("systemd-resolve", "/lib/systemd/systemd-resolv"), "systemd-resolve");
+}
+
 TEST(ProcessName, CutCommKeptWhenArgv0Differs) {
   EXPECT_EQ(ProcessName("systemd-resolve", "/usr/bin/python3\0x.py\0"s), "systemd-resolve");
   EXPECT_EQ(ProcessName("systemd-resolve", ""), "systemd-resolve");  // kernel thread
