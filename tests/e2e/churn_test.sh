@@ -13,17 +13,7 @@ source "$SRC/tests/e2e/lib.sh"
 SECONDS_TO_RUN=${CHURN_SECONDS:-20}
 MAX_CHILDREN=${CHURN_MAX_CHILDREN:-1500}
 
-NS=netstat_churn_$$
-ip netns add "$NS"
-cleanup_netns() {
-  cleanup  # stops the exporter and the churner (SIGTERM, then waits), removes $WORK
-  # Anything left in the namespace was started by this test (ids from ip netns pids).
-  for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-  ip netns delete "$NS" 2>/dev/null || true
-}
-trap cleanup_netns EXIT
-trap "exit 1" INT TERM  # so the EXIT trap cleans up
-ip -n "$NS" link set lo up
+new_netns netstat_churn
 
 cat >"$WORK/config.yml" <<YAML
 paths: {services: $SRC/tests/fixtures/etc/services}
@@ -31,20 +21,8 @@ collectors:
   listeners: {labels: [process, user, pid]}
 YAML
 # The exporter itself runs inside the namespace: netlink and /proc/PID/fd see its sockets.
-start_exporter_ns() {
-  ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 \
-    --config.file="$WORK/config.yml" 2>"$WORK/log" &
-  EXPORTER_PID=$!
-  PIDS+=("$EXPORTER_PID")
-  for _ in $(seq 1 100); do
-    PORT=$(grep -o 'port=[0-9]*' "$WORK/log" | head -1 | cut -d= -f2 || true)
-    [ -n "$PORT" ] && return 0
-    kill -0 "$EXPORTER_PID" 2>/dev/null || fail "exporter exited at start: $(cat "$WORK/log")"
-    sleep 0.05
-  done
-  fail "exporter did not log its port within 5 s: $(cat "$WORK/log")"
-}
-start_exporter_ns
+EXPORTER_PREFIX=(ip netns exec "$NS")
+start_exporter "$WORK/log" --config.file="$WORK/config.yml"
 LOG_AT_START=$(wc -l <"$WORK/log")
 
 ip netns exec "$NS" "$CHURNER" "$SECONDS_TO_RUN" "$MAX_CHILDREN" >"$WORK/churner.out" 2>&1 &
@@ -52,14 +30,8 @@ CHURN_PID=$!
 PIDS+=("$CHURN_PID")
 
 check_scrape() {  # check_scrape N: asserts on $WORK/m
-  local n=$1 rc=0 bad
-  promtool check metrics <"$WORK/m" >"$WORK/lint" 2>&1 || rc=$?
-  [ "$rc" = 0 ] || [ "$rc" = 3 ] || { cat "$WORK/lint"; fail "scrape $n: promtool cannot parse it"; }
-  if grep -vE "metric names should be written in 'snake_case' not 'camelCase'$" "$WORK/lint" |
-    grep -q .; then
-    cat "$WORK/lint"
-    fail "scrape $n: promtool check metrics found problems"
-  fi
+  local n=$1 bad
+  promtool_clean "$WORK/m" "scrape $n"
   bad=$(grep '^netstat_listener_info{' "$WORK/m" | grep -vE \
     '^netstat_listener_info\{protocol="(tcp|udp)",family="ipv(4|6)",address="(127\.0\.0\.1|::1)",port="([1-9][0-9]{0,4})",service="[a-z0-9-]*",process="(|netstat_e2e_churner|netstat_exporter)",user="root",pid="[0-9]*"\} 1$' ||
     true)

@@ -10,27 +10,60 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM # so that the EXIT trap cleans up
+
+# new_netns PREFIX: a fresh network namespace $NS with loopback up; when the test exits,
+# everything left in it (all started by the test) is killed and it is deleted.
+new_netns() {
+  NS="$1_$$"
+  ip netns add "$NS"
+  trap cleanup_netns EXIT
+  ip -n "$NS" link set lo up
+}
+cleanup_netns() {
+  cleanup # stops what the test started (SIGTERM, then waits), removes $WORK
+  for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  ip netns delete "$NS" 2>/dev/null || true
+}
+in_ns() { ip netns exec "$NS" "$@"; }
 
 fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
 
-# start_exporter LOGFILE ARGS...: starts the binary on 127.0.0.1:0, sets EXPORTER_PID and
-# PORT from the line it logs. Extra ARGS go to the binary.
+# start_exporter LOGFILE ARGS...: starts the binary on 127.0.0.1:0, through the command
+# words in the array EXPORTER_PREFIX when a test sets one (ip netns exec, setpriv, each of
+# which execs, so the pid is the exporter's); sets EXPORTER_PID and PORT from the line it
+# logs. Extra ARGS go to the binary.
+EXPORTER_PREFIX=()
 start_exporter() {
   local log=$1
   shift
-  "$BIN" --web.listen-address=127.0.0.1:0 "$@" 2>"$log" &
+  "${EXPORTER_PREFIX[@]}" "$BIN" --web.listen-address=127.0.0.1:0 "$@" 2>"$log" &
   EXPORTER_PID=$!
   PIDS+=("$EXPORTER_PID")
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 200); do
     PORT=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
     [ -n "$PORT" ] && return 0
     kill -0 "$EXPORTER_PID" 2>/dev/null || fail "exporter exited at start: $(cat "$log")"
     sleep 0.05
   done
-  fail "exporter did not log its port within 5 s: $(cat "$log")"
+  fail "exporter did not log its port within 10 s: $(cat "$log")"
+}
+
+# promtool_clean FILE WHAT: `promtool check metrics` parses FILE and finds nothing but the
+# camelCase of the kernel's snmp names, which SPEC keeps (netstat_Tcp_ActiveOpens_total,
+# as node_exporter does).
+promtool_clean() {
+  local rc=0
+  promtool check metrics <"$1" >"$WORK/lint" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 3 ] || { cat "$WORK/lint"; fail "$2: promtool cannot parse it (rc=$rc)"; }
+  if grep -vE "^netstat_[A-Z][A-Za-z0-9]*_[A-Za-z0-9_]+ metric names should be written in 'snake_case' not 'camelCase'$" \
+    "$WORK/lint" | grep -q .; then
+    cat "$WORK/lint"
+    fail "$2: promtool check metrics found problems"
+  fi
 }
 
 fetch() {  # fetch PATH [curl args...]

@@ -9,17 +9,7 @@ SRC=$2
 HELPER=$3
 source "$SRC/tests/e2e/lib.sh"
 
-NS=netstat_lst_$$
-ip netns add "$NS"
-cleanup_netns() {
-  # Everything in the namespace was started by this test (ids from ip netns pids).
-  for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-  ip netns delete "$NS" 2>/dev/null || true
-  cleanup
-}
-trap cleanup_netns EXIT
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
+new_netns netstat_lst
 
 # start_helper NAME ARGS...: starts the helper in the namespace; sets HPID.
 start_helper() {
@@ -68,17 +58,9 @@ MOVING=$HPID
 start_ns_exporter() {
   local log=$1 config=$2
   shift 2
-  ip netns exec "$NS" "$@" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$config" \
-    --collector.disable-defaults --collector.listeners 2>"$log" &
-  NS_EXPORTER=$!
-  PIDS+=("$NS_EXPORTER")
-  PORT=
-  for _ in $(seq 1 200); do
-    PORT=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  fail "exporter ($*) did not start: $(cat "$log")"
+  EXPORTER_PREFIX=(ip netns exec "$NS" "$@")
+  start_exporter "$log" --config.file="$config" --collector.disable-defaults --collector.listeners
+  NS_EXPORTER=$EXPORTER_PID
 }
 start_ns_exporter "$WORK/log" "$WORK/config.yml"
 EXPORTER=$(in_ns ss -Htlnp "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)

@@ -11,12 +11,8 @@ LOAD=$3
 # shellcheck source=tests/e2e/lib.sh
 source "$SRC/tests/e2e/lib.sh"
 
-NS=netstat_sock_$$
 BASE=7000
-ip netns add "$NS"
-trap 'cleanup; ip netns del "$NS" 2>/dev/null || true' EXIT
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
+new_netns netstat_sock
 
 # `ip netns exec` execs the program, so $! is the program itself (a shell function in
 # the background would be a subshell that a kill leaves running).
@@ -60,18 +56,12 @@ scrape() {  # scrape PORT
 }
 
 run_source() {  # run_source SOURCE PROCFS
-  local source=$1 procfs=$2 log="$WORK/$1.log" port
-  : >"$log"
-  ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
-    --collector.disable-defaults --collector.sockets --path.procfs="$procfs" 2>"$log" &
-  local pid=$!
-  PIDS+=("$pid")
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || fail "$source: exporter did not start: $(cat "$log")"
+  local source=$1 procfs=$2 log="$WORK/$1.log" port pid
+  EXPORTER_PREFIX=(ip netns exec "$NS")
+  start_exporter "$log" --config.file="$WORK/config.yml" --collector.disable-defaults \
+    --collector.sockets --path.procfs="$procfs"
+  port=$PORT
+  pid=$EXPORTER_PID
   sleep 0.2  # let the previous run's connections settle into time_wait
   expected_from_ss "$port" "$pid" | sort >"$WORK/$source.expected"
   scrape "$port" >"$WORK/$source.metrics"

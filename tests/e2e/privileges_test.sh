@@ -13,16 +13,7 @@ SRC=$2
 HELPER=$3
 source "$SRC/tests/e2e/lib.sh"
 
-NS=netstat_priv_$$
-ip netns add "$NS"
-cleanup_netns() {
-  for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-  ip netns delete "$NS" 2>/dev/null || true
-  cleanup
-}
-trap cleanup_netns EXIT
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
+new_netns netstat_priv
 
 # The unit's capabilities (systemd/netstat_exporter.service) as setpriv and /proc spell them.
 UNIT_CAPS=+dac_read_search,+sys_ptrace

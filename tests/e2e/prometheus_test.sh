@@ -7,11 +7,7 @@
 BIN=$1
 SRC=$2
 source "$SRC/tests/e2e/lib.sh"
-NS="netstat_prom_$$"
-ip netns add "$NS"
-trap 'cleanup; ip netns del "$NS" 2>/dev/null || true' EXIT
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
+new_netns netstat_prom
 
 cat >"$WORK/exporter.yml" <<YAML
 collectors:

@@ -64,18 +64,11 @@ chmod 0755 "$WORK"
 printf 'collectors:\n  listeners: {labels: [process, user]}\n' >"$WORK/config.yml"
 chmod 0644 "$WORK/config.yml"
 mkdir "$WORK/strace" && chown 64123 "$WORK/strace"
-setpriv --reuid=64123 --regid=64123 --clear-groups --inh-caps=-all,$CAPS \
-  --ambient-caps=-all,$CAPS --bounding-set=-all,$CAPS \
-  strace -f -qq -o "$WORK/strace/trace" "$BIN" --web.listen-address=127.0.0.1:0 \
-  --config.file="$WORK/config.yml" 2>"$WORK/log" &
-TRACER=$!
-PIDS+=("$TRACER")
-for _ in $(seq 1 200); do
-  PORT=$(grep -o 'port=[0-9]*' "$WORK/log" | head -1 | cut -d= -f2 || true)
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || fail "exporter under strace did not start: $(cat "$WORK/log")"
+EXPORTER_PREFIX=(setpriv --reuid=64123 --regid=64123 --clear-groups --inh-caps=-all,$CAPS
+  --ambient-caps=-all,$CAPS --bounding-set=-all,$CAPS
+  strace -f -qq -o "$WORK/strace/trace")
+start_exporter "$WORK/log" --config.file="$WORK/config.yml"
+TRACER=$EXPORTER_PID # setpriv execs strace, which forks the exporter
 EXPORTER=$(pgrep -P "$TRACER" -x netstat_exporte)
 fetch /metrics >"$WORK/m1"
 fetch /metrics -H 'Accept-Encoding: gzip' -o /dev/null
