@@ -5,7 +5,8 @@ set -eu
 PKGS="g++ cmake make pkg-config git ca-certificates
 prometheus-cpp-dev libcivetweb-dev zlib1g-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
 libgtest-dev libmnl-dev libcrypt-dev libssl-dev
-iproute2 net-tools procps curl openssl prometheus prometheus-node-exporter clang-format"
+iproute2 net-tools procps curl openssl prometheus prometheus-node-exporter clang-format
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
