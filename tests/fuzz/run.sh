@@ -60,14 +60,18 @@ fuzz_one() {
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
   local rc=0
   : >"$log"
+  echo "0 0" >"$build/logs/$t.cpu"
   if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
     "$bin" "${opts[@]}" "$regressions"/* >>"$log" 2>&1 || rc=$?
   fi
   if [ $rc = 0 ]; then
     local seed_list
     seed_list=$(seeds "$t" | tr -s ' \n' ',')
-    "$bin" "${opts[@]}" -max_total_time="$seconds" -seed_inputs="${seed_list%,}" \
-      "$build/corpus/$t" >>"$log" 2>&1 || rc=$?
+    # CPU seconds (user + sys) of the fuzzing itself: on a shared machine wall time
+    # overstates how much fuzzing was done.
+    local TIMEFORMAT='%U %S'
+    { time "$bin" "${opts[@]}" -max_total_time="$seconds" -seed_inputs="${seed_list%,}" \
+      "$build/corpus/$t" >>"$log" 2>&1; } 2>"$build/logs/$t.cpu" || rc=$?
   fi
   echo $rc >"$build/logs/$t.rc"
 }
@@ -88,7 +92,9 @@ wait
 
 # Stats from libFuzzer's final "#N DONE cov: .. ft: .. corp: .." line and -print_final_stats.
 failed=0
-printf '%-16s %6s %10s %8s %7s %7s %8s  %s\n' target secs execs exec/s cov ft corpus result
+printf '%-16s %6s %6s %10s %8s %7s %7s %8s  %s\n' target secs cpu execs exec/s cov ft corpus \
+  result
+cpu_total=0
 for t in $targets; do
   log=$build/logs/$t.log
   rc=$(cat "$build/logs/$t.rc")
@@ -99,15 +105,17 @@ for t in $targets; do
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
   corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$done_line")
   rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<<"$done_line")
+  cpu=$(awk '{printf "%d", $1 + $2}' "$build/logs/$t.cpu")
+  cpu_total=$((cpu_total + cpu))
   result=ok
   if [ "$rc" != 0 ]; then
     failed=1
     result="FAILED (exit $rc): $(grep -m1 -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|ALARM|deadly signal' "$log" || echo see log)"
   fi
-  printf '%-16s %6s %10s %8s %7s %7s %8s  %s\n' "$t" "${secs:--}" "${execs:--}" "${rate:--}" \
+  printf '%-16s %6s %6s %10s %8s %7s %7s %8s  %s\n' "$t" "${secs:--}" "$cpu" "${execs:--}" "${rate:--}" \
     "${cov:--}" "${ft:--}" "${corp:--}" "$result"
 done
-echo "fuzz: $(($(date +%s) - start))s wall; logs and crash inputs under $build/{logs,artifacts}"
+echo "fuzz: $(($(date +%s) - start))s wall, ${cpu_total}s CPU fuzzing; logs and crash inputs under $build/{logs,artifacts}"
 if [ $failed != 0 ]; then
   for t in $targets; do
     [ "$(cat "$build/logs/$t.rc")" = 0 ] || { echo "=== $t"; tail -40 "$build/logs/$t.log"; }
