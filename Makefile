@@ -6,8 +6,10 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DNETSTAT_WERROR=ON
 endif
 RUN_ARGS ?=
+FUZZ_SECONDS ?= 180
+FUZZ_PARALLEL ?= 1
 
-.PHONY: all deps build run test test-asan bench format clean
+.PHONY: all deps build run test test-asan fuzz bench format clean
 
 all: build
 
@@ -30,6 +32,12 @@ test-asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# Every libFuzzer target (tests/fuzz, clang++, in $(BUILD_DIR)/fuzz) for FUZZ_SECONDS
+# each, FUZZ_PARALLEL at a time; prints execs, coverage and crashes per target.
+fuzz: deps
+	./tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --parallel $(FUZZ_PARALLEL) --jobs $(JOBS) \
+	  --build-dir $(BUILD_DIR)/fuzz
 
 bench: build
 	./tests/bench/run.sh $(BUILD_DIR)

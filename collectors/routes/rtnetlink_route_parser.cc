@@ -93,7 +93,11 @@ std::string ParseRouteMessage(const void* message, size_t length, const Interfac
   if (af != AF_INET && af != AF_INET6) return {};
   if (rtm->rtm_dst_len > AddressLength(af) * 8) return "bad prefix length";
   AttrTable attrs{};
-  if (mnl_attr_parse(nlh, sizeof(rtmsg), StoreAttr, &attrs) < 0) {
+  // Not mnl_attr_parse: it walks to MNL_ALIGN(nlmsg_len), so with an unaligned length
+  // the last attribute could end up to 3 bytes past the message.
+  const size_t attrs_at = NLMSG_LENGTH(MNL_ALIGN(sizeof(rtmsg)));
+  if (mnl_attr_parse_payload(reinterpret_cast<const char*>(nlh) + attrs_at,
+                             nlh->nlmsg_len - attrs_at, StoreAttr, &attrs) < 0) {
     return "malformed route attributes";
   }
   // Table ids above 255 only fit in RTA_TABLE; rtm_table then says RT_TABLE_COMPAT.

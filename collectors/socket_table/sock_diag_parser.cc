@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace netstat::socket_table {
@@ -41,6 +42,10 @@ size_t PutRequest(uint8_t* buf, uint32_t seq, const Request& request) {
   return h.nlmsg_len;
 }
 
+// The positive errno for the kernel's negative one. INT_MIN is no errno and has no
+// positive int: it becomes INT_MAX rather than overflowing.
+int Errno(int error) { return error == INT_MIN ? INT_MAX : -error; }
+
 // The message walk shared by both decoders. `decode(payload, length)` returns false
 // when the payload is too short for its struct.
 template <typename Decode>
@@ -71,7 +76,7 @@ ChunkResult Walk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid, 
         // The kernel appends the dump callback's error (0 when it went well).
         if (length >= sizeof error) std::memcpy(&error, payload, sizeof error);
         r.status = error < 0 ? ChunkResult::kError : ChunkResult::kDone;
-        r.error = -error;
+        r.error = Errno(error);
         return r;
       case NLMSG_ERROR:
         if (length < sizeof error) {
@@ -81,7 +86,7 @@ ChunkResult Walk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid, 
         std::memcpy(&error, payload, sizeof error);
         // error 0 is an acknowledgement: the request ended without a dump.
         r.status = error < 0 ? ChunkResult::kError : ChunkResult::kDone;
-        r.error = -error;
+        r.error = Errno(error);
         return r;
       case NLMSG_OVERRUN:
         r.status = ChunkResult::kError;

@@ -116,6 +116,21 @@ TEST(RtnetlinkRouteParser, OtherTablesClonesAndLocalTypesAreSkipped) {
   EXPECT_TRUE(mcast.Parse().empty());
 }
 
+// Found by tests/fuzz (rtnetlink_route): with nlmsg_len not a multiple of 4 the attribute
+// walk went to the aligned length and read a cut RTA_DST past the message. The cut
+// attribute is now ignored, as a truncated one always was.
+TEST(RtnetlinkRouteParser, UnalignedLengthEndsTheAttributes) {
+  Message m(AF_INET, 24, RT_TABLE_MAIN, RTN_UNICAST);
+  m.U32(RTA_OIF, 2).Addr(RTA_DST, AF_INET, "198.51.100.0");
+  const uint32_t cut = m.nlh()->nlmsg_len - 2;
+  std::vector<uint8_t> bytes(reinterpret_cast<const uint8_t*>(m.nlh()),
+                             reinterpret_cast<const uint8_t*>(m.nlh()) + cut);
+  reinterpret_cast<nlmsghdr*>(bytes.data())->nlmsg_len = cut;
+  std::vector<Route> out;
+  EXPECT_EQ(ParseRouteMessage(bytes.data(), bytes.size(), Name, &out), "");
+  EXPECT_EQ(out, (std::vector<Route>{{"ipv4", "0.0.0.0/24", "", "eth0"}}));
+}
+
 TEST(RtnetlinkRouteParser, BlackholeHasNoInterface) {
   Message m(AF_INET, 24, RT_TABLE_MAIN, RTN_BLACKHOLE);
   m.Addr(RTA_DST, AF_INET, "203.0.113.0");

@@ -9,6 +9,7 @@
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -128,6 +129,21 @@ TEST(SockDiagParser, NetlinkError) {
   ack.Error(0);
   EXPECT_EQ(ParseInetChunk(ack.span(), kSeq, kPort, Protocol::kTcp, seen.visitor()).status,
             ChunkResult::kDone);
+}
+
+// Found by tests/fuzz (sock_diag): negating INT_MIN overflowed. No errno is that large.
+TEST(SockDiagParser, IntMinErrorDoesNotOverflow) {
+  Dump done;
+  done.Done(INT_MIN);
+  Seen seen;
+  ChunkResult r = ParseInetChunk(done.span(), kSeq, kPort, Protocol::kTcp, seen.visitor());
+  EXPECT_EQ(r.status, ChunkResult::kError);
+  EXPECT_EQ(r.error, INT_MAX);
+  Dump error;
+  error.Error(INT_MIN);
+  r = ParseUnixChunk(error.span(), kSeq, kPort, [](const UnixSocket&) {});
+  EXPECT_EQ(r.status, ChunkResult::kError);
+  EXPECT_EQ(r.error, INT_MAX);
 }
 
 TEST(SockDiagParser, DoneWithoutErrorPayload) {
