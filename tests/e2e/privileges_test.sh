@@ -43,8 +43,12 @@ start_bg nobody_helper setpriv --reuid=nobody --regid=nogroup --clear-groups "$H
 NOBODY_HELPER=$BG_PID
 
 chmod 0755 "$WORK"
+# A copy of the services file that the unprivileged exporter can read wherever the
+# source tree is (under /root it could not).
+cp "$SRC/tests/fixtures/etc/services" "$WORK/services"
+chmod 0644 "$WORK/services"
 printf 'paths: {services: %s}\ncollectors:\n  listeners: {labels: [process, user, pid]}\n' \
-  "$SRC/tests/fixtures/etc/services" >"$WORK/config.yml"
+  "$WORK/services" >"$WORK/config.yml"
 chmod 0644 "$WORK/config.yml"
 
 # exporter NAME [PRIVS...] -- ARGS...: starts the exporter in the namespace behind PRIVS
