@@ -8,17 +8,9 @@
 #include <vector>
 
 #include "collectors/common/collector.h"
-#include "collectors/procfs/root.h"
-#include "config/config.h"
+#include "collectors/common/environment.h"
 
 namespace netstat::collectors {
-
-// What a collector may use when it is built: valid only during the factory call, so a
-// collector copies what it needs (a reload builds every collector afresh).
-struct Environment {
-  const procfs::Root& root;
-  const config::Config& config;
-};
 
 struct Registration {
   std::string name;

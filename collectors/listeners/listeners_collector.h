@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "collectors/common/collector.h"
-#include "collectors/registry.h"
+#include "collectors/common/environment.h"
 
 namespace netstat::listeners {
 

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "collectors/common/collector.h"
-#include "collectors/registry.h"
+#include "collectors/common/environment.h"
 
 namespace netstat::snmp {
 

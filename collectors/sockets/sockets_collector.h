@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "collectors/common/collector.h"
-#include "collectors/registry.h"
+#include "collectors/common/environment.h"
 #include "collectors/socket_table/socket_table.h"
 
 namespace netstat::sockets {
