@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/netlink_message.h"
+
 namespace {
 
 constexpr uint32_t kSeq = 7;  // the sequence number sock_diag_fuzz.cc asks for
@@ -25,17 +27,8 @@ class Bytes {
  public:
   // Appends a netlink message; returns its offset so attributes can be added to it.
   size_t Message(uint16_t type, const void* payload, size_t length, uint16_t flags) {
-    nlmsghdr h{};
-    h.nlmsg_len = NLMSG_LENGTH(length);
-    h.nlmsg_type = type;
-    h.nlmsg_flags = flags;
-    h.nlmsg_seq = kSeq;
-    h.nlmsg_pid = kPort;
-    const size_t at = bytes_.size();
-    bytes_.resize(at + NLMSG_SPACE(length), 0);
-    std::memcpy(&bytes_[at], &h, sizeof h);
-    std::memcpy(&bytes_[at + NLMSG_HDRLEN], payload, length);
-    return at;
+    return netstat::testing::AppendNetlinkMessage(&bytes_, type, payload, length, flags, kSeq,
+                                                  kPort);
   }
   // Appends an attribute to the message at `msg` (the last one) and grows its length.
   void Attr(size_t msg, uint16_t type, const void* payload, size_t length) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "collectors/socket_table/sock_diag_parser.h"
+#include "tests/netlink_message.h"
 
 namespace netstat::socket_table {
 namespace {
@@ -25,16 +26,7 @@ class Dump {
  public:
   Dump& Message(uint16_t type, const void* payload, size_t length, uint32_t seq = kSeq,
                 uint16_t flags = NLM_F_MULTI) {
-    nlmsghdr h{};
-    h.nlmsg_len = NLMSG_LENGTH(length);
-    h.nlmsg_type = type;
-    h.nlmsg_flags = flags;
-    h.nlmsg_seq = seq;
-    h.nlmsg_pid = kPort;
-    const size_t at = bytes_.size();
-    bytes_.resize(at + NLMSG_SPACE(length), 0);
-    std::memcpy(&bytes_[at], &h, sizeof h);
-    std::memcpy(&bytes_[at + NLMSG_HDRLEN], payload, length);
+    netstat::testing::AppendNetlinkMessage(&bytes_, type, payload, length, flags, seq, kPort);
     return *this;
   }
   Dump& Inet(uint8_t family, uint8_t state, uint16_t sport, uint16_t dport, uint32_t rq,
