@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "collectors/procfs/root.h"
 
@@ -12,7 +11,7 @@ namespace netstat::listeners {
 const ServiceTable& ServicesFile::Current() {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
-    error_ = path_ + ": " + std::strerror(errno);
+    error_ = path_ + ": " + procfs::ErrorText(errno);
     table_ = ServiceTable{};
     loaded_ = false;
     return table_;
@@ -23,7 +22,7 @@ const ServiceTable& ServicesFile::Current() {
   }
   std::string text;
   if (int err = procfs::ReadFile(path_, &text); err != 0) {
-    error_ = path_ + ": " + std::strerror(err);
+    error_ = path_ + ": " + procfs::ErrorText(err);
     return table_;
   }
   error_.clear();
