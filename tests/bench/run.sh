@@ -13,4 +13,7 @@ for bench in sockets_bench.sh listeners_bench.sh; do
   echo "== $bench" >&2
   "$HERE/$bench" "$BUILD" || status=1
 done
+# namespaces mode all: cost per namespace, and fds and RSS while namespaces come and go.
+echo "== namespaces_bench.sh" >&2
+"$HERE/namespaces_bench.sh" "$BUILD" || status=1
 exit $status
