@@ -100,7 +100,7 @@ collectors:
   EXPECT_NE(ErrorOf("namespaces: {bind_mount_dirs: [run/netns]}\n").find("must be absolute"),
             std::string::npos);
   EXPECT_NE(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {netns: \"(\"}\n")
-                .find("c.yml:4:16: collectors.listeners.expected[0].netns: invalid regular"),
+                .find("c.yml:4:17: collectors.listeners.expected[0].netns: invalid regular"),
             std::string::npos);
 }
 
