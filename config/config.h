@@ -51,6 +51,7 @@ struct ExpectedRule {
   std::optional<std::pair<uint16_t, uint16_t>> port_range;  // inclusive
   std::optional<Pattern> process;                           // whole-name match
   std::optional<std::string> user;                          // name or numeric uid
+  std::optional<Pattern> netns;  // whole-value match on the netns label ("" = own namespace)
 };
 
 struct ListenersConfig : CollectorSettings {
@@ -92,6 +93,15 @@ struct PathsConfig {
   std::string services = "/etc/services";
 };
 
+// Which network namespaces the socket-reading collectors cover.
+struct NamespacesConfig {
+  enum class Mode { kOwn, kAll };
+  Mode mode = Mode::kOwn;
+  uint32_t max = 200;  // foreign namespaces at most; the rest are counted as dropped
+  // Where named namespaces are bind-mounted: `ip netns` and CNI, Docker.
+  std::vector<std::string> bind_mount_dirs = {"/run/netns", "/run/docker/netns"};
+};
+
 struct LogConfig {
   std::string level = "info";     // debug | info | warn | error
   std::string format = "logfmt";  // logfmt | json
@@ -102,6 +112,7 @@ struct Config {
   WebConfig web;
   PathsConfig paths;
   LogConfig log;
+  NamespacesConfig namespaces;
   SocketsConfig sockets;
   ListenersConfig listeners;
   InterfacesConfig interfaces;

@@ -90,6 +90,7 @@ class Loader {
 
   void LoadWeb(const YAML::Node& n, WebConfig* web) const;
   void LoadSettings(const YAML::Node& n, const std::string& key, CollectorSettings* s) const;
+  void LoadNamespaces(const YAML::Node& n, NamespacesConfig* ns) const;
   void LoadCollectors(const YAML::Node& n, Config* c) const;
   void LoadListeners(const YAML::Node& n, const std::string& key, ListenersConfig* l) const;
   ExpectedRule LoadRule(const YAML::Node& n, const std::string& key) const;
@@ -101,7 +102,7 @@ Config Loader::Load(const YAML::Node& root) {
   Config c;
   c.source = name_;
   if (root.IsNull()) return c;
-  RequireMap(root, "", {"web", "paths", "log", "collectors"});
+  RequireMap(root, "", {"web", "paths", "log", "namespaces", "collectors"});
   if (auto web = root["web"]) LoadWeb(web, &c.web);
   if (auto paths = root["paths"]) {
     RequireMap(paths, "paths", {"procfs", "sysfs", "services"});
@@ -124,6 +125,7 @@ Config Loader::Load(const YAML::Node& root) {
       });
     }
   }
+  if (auto namespaces = root["namespaces"]) LoadNamespaces(namespaces, &c.namespaces);
   if (auto collectors = root["collectors"]) LoadCollectors(collectors, &c);
   return c;
 }
@@ -160,6 +162,27 @@ void Loader::LoadWeb(const YAML::Node& n, WebConfig* web) const {
         Fail(it->second.Mark(), key, "must be a bcrypt hash ($2y$..., 60 characters)");
       }
       web->basic_auth_users[user] = hash;
+    }
+  }
+}
+
+void Loader::LoadNamespaces(const YAML::Node& n, NamespacesConfig* ns) const {
+  RequireMap(n, "namespaces", {"mode", "max", "bind_mount_dirs"});
+  if (auto v = n["mode"]) {
+    const std::string mode = String(v, "namespaces.mode");
+    if (mode != "own" && mode != "all") Fail(v.Mark(), "namespaces.mode", "must be own or all");
+    ns->mode = mode == "all" ? NamespacesConfig::Mode::kAll : NamespacesConfig::Mode::kOwn;
+  }
+  if (auto v = n["max"]) ns->max = static_cast<uint32_t>(Int(v, "namespaces.max", 0, 100000));
+  if (auto dirs = n["bind_mount_dirs"]) {
+    if (!dirs.IsSequence()) Fail(dirs.Mark(), "namespaces.bind_mount_dirs", "must be a list");
+    ns->bind_mount_dirs.clear();
+    for (const auto& d : dirs) {
+      const std::string dir = String(d, "namespaces.bind_mount_dirs");
+      if (dir.empty() || dir[0] != '/') {
+        Fail(d.Mark(), "namespaces.bind_mount_dirs", "must be absolute paths");
+      }
+      ns->bind_mount_dirs.push_back(dir);
     }
   }
 }
@@ -239,7 +262,8 @@ void Loader::LoadListeners(const YAML::Node& n, const std::string& key, Listener
 
 ExpectedRule Loader::LoadRule(const YAML::Node& n, const std::string& key) const {
   if (!n.IsMap() || n.size() == 0) Fail(n.Mark(), key, "must be a non-empty mapping");
-  RequireMap(n, key, {"protocol", "family", "address", "port", "port_range", "process", "user"});
+  RequireMap(n, key,
+             {"protocol", "family", "address", "port", "port_range", "process", "user", "netns"});
   ExpectedRule r;
   if (auto v = n["protocol"]) {
     r.protocol = String(v, key + ".protocol");
@@ -267,6 +291,7 @@ ExpectedRule Loader::LoadRule(const YAML::Node& n, const std::string& key) const
   }
   if (auto v = n["process"]) r.process = Regex(v, key + ".process");
   if (auto v = n["user"]) r.user = String(v, key + ".user");
+  if (auto v = n["netns"]) r.netns = Regex(v, key + ".netns");
   return r;
 }
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "collectors/common/family_builder.h"
 
 namespace netstat::daemon {
@@ -14,10 +16,30 @@ std::string IntervalText(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-CollectorSet::CollectorSet(std::vector<Spec> specs) {
+CollectorSet::CollectorSet(std::vector<Spec> specs, const ReadingFactory& make_reading) {
   for (auto& s : specs) {
     auto e = std::make_unique<Entry>();
     e->spec = std::move(s);
+    e->consumer = dynamic_cast<socket_reading::SocketConsumer*>(e->spec.collector.get());
+    Unit* unit = nullptr;
+    if (e->consumer != nullptr) {  // join the reading unit of the same schedule
+      for (auto& u : units_) {
+        if (u->reading && u->interval == e->spec.interval) unit = u.get();
+      }
+    }
+    if (unit == nullptr) {
+      units_.push_back(std::make_unique<Unit>());
+      unit = units_.back().get();
+      unit->interval = e->spec.interval;
+      if (e->consumer != nullptr) {
+        unit->reading = make_reading();
+        // One unit publishes the namespace families, or they would appear twice.
+        unit->publishes_namespaces = std::none_of(
+            units_.begin(), units_.end() - 1, [](const auto& u) { return u->reading != nullptr; });
+      }
+    }
+    unit->members.push_back(e.get());
+    unit_of_.push_back(unit);
     entries_.push_back(std::move(e));
   }
 }
@@ -32,9 +54,9 @@ CollectorSet::~CollectorSet() {
 }
 
 void CollectorSet::StartBackground() {
-  for (auto& e : entries_) {
-    if (e->spec.interval.count() > 0)
-      threads_.emplace_back(&CollectorSet::BackgroundLoop, this, e.get());
+  for (auto& u : units_) {
+    if (u->interval.count() > 0)
+      threads_.emplace_back(&CollectorSet::BackgroundLoop, this, u.get());
   }
 }
 
@@ -44,20 +66,46 @@ std::vector<std::string> CollectorSet::Names() const {
   return names;
 }
 
-void CollectorSet::RunEntry(Entry* e) {
-  std::lock_guard run_lock(e->run_mu);
-  ++e->runs;
-  auto run = std::make_shared<Run>();
+void CollectorSet::RunUnit(Unit* u) {
+  std::lock_guard run_lock(u->run_mu);
   const auto start = std::chrono::steady_clock::now();
-  std::string error;
-  try {
-    error = e->spec.collector->Collect(&run->families);
-  } catch (const std::exception& ex) {  // the contract says never, but a scrape must answer
-    error = std::string("unexpected exception: ") + ex.what();
-    run->families.clear();
+  std::string read_error;
+  std::vector<prometheus::MetricFamily> namespace_families;
+  if (u->reading) {
+    std::vector<socket_reading::SocketConsumer*> consumers;
+    for (Entry* e : u->members) consumers.push_back(e->consumer);
+    try {
+      u->reading->Read(consumers, u->publishes_namespaces ? &namespace_families : nullptr);
+    } catch (const std::exception& ex) {  // allocation only; the collectors still answer
+      read_error = std::string("reading sockets: unexpected exception: ") + ex.what();
+    }
   }
-  run->duration_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Every member's duration includes the reading they shared.
+  const auto read_time = std::chrono::steady_clock::now() - start;
+  for (size_t i = 0; i < u->members.size(); ++i) {
+    Entry* e = u->members[i];
+    ++e->runs;
+    auto run = std::make_shared<Run>();
+    const auto collect_start = std::chrono::steady_clock::now();
+    std::string error;
+    try {
+      error = e->spec.collector->Collect(&run->families);
+    } catch (const std::exception& ex) {  // the contract says never, but a scrape must answer
+      error = std::string("unexpected exception: ") + ex.what();
+      run->families.clear();
+    }
+    if (!read_error.empty()) error = read_error + (error.empty() ? "" : "; " + error);
+    if (i == 0) {
+      for (auto& f : namespace_families) run->families.push_back(std::move(f));
+    }
+    run->duration_seconds = std::chrono::duration<double>(
+                                read_time + (std::chrono::steady_clock::now() - collect_start))
+                                .count();
+    Finish(e, std::move(run), error);
+  }
+}
+
+void CollectorSet::Finish(Entry* e, std::shared_ptr<Run> run, const std::string& error) {
   run->success = error.empty();
   if (e->spec.interval.count() > 0) {
     for (auto& f : run->families) {
@@ -77,13 +125,13 @@ void CollectorSet::RunEntry(Entry* e) {
   e->last = std::move(run);
 }
 
-void CollectorSet::BackgroundLoop(Entry* e) {
+void CollectorSet::BackgroundLoop(Unit* u) {
   std::unique_lock lk(stop_mu_);
   while (!stopping_) {
     lk.unlock();
-    RunEntry(e);
+    RunUnit(u);
     lk.lock();
-    stop_cv_.wait_for(lk, e->spec.interval, [this] { return stopping_; });
+    stop_cv_.wait_for(lk, u->interval, [this] { return stopping_; });
   }
 }
 
@@ -99,15 +147,18 @@ std::vector<prometheus::MetricFamily> CollectorSet::Scrape() {
   collectors::FamilyBuilder runs("netstat_exporter_collector_runs_total",
                                  "Runs of the collector since the configuration was loaded.",
                                  prometheus::MetricType::Counter);
-  for (auto& e : entries_) {
+  for (auto& u : units_) {
+    if (u->interval.count() == 0) RunUnit(u.get());
+  }
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    Entry* e = entries_[i].get();
     std::shared_ptr<const Run> run;
-    if (e->spec.interval.count() == 0) RunEntry(e.get());
     {
       std::lock_guard lk(e->last_mu);
       run = e->last;
     }
     if (!run) {  // a background collector that has not finished its first run yet
-      RunEntry(e.get());
+      RunUnit(unit_of_[i]);
       std::lock_guard lk(e->last_mu);
       run = e->last;
     }

@@ -1,5 +1,7 @@
 // The enabled collectors of one configuration. Runs each on scrape, or on its own
 // `interval:` in a background thread, and never runs one collector twice at once.
+// Collectors that read sockets (socket_reading::SocketConsumer) and share a schedule
+// form one unit with one SocketReading: each run reads the kernel once for all of them.
 // A reload builds a new set and stops the old one's threads.
 #pragma once
 
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "collectors/common/collector.h"
+#include "collectors/socket_reading/socket_reading.h"
 
 namespace netstat::daemon {
 
@@ -27,8 +31,10 @@ class CollectorSet {
     std::unique_ptr<collectors::Collector> collector;
     std::chrono::milliseconds interval{0};  // 0: on scrape
   };
+  // A fresh reading for one unit of socket-reading collectors.
+  using ReadingFactory = std::function<std::unique_ptr<socket_reading::SocketReading>()>;
 
-  explicit CollectorSet(std::vector<Spec> specs);
+  CollectorSet(std::vector<Spec> specs, const ReadingFactory& make_reading);
   ~CollectorSet();  // stops background threads
 
   CollectorSet(const CollectorSet&) = delete;
@@ -48,17 +54,29 @@ class CollectorSet {
   };
   struct Entry {
     Spec spec;
-    std::mutex run_mu;  // one run of this collector at a time
+    socket_reading::SocketConsumer* consumer = nullptr;  // the collector, when it reads sockets
     std::mutex last_mu;
     std::shared_ptr<const Run> last;
     std::optional<bool> logged_ok;  // for logging once per change of state
     std::atomic<uint64_t> runs{0};
   };
+  // Collectors that run together: one collector, or every socket-reading collector of
+  // one schedule with their reading.
+  struct Unit {
+    std::vector<Entry*> members;
+    std::chrono::milliseconds interval{0};
+    std::unique_ptr<socket_reading::SocketReading> reading;
+    bool publishes_namespaces = false;  // the first reading unit publishes netstat_namespace_*
+    std::mutex run_mu;                  // one run of this unit at a time
+  };
 
-  void RunEntry(Entry* e);
-  void BackgroundLoop(Entry* e);
+  void RunUnit(Unit* u);
+  void Finish(Entry* e, std::shared_ptr<Run> run, const std::string& error);
+  void BackgroundLoop(Unit* u);
 
   std::vector<std::unique_ptr<Entry>> entries_;
+  std::vector<std::unique_ptr<Unit>> units_;
+  std::vector<Unit*> unit_of_;  // by entry index
   std::vector<std::thread> threads_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -106,7 +106,10 @@ int Run(int argc, char** argv) {
   spdlog::info("listening address={} port={} telemetry_path={} collectors={}",
                config.web.listen_address, server->port(), config.web.telemetry_path,
                Join(set->Names()));
-  DropUnneededCapabilities(set->Names());
+  // Kept for the whole run: a reload that turns namespaces.mode to all later reads the
+  // other namespaces from /proc/PID/net when setns is no longer allowed.
+  DropUnneededCapabilities(set->Names(),
+                           config.namespaces.mode == config::NamespacesConfig::Mode::kAll);
   set.reset();
 
   for (;;) {

@@ -33,15 +33,20 @@ struct CollectorCapabilities {
   const char* collector;
   uint64_t caps;
 };
-// Which collector needs which capability, and why. A new need is one row here; the
-// namespaces feature (setns() into other network namespaces needs CAP_SYS_ADMIN) adds its
-// Bit(CAP_SYS_ADMIN) in NeededCapabilities when it is enabled.
+// Which collector needs which capability, and why. A new need is one row here.
 constexpr CollectorCapabilities kCollectorCapabilities[] = {
     // Other users' /proc/PID/fd: the directory is 0500 of its owner (DAC_READ_SEARCH), and
     // reading the links is a ptrace read-access check (SYS_PTRACE). The socket table's
     // SO_RCVBUFFORCE (CAP_NET_ADMIN) falls back to SO_RCVBUF, which is enough for dumps.
     {"listeners", Bit(CAP_DAC_READ_SEARCH) | Bit(CAP_SYS_PTRACE)},
 };
+// What `namespaces: {mode: all}` adds when a socket-reading collector is on: opening
+// another user's /proc/PID/ns/net is a ptrace read-access check (SYS_PTRACE); `ip netns`
+// bind mounts are mode 0 files (DAC_READ_SEARCH); setns() into a network namespace
+// needs SYS_ADMIN. Without SYS_ADMIN the namespaces are read from /proc/PID/net instead.
+constexpr uint64_t kAllNamespacesCapabilities =
+    Bit(CAP_SYS_ADMIN) | Bit(CAP_SYS_PTRACE) | Bit(CAP_DAC_READ_SEARCH);
+constexpr const char* kSocketReadingCollectors[] = {"sockets", "listeners"};
 
 constexpr const char* kCapabilityNames[] = {"chown",
                                             "dac_override",
@@ -212,11 +217,15 @@ std::string Verify() {
 
 }  // namespace
 
-uint64_t NeededCapabilities(const std::vector<std::string>& enabled_collectors) {
+uint64_t NeededCapabilities(const std::vector<std::string>& enabled_collectors,
+                            bool all_namespaces) {
   uint64_t mask = 0;
-  for (const auto& row : kCollectorCapabilities) {
-    for (const auto& name : enabled_collectors) {
+  for (const auto& name : enabled_collectors) {
+    for (const auto& row : kCollectorCapabilities) {
       if (name == row.collector) mask |= row.caps;
+    }
+    for (const char* reader : kSocketReadingCollectors) {
+      if (all_namespaces && name == reader) mask |= kAllNamespacesCapabilities;
     }
   }
   return mask;
@@ -233,7 +242,8 @@ std::string CapabilityNames(uint64_t mask) {
   return out.empty() ? "none" : out;
 }
 
-std::string DropUnneededCapabilities(const std::vector<std::string>& enabled_collectors) {
+std::string DropUnneededCapabilities(const std::vector<std::string>& enabled_collectors,
+                                     bool all_namespaces) {
   __user_cap_data_struct current[2] = {};
   if (!ReadCurrent(current)) {
     const std::string error = std::string("capget: ") + std::strerror(errno);
@@ -241,7 +251,7 @@ std::string DropUnneededCapabilities(const std::vector<std::string>& enabled_col
     return error;
   }
   Plan plan;
-  plan.keep = NeededCapabilities(enabled_collectors);
+  plan.keep = NeededCapabilities(enabled_collectors, all_namespaces);
   uint64_t bounding = 0;
   for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0L, 0L, 0L) >= 0; ++cap) {
     plan.last_cap = cap;

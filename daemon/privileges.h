@@ -10,9 +10,11 @@
 
 namespace netstat::daemon {
 
-// Bit mask of the capabilities (1 << CAP_x) the named collectors need. This is the single
-// place that says which collector needs which capability.
-uint64_t NeededCapabilities(const std::vector<std::string>& enabled_collectors);
+// Bit mask of the capabilities (1 << CAP_x) the named collectors need, with
+// `namespaces: {mode: all}` when all_namespaces. This is the single place that says which
+// collector needs which capability.
+uint64_t NeededCapabilities(const std::vector<std::string>& enabled_collectors,
+                            bool all_namespaces = false);
 
 // "cap_dac_read_search,cap_sys_ptrace" for a mask; "none" when it is empty.
 std::string CapabilityNames(uint64_t mask);
@@ -23,6 +25,7 @@ std::string CapabilityNames(uint64_t mask);
 // drop (an unprivileged user) is no error. Then denies execve (exec_filter.h) where seccomp
 // is allowed. Logs what was kept at debug level; returns "" or what failed (also logged).
 // Never throws. Call it once, after the listeners are bound.
-std::string DropUnneededCapabilities(const std::vector<std::string>& enabled_collectors);
+std::string DropUnneededCapabilities(const std::vector<std::string>& enabled_collectors,
+                                     bool all_namespaces = false);
 
 }  // namespace netstat::daemon

@@ -39,7 +39,8 @@ std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, cons
     specs.push_back(
         {name, reg->factory(env), settings ? settings->interval : std::chrono::milliseconds(0)});
   }
-  return std::make_shared<CollectorSet>(std::move(specs));
+  return std::make_shared<CollectorSet>(
+      std::move(specs), [&env] { return socket_reading::SocketReading::Open(env); });
 }
 
 }  // namespace netstat::daemon

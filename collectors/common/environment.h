@@ -8,8 +8,12 @@
 namespace netstat::collectors {
 
 struct Environment {
+  Environment(const procfs::Root& r, const config::Config& c)
+      : root(r), config(c), site(procfs::InspectSite(r)) {}
+
   const procfs::Root& root;
   const config::Config& config;
+  procfs::Site site;  // what the tree is, decided here once for every collector
 };
 
 }  // namespace netstat::collectors

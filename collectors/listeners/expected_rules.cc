@@ -13,6 +13,7 @@ bool RuleMatches(const config::ExpectedRule& rule, const ListenerFacts& l) {
   // A user rule may name the user or give the uid, whichever the listener resolves to.
   if (rule.user && *rule.user != l.user && *rule.user != std::to_string(l.uid)) return false;
   if (rule.process && !rule.process->Match(l.process)) return false;
+  if (rule.netns && !rule.netns->Match(l.netns)) return false;
   return true;
 }
 

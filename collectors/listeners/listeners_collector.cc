@@ -1,7 +1,9 @@
-// Listening sockets from the socket table (sock_diag, else /proc/net/{tcp,udp}{,6}),
-// merged per (protocol, family, address, port), owners from the process table's cached
-// inode -> (pid, fd, start time) map (/proc/PID/fd, stat, cmdline, exe), service names
-// from /etc/services, then the `expected:` policy. Families are built fresh each run.
+// Listening sockets handed over by the shared socket reading (sock_diag, else
+// /proc/net/{tcp,udp}{,6}), merged per namespace and (protocol, family, address, port),
+// owners from the process table's cached inode -> (pid, fd, start time) map (one
+// host-wide walk of /proc/PID/fd, stat, cmdline, exe, whatever the namespace), service
+// names from /etc/services, then the `expected:` policy. Families are built fresh each
+// run.
 #include "collectors/listeners/listeners_collector.h"
 
 #include <spdlog/spdlog.h>
@@ -20,6 +22,7 @@
 #include "collectors/proctable/owner_resolver.h"
 #include "collectors/proctable/process_table.h"
 #include "collectors/proctable/user_names.h"
+#include "collectors/socket_reading/socket_consumer.h"
 #include "collectors/socket_table/socket_table.h"
 
 namespace netstat::listeners {
@@ -52,34 +55,83 @@ struct Families {
                             "Accept queue limit (backlog) of a TCP listener.", MetricType::Gauge};
 };
 
-class ListenersCollector : public collectors::Collector {
+// The listeners of one namespace, as read.
+struct NamespaceListeners {
+  socket_reading::NamespaceView ns;
+  std::vector<Listener> listeners;
+};
+
+class ListenersCollector : public collectors::Collector, public socket_reading::SocketConsumer {
  public:
   explicit ListenersCollector(const collectors::Environment& env);
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
 
+  socket_reading::Interest interest() const override {
+    socket_reading::Interest wanted;
+    for (st::Family f : {st::Family::kIpv4, st::Family::kIpv6}) {
+      wanted.Want(st::Protocol::kTcp, f, st::StateBit(st::kListen));
+      wanted.Want(st::Protocol::kUdp, f, st::StateBit(st::kClose));
+    }
+    return wanted;
+  }
+  void BeginRead() override {
+    read_.clear();
+    read_error_.clear();
+    read_started_ = Clock::now();
+    remaining_ = max_listeners_;
+    read_dropped_ = 0;
+  }
+  void BeginNamespace(const socket_reading::NamespaceView& ns) override {
+    ns_ = ns;
+    set_ = ListenerSet();
+  }
+  // An interrupted dump is read again; the set ignores inodes it already has, so nothing
+  // needs undoing between attempts.
+  void OnInet(const st::InetSocket& s) override { set_.Add(s); }
+  void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override {
+    if (r.ok || !r.supported) return;
+    if (!read_error_.empty()) read_error_ += "; ";
+    if (!ns_.own) read_error_ += "netns " + ns_.label + ": ";
+    read_error_ += std::string(st::ProtocolName(p)) + "/" + st::FamilyName(f) + ": " + r.error;
+  }
+  // max_listeners holds across namespaces: the own namespace first, then the others.
+  void EndNamespace() override {
+    uint64_t dropped = 0;
+    read_.push_back({ns_, set_.Take(remaining_, &dropped)});
+    remaining_ -= read_.back().listeners.size();
+    read_dropped_ += dropped;
+  }
+  void DiscardNamespace() override {}
+
  private:
   using Clock = std::chrono::steady_clock;
-  std::string Dump(ListenerSet* set);
-  // Fills owners_ for every socket of `listeners` (the times are for the debug log).
-  void ResolveOwners(const std::vector<Listener>& listeners, Clock::time_point start,
-                     Clock::time_point dumped);
+  // Fills owners_ for every socket read (the times are for the debug log).
+  void ResolveOwners(Clock::time_point start, Clock::time_point dumped);
   // Adds the listener's series; false when its owner is unknown.
-  bool Publish(const Listener& l, Families* f);
+  bool Publish(const socket_reading::NamespaceView& ns, const Listener& l, Families* f);
   // The socket of the group whose owner has the lowest pid (else the first socket).
   const ListenerSocket& Representative(const Listener& l, const proctable::Owner** owner) const;
 
   procfs::Root root_;
+  int32_t self_pid_;  // this process as numbered in root_ (0: not there)
   LabelChoice labels_;
   std::vector<config::ExpectedRule> rules_;
   size_t max_listeners_;
   bool need_owners_;
-  std::unique_ptr<st::SocketTable> table_;
   proctable::ProcessTable processes_;
   proctable::OwnerResolver resolver_;
   proctable::UserNames users_;
   ServicesFile services_;
-  const int32_t self_pid_ = static_cast<int32_t>(::getpid());
   std::string services_error_logged_;  // log a services file problem once, not per scrape
+
+  // The run being read.
+  std::vector<NamespaceListeners> read_;
+  std::string read_error_;
+  Clock::time_point read_started_;
+  size_t remaining_ = 0;
+  uint64_t read_dropped_ = 0;
+  socket_reading::NamespaceView ns_;
+  ListenerSet set_;
 
   std::mutex mu_;
   uint64_t dropped_total_ = 0;
@@ -89,6 +141,7 @@ class ListenersCollector : public collectors::Collector {
 
 ListenersCollector::ListenersCollector(const collectors::Environment& env)
     : root_(env.root),
+      self_pid_(env.site.self_pid),
       labels_{Has(env.config.listeners.labels, "process"), Has(env.config.listeners.labels, "user"),
               Has(env.config.listeners.labels, "pid"), Has(env.config.listeners.labels, "exe"),
               Has(env.config.listeners.labels, "cmdline")},
@@ -97,44 +150,20 @@ ListenersCollector::ListenersCollector(const collectors::Environment& env)
       need_owners_(labels_.process || labels_.pid || labels_.exe || labels_.cmdline ||
                    std::any_of(rules_.begin(), rules_.end(),
                                [](const config::ExpectedRule& r) { return r.process; })),
-      table_(st::OpenSocketTable(root_)),
       processes_(root_.procfs(), labels_.cmdline, labels_.exe),
       resolver_(root_.procfs(), &processes_),
       users_(root_.procfs(), root_.IsLiveProc()),
       services_(env.config.paths.services) {}
 
-std::string ListenersCollector::Dump(ListenerSet* set) {
-  std::string error;
-  for (st::Protocol p : {st::Protocol::kTcp, st::Protocol::kUdp}) {
-    const uint32_t states =
-        p == st::Protocol::kTcp ? st::StateBit(st::kListen) : st::StateBit(st::kClose);
-    for (st::Family f : {st::Family::kIpv4, st::Family::kIpv6}) {
-      // An interrupted dump is read again; the set ignores inodes it already has, so
-      // nothing needs undoing between attempts.
-      st::DumpResult r = st::DumpInetConsistent(
-          *table_, p, f, states, [] {}, [set](const st::InetSocket& s) { set->Add(s); });
-      if (!r.ok && r.supported) {
-        if (!error.empty()) error += "; ";
-        error += std::string(st::ProtocolName(p)) + "/" + st::FamilyName(f) + ": " + r.error;
-      }
-    }
-  }
-  return error;
-}
-
 std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  const Clock::time_point start = Clock::now();
-  ListenerSet set;
-  std::string error = Dump(&set);
   const Clock::time_point dumped = Clock::now();
-  uint64_t dropped = 0;
-  std::vector<Listener> listeners = set.Take(max_listeners_, &dropped);
-  dropped_total_ += dropped;
+  dropped_total_ += read_dropped_;
+  read_dropped_ = 0;
 
   owners_.clear();
   processes_.BeginScrape();
-  if (need_owners_) ResolveOwners(listeners, start, dumped);
+  if (need_owners_) ResolveOwners(read_started_, dumped);
 
   service_table_ = &services_.Current();
   if (services_.error() != services_error_logged_) {
@@ -150,8 +179,10 @@ std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* o
   }
   Families f;
   uint64_t unresolved = 0;
-  for (const Listener& l : listeners) {
-    if (!Publish(l, &f)) ++unresolved;
+  for (const NamespaceListeners& n : read_) {
+    for (const Listener& l : n.listeners) {
+      if (!Publish(n.ns, l, &f)) ++unresolved;
+    }
   }
   f.info.MoveTo(out);
   if (!rules_.empty()) f.unexpected.MoveTo(out);
@@ -168,15 +199,19 @@ std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* o
         .Add(static_cast<double>(unresolved))
         .MoveTo(out);
   }
-  return error;
+  return read_error_;
 }
 
-void ListenersCollector::ResolveOwners(const std::vector<Listener>& listeners,
-                                       Clock::time_point start, Clock::time_point dumped) {
+void ListenersCollector::ResolveOwners(Clock::time_point start, Clock::time_point dumped) {
+  // Socket inodes are unique host-wide, so one walk serves every namespace.
   std::vector<uint64_t> inodes;
-  for (const Listener& l : listeners) {
-    for (const ListenerSocket& s : l.sockets) {
-      if (s.inode != 0) inodes.push_back(s.inode);
+  size_t listeners = 0;
+  for (const NamespaceListeners& n : read_) {
+    listeners += n.listeners.size();
+    for (const Listener& l : n.listeners) {
+      for (const ListenerSocket& s : l.sockets) {
+        if (s.inode != 0) inodes.push_back(s.inode);
+      }
     }
   }
   resolver_.Resolve(inodes, &owners_);
@@ -194,8 +229,8 @@ void ListenersCollector::ResolveOwners(const std::vector<Listener>& listeners,
   spdlog::debug(
       "listeners: {} listeners dumped in {:.1f} ms; owners in {:.1f} ms: {} verified, "
       "walked={} ({} pids, {} fds)",
-      listeners.size(), Ms(dumped - start).count(), Ms(resolved - dumped).count(), s.verified,
-      s.walked, s.pids, s.fds);
+      listeners, Ms(dumped - start).count(), Ms(resolved - dumped).count(), s.verified, s.walked,
+      s.pids, s.fds);
 }
 
 const ListenerSocket& ListenersCollector::Representative(const Listener& l,
@@ -213,7 +248,8 @@ const ListenerSocket& ListenersCollector::Representative(const Listener& l,
   return *best;
 }
 
-bool ListenersCollector::Publish(const Listener& l, Families* f) {
+bool ListenersCollector::Publish(const socket_reading::NamespaceView& ns, const Listener& l,
+                                 Families* f) {
   const proctable::Owner* owner = nullptr;
   const ListenerSocket& s = Representative(l, &owner);
   const proctable::ProcessInfo* proc = owner ? processes_.Get(owner->pid) : nullptr;
@@ -226,11 +262,13 @@ bool ListenersCollector::Publish(const Listener& l, Families* f) {
   facts.uid = s.uid;
   facts.user = users_.Name(s.uid);
   if (proc != nullptr) facts.process = proc->name;
+  facts.netns = ns.label;
 
   Labels base = {{"protocol", facts.protocol},
                  {"family", facts.family},
                  {"address", facts.address},
                  {"port", std::to_string(l.port)}};
+  if (!ns.own) base.emplace_back("netns", ns.label);
   Labels info = base;
   info.emplace_back("service", service_table_->Find(facts.protocol, l.port));
   if (labels_.process) info.emplace_back("process", facts.process);
@@ -241,12 +279,12 @@ bool ListenersCollector::Publish(const Listener& l, Families* f) {
   f->info.Add(info, 1);
   // The exporter's own listeners (its public port, and CivetWeb's private one on
   // 127.0.0.1 behind the HTTP front) are configured by the operator: never unexpected.
-  const bool own = owner != nullptr && root_.IsLiveProc() && owner->pid == self_pid_;
+  const bool own = owner != nullptr && self_pid_ != 0 && owner->pid == self_pid_;
   if (!rules_.empty() && !own && !IsExpected(rules_, facts)) f->unexpected.Add(info, 1);
   if (l.protocol == st::Protocol::kTcp) {
     f->queue_length.Add(base, static_cast<double>(l.queue_length));
     // Only sock_diag reports the backlog; /proc/net/tcp's tx_queue is something else.
-    if (table_->source() == st::Source::kNetlink) {
+    if (ns.source == st::Source::kNetlink) {
       f->queue_limit.Add(base, static_cast<double>(l.queue_limit));
     }
   }

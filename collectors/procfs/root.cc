@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace netstat::procfs {
@@ -32,6 +33,28 @@ std::string Root::Proc(std::string_view relative) const { return Join(procfs_, r
 std::string Root::Sys(std::string_view relative) const { return Join(sysfs_, relative); }
 
 bool Root::IsLiveProc() const { return procfs_ == "/proc"; }
+
+Site InspectSite(const Root& root) {
+  Site site;
+  // A fake tree has no self/ns/net; a real procfs mounted elsewhere resolves "self" to
+  // this process, whose namespace is ours exactly when netlink and the files agree.
+  struct stat theirs {
+  }, ours{};
+  site.live_network =
+      root.IsLiveProc() || (stat(root.Proc("self/ns/net").c_str(), &theirs) == 0 &&
+                            stat("/proc/self/ns/net", &ours) == 0 && theirs.st_dev == ours.st_dev &&
+                            theirs.st_ino == ours.st_ino);
+  char link[32] = {};
+  const ssize_t n = readlink(root.Proc("self").c_str(), link, sizeof link - 1);
+  if (n > 0) {
+    char* end = nullptr;
+    const long pid = std::strtol(link, &end, 10);
+    if (end != link && *end == '\0' && pid > 0 && pid == static_cast<long>(getpid())) {
+      site.self_pid = static_cast<int32_t>(pid);
+    }
+  }
+  return site;
+}
 
 int OpenRegular(const std::string& path) {
   // O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever. Symlinks

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,14 +21,28 @@ class Root {
 
   const std::string& procfs() const { return procfs_; }
   const std::string& sysfs() const { return sysfs_; }
-  // True when procfs is the live /proc of this process's namespace (so netlink
-  // answers about the same kernel the files describe).
+  // True when procfs is this system's own /proc, so that names (NSS users) and files
+  // are this process's own. Whether netlink answers for the tree is Site's question.
   bool IsLiveProc() const;
 
  private:
   std::string procfs_;
   std::string sysfs_;
 };
+
+// What the tree under a root is. Decided once, when the collectors are built, and carried
+// to each of them in their Environment, so that every collector answers "is this the live
+// kernel?" the same way.
+struct Site {
+  // <procfs> is a real procfs of this process's network namespace (/proc, or the host's
+  // /proc mounted at /host/proc by a pod on the host network): netlink (sock_diag,
+  // rtnetlink) answers about the very sockets and routes its net/ files list.
+  bool live_network = false;
+  // This process as numbered in <procfs>; 0 when it is not there (a fake tree, or a
+  // procfs of another pid namespace).
+  int32_t self_pid = 0;
+};
+Site InspectSite(const Root& root);
 
 // Read limits. A scrape must never read without bound, whatever sits at a path.
 // Whole files: the largest real one read whole is /proc/net/route or ipv6_route on a

@@ -1,7 +1,8 @@
-// netstat -r: the main routing table of both families. On the live /proc it dumps
-// rtnetlink (RTM_GETROUTE, filtered to RT_TABLE_MAIN); against another procfs root
-// (fixtures, a host's /proc mounted elsewhere) it reads /proc/net/route and
-// /proc/net/ipv6_route, approximating the main table (see proc_route_parser.h).
+// netstat -r: the main routing table of both families. On the live kernel (procfs::Site:
+// /proc, or the host's /proc mounted elsewhere on the host network) it dumps rtnetlink
+// (RTM_GETROUTE, filtered to RT_TABLE_MAIN); against any other procfs root (fixtures) it
+// reads /proc/net/route and /proc/net/ipv6_route, approximating the main table (see
+// proc_route_parser.h).
 #include "collectors/routes/routes_collector.h"
 
 #include <cstring>
@@ -22,8 +23,8 @@ using prometheus::MetricType;
 
 class RoutesCollector : public collectors::Collector {
  public:
-  RoutesCollector(const procfs::Root& root, const config::RoutesConfig& config)
-      : live_(root.IsLiveProc()),
+  RoutesCollector(const procfs::Root& root, bool live_network, const config::RoutesConfig& config)
+      : live_(live_network),
         route_(root.Proc("net/route")),
         ipv6_route_(root.Proc("net/ipv6_route")),
         all_(config.all),
@@ -139,7 +140,7 @@ std::string RoutesCollector::Collect(std::vector<prometheus::MetricFamily>* out)
 }  // namespace
 
 std::unique_ptr<collectors::Collector> MakeRoutesCollector(const collectors::Environment& env) {
-  return std::make_unique<RoutesCollector>(env.root, env.config.routes);
+  return std::make_unique<RoutesCollector>(env.root, env.site.live_network, env.config.routes);
 }
 
 }  // namespace netstat::routes

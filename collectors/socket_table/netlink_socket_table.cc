@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -33,6 +34,20 @@ std::unique_ptr<NetlinkSocketTable> NetlinkSocketTable::Open(const procfs::Root&
                                                              std::string* error) {
   std::unique_ptr<NetlinkSocketTable> table(new NetlinkSocketTable(live_root));
   if (!table->Connect(error)) return nullptr;
+  return table;
+}
+
+std::unique_ptr<NetlinkSocketTable> NetlinkSocketTable::Adopt(int fd,
+                                                              const procfs::Root& fallback_root,
+                                                              std::string* error) {
+  std::unique_ptr<NetlinkSocketTable> table(new NetlinkSocketTable(fallback_root));
+  table->socket_ = mnl_socket_fdopen(fd);
+  if (table->socket_ == nullptr) {
+    *error = std::string("netlink sock_diag socket: ") + std::strerror(errno);
+    close(fd);
+    return nullptr;
+  }
+  table->portid_ = mnl_socket_get_portid(table->socket_);
   return table;
 }
 

@@ -20,6 +20,10 @@ class NetlinkSocketTable : public SocketTable {
   // nullptr with *error set when no sock_diag socket can be opened.
   static std::unique_ptr<NetlinkSocketTable> Open(const procfs::Root& live_root,
                                                   std::string* error);
+  // A table of another network namespace: `fd` is a NETLINK_SOCK_DIAG socket created
+  // inside it; `fallback_root` is a procfs root whose net/ files describe that namespace.
+  static std::unique_ptr<NetlinkSocketTable> Adopt(int fd, const procfs::Root& fallback_root,
+                                                   std::string* error);
   ~NetlinkSocketTable() override;
 
   Source source() const override { return Source::kNetlink; }

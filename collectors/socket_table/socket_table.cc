@@ -2,29 +2,14 @@
 
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include "collectors/socket_table/netlink_socket_table.h"
 #include "collectors/socket_table/procfs_socket_table.h"
 
 namespace netstat::socket_table {
 
-namespace {
-
-// True when <procfs>/self/ns/net is this process's own network namespace: a real procfs
-// mounted elsewhere (the host's /proc at /host/proc in a DaemonSet), whose net/ files
-// list the very sockets netlink reports. A fake tree has no self/ns/net.
-bool SameNetworkNamespace(const procfs::Root& root) {
-  struct stat theirs, ours;
-  if (stat(root.Proc("self/ns/net").c_str(), &theirs) != 0) return false;
-  if (stat("/proc/self/ns/net", &ours) != 0) return false;
-  return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
-}
-
-}  // namespace
-
-std::unique_ptr<SocketTable> OpenSocketTable(const procfs::Root& root) {
-  if (root.IsLiveProc() || SameNetworkNamespace(root)) {
+std::unique_ptr<SocketTable> OpenSocketTable(const procfs::Root& root, bool live_network) {
+  if (live_network) {
     std::string error;
     if (auto table = NetlinkSocketTable::Open(root, &error)) return table;
     spdlog::warn("{}; reading sockets from {}/net instead", error, root.procfs());

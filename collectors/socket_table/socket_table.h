@@ -84,11 +84,11 @@ class SocketTable {
   virtual DumpResult DumpUnix(const std::function<void(const UnixSocket&)>& visit) = 0;
 };
 
-// Netlink when `root` is a real procfs of this process's network namespace (/proc, or
-// the host's /proc mounted at /host/proc) and a sock_diag socket opens; else procfs
-// (a fake tree such as tests/fixtures). A protocol the kernel's sock_diag lacks
-// (raw_diag not built, say) is read from procfs.
-std::unique_ptr<SocketTable> OpenSocketTable(const procfs::Root& root);
+// Netlink when `live_network` (procfs::Site: the tree is a real procfs of this process's
+// network namespace) and a sock_diag socket opens; else procfs (a fake tree such as
+// tests/fixtures). A protocol the kernel's sock_diag lacks (raw_diag not built, say) is
+// read from procfs.
+std::unique_ptr<SocketTable> OpenSocketTable(const procfs::Root& root, bool live_network);
 
 // DumpInet, run again (at most kMaxDumpAttempts in all) while the kernel reports the
 // dump interrupted. `restart` runs before each new attempt so the caller can drop what

@@ -52,6 +52,10 @@ class SocketTally {
   // for netstat_port_connections and netstat_remote_port_connections.
   void Reset(const std::vector<uint16_t>& listen_ports, const std::vector<uint16_t>& remote_ports);
 
+  // The ports for netstat_port_connections, once a namespace's listeners are known.
+  // Counts of those ports start at zero (listeners themselves are never port-counted).
+  void TrackListenPorts(const std::vector<uint16_t>& listen_ports) { local_.Track(listen_ports); }
+
   void AddInet(const socket_table::InetSocket& s);
   void AddUnix(const socket_table::UnixSocket& s);
 

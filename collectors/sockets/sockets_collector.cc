@@ -1,18 +1,20 @@
-// sockets collector: `ss -s` and `netstat -a` as counts. One socket-table dump per
-// protocol and family (netlink sock_diag, or /proc/net/{tcp,udp,...,unix}) is tallied
-// into fixed arrays, then /proc/net/sockstat{,6} is read for the kernel's own totals.
-// TCP listeners are dumped first so connections can be counted per listening port.
+// sockets collector: `ss -s` and `netstat -a` as counts. The shared socket reading
+// (socket_reading/) hands over every socket of each namespace, which is tallied into
+// fixed arrays and turned into series when the namespace ends; then
+// /proc/net/sockstat{,6} is read for the kernel's own totals (own namespace only).
+// A namespace's TCP listeners come first, so connections can be counted per listening
+// port.
 #include "collectors/sockets/sockets_collector.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <set>
 
 #include "collectors/common/family_builder.h"
+#include "collectors/socket_reading/socket_consumer.h"
 #include "collectors/socket_table/socket_table.h"
 #include "collectors/sockets/socket_tally.h"
 #include "collectors/sockets/sockstat_parser.h"
@@ -37,94 +39,105 @@ void AddError(std::string* error, const std::string& what) {
   error->append(what);
 }
 
-// Logs the source once per process, and again only when it changes (e.g. on reload
-// with another --path.procfs).
-void LogSource(st::Source source, const std::string& procfs) {
-  static std::atomic<int> logged{-1};
-  if (logged.exchange(static_cast<int>(source)) == static_cast<int>(source)) return;
-  if (source == st::Source::kNetlink) {
-    spdlog::info("sockets: reading sockets through netlink sock_diag");
-  } else {
-    spdlog::info("sockets: reading sockets from {}/net (procfs)", procfs);
-  }
-}
-
-class SocketsCollector : public collectors::Collector {
+class SocketsCollector : public collectors::Collector, public socket_reading::SocketConsumer {
  public:
-  SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports,
-                   std::unique_ptr<st::SocketTable> table)
+  SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports)
       : root_(std::move(root)),
         remote_ports_(std::move(remote_ports)),
-        table_(std::move(table)),
         page_size_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
 
-  std::string Collect(std::vector<prometheus::MetricFamily>* out) override {
-    std::string error;
-    CollectListenPorts(&error);
-    tally_.Reset(listen_ports_, remote_ports_);
+  socket_reading::Interest interest() const override {
+    socket_reading::Interest wanted;
     for (st::Protocol p : kInetProtocolList) {
-      for (st::Family f : kFamilyList) DumpInet(p, f, &error);
+      for (st::Family f : kFamilyList) wanted.Want(p, f, st::kAllStates);
     }
-    DumpUnix(&error);
-    PublishSockets(out);
-    PublishQueues(out);
-    PublishPorts(out);
+    return wanted.WantUnix();
+  }
+
+  void BeginRead() override {
+    error_.clear();
+    families_ = Families{};
+  }
+
+  void BeginNamespace(const socket_reading::NamespaceView& ns) override {
+    ns_ = ns;
+    if (ns.own) own_source_ = ns.source;
+    listen_ports_.clear();
+    tally_.Reset({}, remote_ports_);
+    inet_status_.fill(DumpStatus::kOk);
+    unix_status_ = DumpStatus::kOk;
+  }
+
+  void SaveDump() override {
+    tally_.Save();
+    saved_listen_ports_ = listen_ports_.size();
+  }
+  void RestoreDump() override {
+    tally_.Restore();
+    listen_ports_.resize(saved_listen_ports_);
+  }
+  void OnInet(const st::InetSocket& s) override {
+    if (s.protocol == st::Protocol::kTcp && s.state == st::kListen) {
+      listen_ports_.push_back(s.local_port);
+    }
+    tally_.AddInet(s);
+  }
+  void ListenersRead() override { tally_.TrackListenPorts(listen_ports_); }
+  void OnUnix(const st::UnixSocket& s) override { tally_.AddUnix(s); }
+  void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override;
+  void EndNamespace() override;
+  void DiscardNamespace() override {}
+
+  std::string Collect(std::vector<prometheus::MetricFamily>* out) override {
+    families_.sockets.MoveTo(out);
+    families_.receive_queue.MoveTo(out);
+    families_.send_queue.MoveTo(out);
+    families_.local_ports.MoveTo(out);
+    families_.remote_ports.MoveTo(out);
+    std::string error = error_;
     PublishSockstat(out, &error);
     FamilyBuilder("netstat_sockets_source_info",
                   "Where socket counts come from: netlink (sock_diag) or procfs (/proc/net).",
                   MetricType::Gauge)
-        .Add({{"source", st::SourceName(table_->source())}}, 1)
+        .Add({{"source", st::SourceName(own_source_)}}, 1)
         .MoveTo(out);
     return error;
   }
 
  private:
+  struct Families {
+    FamilyBuilder sockets{"netstat_sockets",
+                          "Sockets by protocol, family and state (unix sockets also by kind), as "
+                          "ss -a would list them.",
+                          MetricType::Gauge};
+    FamilyBuilder receive_queue{
+        "netstat_socket_receive_queue_bytes",
+        "Sum of the receive queues (ss Recv-Q) of inet sockets by protocol, family and state. "
+        "TCP listeners are left out: their queue counts connections.",
+        MetricType::Gauge};
+    FamilyBuilder send_queue{
+        "netstat_socket_send_queue_bytes",
+        "Sum of the send queues (ss Send-Q) of inet sockets by protocol, family and state. TCP "
+        "listeners are left out: their queue counts connections.",
+        MetricType::Gauge};
+    FamilyBuilder local_ports{"netstat_port_connections",
+                              "TCP sockets (listeners themselves excluded) whose local port has a "
+                              "listening socket on any address, by port and state.",
+                              MetricType::Gauge};
+    FamilyBuilder remote_ports{"netstat_remote_port_connections",
+                               "TCP sockets whose remote port is one of sockets.remote_ports in "
+                               "the config, by port and state.",
+                               MetricType::Gauge};
+  };
+
   static size_t Index(st::Protocol p, st::Family f) {
     return static_cast<size_t>(p) * kInetFamilies + static_cast<size_t>(f);
   }
 
-  void CollectListenPorts(std::string* error) {
-    listen_ports_.clear();
-    for (st::Family f : kFamilyList) {
-      const size_t start = listen_ports_.size();
-      st::DumpResult r = st::DumpInetConsistent(
-          *table_, st::Protocol::kTcp, f, st::StateBit(st::kListen),
-          [&] { listen_ports_.resize(start); },
-          [&](const st::InetSocket& s) { listen_ports_.push_back(s.local_port); });
-      if (!r.ok)
-        AddError(error, "tcp listeners " + std::string(st::FamilyName(f)) + ": " + r.error);
-    }
-  }
-
-  void DumpInet(st::Protocol p, st::Family f, std::string* error) {
-    tally_.Save();
-    st::DumpResult r = st::DumpInetConsistent(
-        *table_, p, f, st::kAllStates, [&] { tally_.Restore(); },
-        [&](const st::InetSocket& s) { tally_.AddInet(s); });
-    DumpStatus& status = inet_status_[Index(p, f)];
-    if (!r.ok) {
-      tally_.Restore();  // publish nothing rather than a partial count
-      status = DumpStatus::kFailed;
-      AddError(error, std::string(st::ProtocolName(p)) + " " + st::FamilyName(f) + ": " + r.error);
-    } else {
-      status = r.supported ? DumpStatus::kOk : DumpStatus::kUnsupported;
-      if (r.interrupted) {
-        spdlog::debug("sockets: {} {} dump still interrupted after {} attempts",
-                      st::ProtocolName(p), st::FamilyName(f), st::kMaxDumpAttempts);
-      }
-    }
-  }
-
-  void DumpUnix(std::string* error) {
-    tally_.Save();
-    st::DumpResult r = table_->DumpUnix([&](const st::UnixSocket& s) { tally_.AddUnix(s); });
-    if (!r.ok) {
-      tally_.Restore();
-      AddError(error, "unix: " + r.error);
-    }
-    unix_status_ = !r.ok         ? DumpStatus::kFailed
-                   : r.supported ? DumpStatus::kOk
-                                 : DumpStatus::kUnsupported;
+  // The labels of a series of the namespace being read: a foreign one adds netns.
+  collectors::Labels WithNamespace(collectors::Labels labels) const {
+    if (!ns_.own) labels.emplace_back("netns", ns_.label);
+    return labels;
   }
 
   // Calls fn(protocol, state, labels, counts) for every state of every inet protocol and
@@ -137,17 +150,17 @@ class SocketsCollector : public collectors::Collector {
         const StateCounts& c = tally_.Inet(p, f);
         for (uint8_t s : States(p)) {
           fn(p, s,
-             collectors::Labels{{"protocol", st::ProtocolName(p)},
-                                {"family", st::FamilyName(f)},
-                                {"state", st::StateName(p, s)}},
+             WithNamespace({{"protocol", st::ProtocolName(p)},
+                            {"family", st::FamilyName(f)},
+                            {"state", st::StateName(p, s)}}),
              c);
         }
       }
     }
   }
-  void PublishSockets(std::vector<prometheus::MetricFamily>* out) const;
-  void PublishQueues(std::vector<prometheus::MetricFamily>* out) const;
-  void PublishPorts(std::vector<prometheus::MetricFamily>* out) const;
+  void PublishSockets();
+  void PublishQueues();
+  void PublishPorts();
   void PublishSockstat(std::vector<prometheus::MetricFamily>* out, std::string* error) const;
 
   // The states published for a protocol: every named state, so series stay put.
@@ -160,80 +173,92 @@ class SocketsCollector : public collectors::Collector {
 
   procfs::Root root_;
   std::vector<uint16_t> remote_ports_;
-  std::unique_ptr<st::SocketTable> table_;
   uint64_t page_size_;
+
+  // The run being read, namespace by namespace; each namespace's series go into
+  // families_ when it ends, so one tally serves every namespace.
+  std::string error_;
+  Families families_;
+  st::Source own_source_ = st::Source::kProcfs;
+  socket_reading::NamespaceView ns_;
   std::vector<uint16_t> listen_ports_;
+  size_t saved_listen_ports_ = 0;
   SocketTally tally_;
   std::array<DumpStatus, kInetProtocols * kInetFamilies> inet_status_{};
   DumpStatus unix_status_ = DumpStatus::kOk;
 };
 
-void SocketsCollector::PublishSockets(std::vector<prometheus::MetricFamily>* out) const {
-  FamilyBuilder b("netstat_sockets",
-                  "Sockets by protocol, family and state (unix sockets also by kind), as ss "
-                  "-a would list them.",
-                  MetricType::Gauge);
-  ForEachInetState([&](st::Protocol, uint8_t s, const collectors::Labels& labels,
-                       const StateCounts& c) { b.Add(labels, static_cast<double>(c.sockets[s])); });
+void SocketsCollector::EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) {
+  DumpStatus& status = p == st::Protocol::kUnix ? unix_status_ : inet_status_[Index(p, f)];
+  if (!r.ok) {
+    RestoreDump();  // publish nothing rather than a partial count
+    status = DumpStatus::kFailed;
+    std::string what = p == st::Protocol::kUnix
+                           ? std::string("unix")
+                           : std::string(st::ProtocolName(p)) + " " + st::FamilyName(f);
+    if (!ns_.own) what = "netns " + ns_.label + ": " + what;
+    AddError(&error_, what + ": " + r.error);
+  } else if (!r.supported && status == DumpStatus::kOk) {
+    status = DumpStatus::kUnsupported;
+  }
+}
+
+void SocketsCollector::EndNamespace() {
+  PublishSockets();
+  PublishQueues();
+  PublishPorts();
+}
+
+// A foreign namespace exports only the states that have sockets: a host with a hundred
+// pods must not carry a hundred full sets of zeros.
+void SocketsCollector::PublishSockets() {
+  FamilyBuilder& b = families_.sockets;
+  ForEachInetState(
+      [&](st::Protocol, uint8_t s, const collectors::Labels& labels, const StateCounts& c) {
+        if (ns_.own || c.sockets[s] != 0) b.Add(labels, static_cast<double>(c.sockets[s]));
+      });
   if (unix_status_ == DumpStatus::kOk) {
     for (size_t kind = 0; kind < kUnixKinds; ++kind) {
       for (uint8_t s : kUnixStates) {
-        b.Add({{"protocol", "unix"},
-               {"family", "unix"},
-               {"state", st::StateName(st::Protocol::kUnix, s)},
-               {"kind", UnixKindName(kind)}},
-              static_cast<double>(tally_.Unix(kind, s)));
+        const uint64_t n = tally_.Unix(kind, s);
+        if (!ns_.own && n == 0) continue;
+        b.Add(WithNamespace({{"protocol", "unix"},
+                             {"family", "unix"},
+                             {"state", st::StateName(st::Protocol::kUnix, s)},
+                             {"kind", UnixKindName(kind)}}),
+              static_cast<double>(n));
       }
     }
   }
-  b.MoveTo(out);
 }
 
-void SocketsCollector::PublishQueues(std::vector<prometheus::MetricFamily>* out) const {
-  FamilyBuilder rq("netstat_socket_receive_queue_bytes",
-                   "Sum of the receive queues (ss Recv-Q) of inet sockets by protocol, family "
-                   "and state. TCP listeners are left out: their queue counts connections.",
-                   MetricType::Gauge);
-  FamilyBuilder sq("netstat_socket_send_queue_bytes",
-                   "Sum of the send queues (ss Send-Q) of inet sockets by protocol, family and "
-                   "state. TCP listeners are left out: their queue counts connections.",
-                   MetricType::Gauge);
+void SocketsCollector::PublishQueues() {
   ForEachInetState(
       [&](st::Protocol p, uint8_t s, const collectors::Labels& labels, const StateCounts& c) {
         if (p == st::Protocol::kTcp && s == st::kListen) return;
-        rq.Add(labels, static_cast<double>(c.receive_queue[s]));
-        sq.Add(labels, static_cast<double>(c.send_queue[s]));
+        if (!ns_.own && c.sockets[s] == 0) return;
+        families_.receive_queue.Add(labels, static_cast<double>(c.receive_queue[s]));
+        families_.send_queue.Add(labels, static_cast<double>(c.send_queue[s]));
       });
-  rq.MoveTo(out);
-  sq.MoveTo(out);
 }
 
-void SocketsCollector::PublishPorts(std::vector<prometheus::MetricFamily>* out) const {
+void SocketsCollector::PublishPorts() {
   auto publish = [&](const PortCounts& counts, FamilyBuilder* b) {
     for (uint16_t port : counts.ports()) {
       for (uint8_t s = st::kEstablished; s < kStates; ++s) {
         const uint64_t n = counts.Count(port, s);
-        // established always, so a port with no clients reads 0 rather than vanishing
-        if (n == 0 && s != st::kEstablished) continue;
-        b->Add({{"protocol", "tcp"},
-                {"port", std::to_string(port)},
-                {"state", st::StateName(st::Protocol::kTcp, s)}},
+        // established always (own namespace), so a port with no clients reads 0 rather
+        // than vanishing
+        if (n == 0 && (s != st::kEstablished || !ns_.own)) continue;
+        b->Add(WithNamespace({{"protocol", "tcp"},
+                              {"port", std::to_string(port)},
+                              {"state", st::StateName(st::Protocol::kTcp, s)}}),
                static_cast<double>(n));
       }
     }
   };
-  FamilyBuilder local("netstat_port_connections",
-                      "TCP sockets (listeners themselves excluded) whose local port has a "
-                      "listening socket on any address, by port and state.",
-                      MetricType::Gauge);
-  publish(tally_.local_ports(), &local);
-  local.MoveTo(out);
-  FamilyBuilder remote("netstat_remote_port_connections",
-                       "TCP sockets whose remote port is one of sockets.remote_ports in the "
-                       "config, by port and state.",
-                       MetricType::Gauge);
-  publish(tally_.remote_ports(), &remote);
-  remote.MoveTo(out);
+  publish(tally_.local_ports(), &families_.local_ports);
+  publish(tally_.remote_ports(), &families_.remote_ports);
 }
 
 void SocketsCollector::PublishSockstat(std::vector<prometheus::MetricFamily>* out,
@@ -276,15 +301,12 @@ void SocketsCollector::PublishSockstat(std::vector<prometheus::MetricFamily>* ou
 }  // namespace
 
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const collectors::Environment& env) {
-  auto table = st::OpenSocketTable(env.root);
-  LogSource(table->source(), env.root.procfs());
-  return MakeSocketsCollector(env.root, env.config.sockets.remote_ports, std::move(table));
+  return MakeSocketsCollector(env.root, env.config.sockets.remote_ports);
 }
 
-std::unique_ptr<collectors::Collector> MakeSocketsCollector(
-    const procfs::Root& root, std::vector<uint16_t> remote_ports,
-    std::unique_ptr<socket_table::SocketTable> table) {
-  return std::make_unique<SocketsCollector>(root, std::move(remote_ports), std::move(table));
+std::unique_ptr<collectors::Collector> MakeSocketsCollector(const procfs::Root& root,
+                                                            std::vector<uint16_t> remote_ports) {
+  return std::make_unique<SocketsCollector>(root, std::move(remote_ports));
 }
 
 }  // namespace netstat::sockets

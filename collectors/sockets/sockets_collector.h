@@ -6,16 +6,14 @@
 
 #include "collectors/common/collector.h"
 #include "collectors/common/environment.h"
-#include "collectors/socket_table/socket_table.h"
+#include "collectors/procfs/root.h"
 
 namespace netstat::sockets {
 
-// Reads sockets through OpenSocketTable(env.root) and logs which source that is.
+// The collector is also a socket_reading::SocketConsumer: a SocketReading feeds it
+// before each Collect(). /proc/net/sockstat{,6} is read under env.root.
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const collectors::Environment& env);
-
-// With a given socket table (tests); sockstat is still read under `root`.
-std::unique_ptr<collectors::Collector> MakeSocketsCollector(
-    const procfs::Root& root, std::vector<uint16_t> remote_ports,
-    std::unique_ptr<socket_table::SocketTable> table);
+std::unique_ptr<collectors::Collector> MakeSocketsCollector(const procfs::Root& root,
+                                                            std::vector<uint16_t> remote_ports);
 
 }  // namespace netstat::sockets

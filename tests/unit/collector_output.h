@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "collectors/common/collector.h"
+#include "collectors/socket_reading/socket_reading.h"
 
 namespace netstat::testing {
 
@@ -14,6 +15,17 @@ struct CollectorOutput {
   std::string error;  // what Collect() returned
   std::string text;   // the families in the Prometheus text format
 };
+
+// Runs a collector as the daemon does: a collector that reads sockets is first fed by
+// `reading`, then collects.
+inline std::string ReadAndCollect(socket_reading::SocketReading& reading,
+                                  collectors::Collector& collector,
+                                  std::vector<prometheus::MetricFamily>* families) {
+  if (auto* consumer = dynamic_cast<socket_reading::SocketConsumer*>(&collector)) {
+    reading.Read({consumer}, nullptr);
+  }
+  return collector.Collect(families);
+}
 
 inline CollectorOutput CollectAsText(collectors::Collector& collector) {
   std::vector<prometheus::MetricFamily> families;

@@ -72,6 +72,38 @@ collectors:
   EXPECT_EQ(c.Settings("nope"), nullptr);
 }
 
+TEST(ConfigLoader, Namespaces) {
+  Config d = LoadConfigString("", "c.yml");
+  EXPECT_EQ(d.namespaces.mode, NamespacesConfig::Mode::kOwn);
+  EXPECT_EQ(d.namespaces.max, 200u);
+  EXPECT_EQ(d.namespaces.bind_mount_dirs,
+            (std::vector<std::string>{"/run/netns", "/run/docker/netns"}));
+  Config c = LoadConfigString(R"(
+namespaces: {mode: all, max: 3, bind_mount_dirs: [/host/run/netns]}
+collectors:
+  listeners:
+    expected:
+      - {port: 22, netns: ""}
+      - {port: 8080, netns: "pod-.*"}
+)",
+                              "c.yml");
+  EXPECT_EQ(c.namespaces.mode, NamespacesConfig::Mode::kAll);
+  EXPECT_EQ(c.namespaces.max, 3u);
+  EXPECT_EQ(c.namespaces.bind_mount_dirs, (std::vector<std::string>{"/host/run/netns"}));
+  ASSERT_EQ(c.listeners.expected.size(), 2u);
+  EXPECT_TRUE(c.listeners.expected[0].netns->Match(""));
+  EXPECT_FALSE(c.listeners.expected[0].netns->Match("pod-a"));
+  EXPECT_TRUE(c.listeners.expected[1].netns->Match("pod-a"));
+  EXPECT_EQ(ErrorOf("namespaces: {mode: some}\n"),
+            "c.yml:1:20: namespaces.mode: must be own or all");
+  EXPECT_EQ(ErrorOf("namespaces:\n  maxi: 3\n"), "c.yml:2:3: namespaces.maxi: unknown key");
+  EXPECT_NE(ErrorOf("namespaces: {bind_mount_dirs: [run/netns]}\n").find("must be absolute"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {netns: \"(\"}\n")
+                .find("c.yml:4:17: collectors.listeners.expected[0].netns: invalid regular"),
+            std::string::npos);
+}
+
 TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
   EXPECT_EQ(ErrorOf("collectors:\n  snmp:\n    includ: x\n"),
             "c.yml:3:5: collectors.snmp.includ: unknown key");

@@ -36,6 +36,29 @@ TEST(ExpectedRules, ProcessIsAWholeNameMatch) {
   EXPECT_FALSE(RuleMatches(r, unknown));
 }
 
+// "pods may listen on 8080, the host on 22": the own namespace's label value is "".
+TEST(ExpectedRules, NetnsIsAWholeValueMatch) {
+  config::ExpectedRule host;
+  host.port = 22;
+  host.netns = config::Pattern::Compile("");
+  config::ExpectedRule pods;
+  pods.port = 8080;
+  pods.netns = config::Pattern::Compile(".+");
+  const std::vector<config::ExpectedRule> rules = {host, pods};
+  ListenerFacts l = Sshd();
+  EXPECT_TRUE(IsExpected(rules, l));
+  l.netns = "net:[4026532281]";
+  EXPECT_FALSE(IsExpected(rules, l));
+  l.port = 8080;
+  EXPECT_TRUE(IsExpected(rules, l));
+  l.netns = "";
+  EXPECT_FALSE(IsExpected(rules, l));
+  pods.netns = config::Pattern::Compile("pod");
+  l.netns = "pod-a";
+  EXPECT_FALSE(RuleMatches(pods, l));  // the whole value, not a part of it
+  EXPECT_TRUE(RuleMatches(config::ExpectedRule{}, l));  // no netns: any namespace
+}
+
 TEST(ExpectedRules, FamilyAndAddress) {
   config::ExpectedRule r;
   r.family = "ipv6";

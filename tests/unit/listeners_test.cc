@@ -6,6 +6,7 @@
 #include "collectors/listeners/listener_set.h"
 #include "collectors/listeners/listeners_collector.h"
 #include "proctable_test_tree.h"
+#include "tests/unit/collector_output.h"
 
 namespace netstat::listeners {
 namespace {
@@ -118,9 +119,11 @@ class CollectorTest : public ::testing::Test {
   // "family{k=v,...}" -> value for every sample.
   std::map<std::string, double> Collect() {
     procfs::Root root(tree_.root(), "/nonexistent");
-    auto collector = MakeListenersCollector(collectors::Environment{root, config_});
+    const collectors::Environment env{root, config_};
+    auto collector = MakeListenersCollector(env);
+    auto reading = socket_reading::SocketReading::Open(env);
     std::vector<prometheus::MetricFamily> families;
-    EXPECT_EQ(collector->Collect(&families), "");
+    EXPECT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
     std::map<std::string, double> out;
     for (const auto& f : families) {
       for (const auto& m : f.metric) {
@@ -215,9 +218,11 @@ TEST(ListenersFixture, OwnersFromTheFixtureTree) {
   procfs::Root root(NETSTAT_FIXTURES "/proc", NETSTAT_FIXTURES "/sys");
   config::Config config;
   config.paths.services = NETSTAT_FIXTURES "/etc/services";
-  auto collector = MakeListenersCollector(collectors::Environment{root, config});
+  const collectors::Environment env{root, config};
+  auto collector = MakeListenersCollector(env);
+  auto reading = socket_reading::SocketReading::Open(env);
   std::vector<prometheus::MetricFamily> families;
-  EXPECT_EQ(collector->Collect(&families), "");
+  EXPECT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
   std::vector<std::string> owned;
   double unresolved = -1;
   size_t listeners = 0;

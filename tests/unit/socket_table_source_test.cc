@@ -113,16 +113,21 @@ TEST(LiveTables, NetlinkAndProcfsSeeOurListener) {
 // Netlink for a real procfs of our own netns, wherever it is mounted; procfs for a tree
 // that only looks like one.
 TEST(OpenSocketTable, ChoosesTheSource) {
-  EXPECT_EQ(OpenSocketTable(procfs::Root("/proc", "/sys"))->source(), Source::kNetlink);
-  EXPECT_EQ(OpenSocketTable(procfs::Root(FixturePath("proc"), ""))->source(), Source::kProcfs);
+  auto open = [](const procfs::Root& root) {
+    return OpenSocketTable(root, procfs::InspectSite(root).live_network);
+  };
+  EXPECT_EQ(open(procfs::Root("/proc", "/sys"))->source(), Source::kNetlink);
+  EXPECT_EQ(open(procfs::Root(FixturePath("proc"), ""))->source(), Source::kProcfs);
   char dir[] = "/tmp/socket_table_rootXXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string whole = std::string(dir) + "/whole", net_only = std::string(dir) + "/net_only";
   ASSERT_EQ(symlink("/proc", whole.c_str()), 0);
   ASSERT_EQ(mkdir(net_only.c_str(), 0755), 0);
   ASSERT_EQ(symlink("/proc/net", (net_only + "/net").c_str()), 0);
-  EXPECT_EQ(OpenSocketTable(procfs::Root(whole, ""))->source(), Source::kNetlink);
-  EXPECT_EQ(OpenSocketTable(procfs::Root(net_only, ""))->source(), Source::kProcfs);
+  EXPECT_EQ(open(procfs::Root(whole, ""))->source(), Source::kNetlink);
+  EXPECT_EQ(open(procfs::Root(net_only, ""))->source(), Source::kProcfs);
+  EXPECT_EQ(procfs::InspectSite(procfs::Root(whole, "")).self_pid, getpid());
+  EXPECT_EQ(procfs::InspectSite(procfs::Root(net_only, "")).self_pid, 0);
   std::system((std::string("rm -rf ") + dir).c_str());
 }
 

@@ -11,6 +11,7 @@
 #include "collectors/sockets/sockets_collector.h"
 #include "collectors/sockets/sockstat_parser.h"
 #include "config/config.h"
+#include "tests/unit/collector_output.h"
 #include "tests/unit/fixture_util.h"
 
 namespace netstat::sockets {
@@ -133,9 +134,11 @@ TEST(SocketsCollector, Fixtures) {
   config::Config cfg;
   cfg.sockets.remote_ports = {5432, 6379};
   procfs::Root root(FixturePath("proc"), FixturePath("sys"));
-  auto collector = MakeSocketsCollector(collectors::Environment{root, cfg});
+  const collectors::Environment env{root, cfg};
+  auto collector = MakeSocketsCollector(env);
+  auto reading = socket_reading::SocketReading::Open(env);
   std::vector<prometheus::MetricFamily> families;
-  ASSERT_EQ(collector->Collect(&families), "");
+  ASSERT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
   auto m = Flatten(families);
   auto at = [&](const std::string& key) {
     auto it = m.find(key);
@@ -226,10 +229,10 @@ class ScriptedTable : public st::SocketTable {
 };
 
 TEST(SocketsCollector, FailedAndInterruptedDumps) {
-  auto collector =
-      MakeSocketsCollector(procfs::Root("/nonexistent", ""), {}, std::make_unique<ScriptedTable>());
+  auto collector = MakeSocketsCollector(procfs::Root("/nonexistent", ""), {});
+  socket_reading::SocketReading reading(std::make_unique<ScriptedTable>());
   std::vector<prometheus::MetricFamily> families;
-  const std::string error = collector->Collect(&families);
+  const std::string error = testing::ReadAndCollect(reading, *collector, &families);
   EXPECT_NE(error.find("tcp ipv6: sock_diag: No buffer space"), std::string::npos) << error;
   auto m = Flatten(families);
   // The interrupted attempt's extra socket is gone; the retry counted once.
@@ -248,16 +251,19 @@ TEST(SocketsCollector, FailedAndInterruptedDumps) {
   EXPECT_EQ(m["netstat_sockets_source_info{source=netlink,}"], 1);
   // The next scrape starts from zero.
   families.clear();
-  collector->Collect(&families);
+  testing::ReadAndCollect(reading, *collector, &families);
   EXPECT_EQ(Flatten(families)["netstat_sockets{family=ipv4,protocol=tcp,state=established,}"], 1);
 }
 
 TEST(SocketsCollector, EmptyRootPublishesWhatItCan) {
   config::Config cfg;
   procfs::Root root("/nonexistent", "/nonexistent");
-  auto collector = MakeSocketsCollector(collectors::Environment{root, cfg});
+  const collectors::Environment env{root, cfg};
+  auto collector = MakeSocketsCollector(env);
+  auto reading = socket_reading::SocketReading::Open(env);
   std::vector<prometheus::MetricFamily> families;
-  EXPECT_EQ(collector->Collect(&families), "");  // nothing there is not an error
+  // nothing there is not an error
+  EXPECT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
   auto m = Flatten(families);
   EXPECT_EQ(m.size(), 1u);  // only the source
 }

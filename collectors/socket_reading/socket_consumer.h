@@ -1,0 +1,81 @@
+// The side of a collector that reads sockets. Such a collector does not open a socket
+// table of its own: the layer that runs the collectors reads each network namespace once
+// per run (SocketReading) and streams every socket to each consumer that wants it; the
+// collector's Collect() then publishes what it was handed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "collectors/socket_table/socket_table.h"
+
+namespace netstat::socket_reading {
+
+// Which sockets a consumer wants: a state mask per inet protocol and family, and unix.
+class Interest {
+ public:
+  Interest& Want(socket_table::Protocol p, socket_table::Family f, uint32_t states) {
+    if (p != socket_table::Protocol::kUnix && f != socket_table::Family::kUnix) {
+      inet_[Index(p, f)] |= states;
+    }
+    return *this;
+  }
+  Interest& WantUnix() {
+    unix_ = true;
+    return *this;
+  }
+  uint32_t States(socket_table::Protocol p, socket_table::Family f) const {
+    return p == socket_table::Protocol::kUnix || f == socket_table::Family::kUnix
+               ? 0
+               : inet_[Index(p, f)];
+  }
+  bool unix() const { return unix_; }
+
+ private:
+  static size_t Index(socket_table::Protocol p, socket_table::Family f) {
+    return static_cast<size_t>(p) * 2 + static_cast<size_t>(f);
+  }
+  std::array<uint32_t, 8> inet_{};  // tcp, udp, udplite, raw x ipv4, ipv6
+  bool unix_ = false;
+};
+
+// One network namespace as consumers see it.
+struct NamespaceView {
+  bool own = true;    // the exporter's own namespace: its series carry no netns label
+  std::string label;  // the netns label value ("" for the own namespace)
+  socket_table::Source source = socket_table::Source::kNetlink;
+};
+
+// The calls of one run, in order:
+//   BeginRead
+//   for each namespace (the own one first):
+//     BeginNamespace
+//     for each dump the consumer is interested in:
+//       SaveDump, OnInet/OnUnix..., [RestoreDump, OnInet... again when the kernel
+//       interrupted the dump and it is read again], EndDump
+//     (TCP listeners of both families are dumped before any other TCP socket of the
+//      namespace, and ListenersRead marks that point)
+//     EndNamespace, or DiscardNamespace when the namespace vanished while it was read
+// Only sockets whose state is in the consumer's mask reach it. Never throws.
+class SocketConsumer {
+ public:
+  virtual ~SocketConsumer() = default;
+
+  virtual Interest interest() const = 0;
+  virtual void BeginRead() {}
+  virtual void BeginNamespace(const NamespaceView& ns) = 0;
+  virtual void ListenersRead() {}
+  virtual void SaveDump() {}
+  virtual void RestoreDump() {}
+  virtual void OnInet(const socket_table::InetSocket& s) = 0;
+  virtual void OnUnix(const socket_table::UnixSocket&) {}
+  // protocol kUnix / family kUnix for the unix dump. A failed dump (!r.ok) may have
+  // handed over part of the sockets: undo them here.
+  virtual void EndDump(socket_table::Protocol p, socket_table::Family f,
+                       const socket_table::DumpResult& r) = 0;
+  virtual void EndNamespace() = 0;
+  virtual void DiscardNamespace() = 0;
+};
+
+}  // namespace netstat::socket_reading

@@ -1,0 +1,160 @@
+#include "collectors/socket_reading/socket_reading.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+#include "collectors/socket_reading/namespace_tables.h"
+
+namespace netstat::socket_reading {
+namespace {
+
+namespace st = socket_table;
+
+constexpr st::Protocol kInetProtocols[] = {st::Protocol::kTcp, st::Protocol::kUdp,
+                                           st::Protocol::kUdpLite, st::Protocol::kRaw};
+constexpr st::Family kFamilies[] = {st::Family::kIpv4, st::Family::kIpv6};
+constexpr uint32_t kListenOnly = st::StateBit(st::kListen);
+
+struct Member {
+  SocketConsumer* consumer;
+  Interest interest;
+};
+
+struct Wanted {
+  SocketConsumer* consumer;
+  uint32_t states;
+};
+
+// One inet dump for the members that want any state of `phase`. False when the dump
+// failed and the namespace turned out to be gone.
+bool DumpInet(st::SocketTable& table, st::Protocol p, st::Family f, uint32_t phase,
+              const std::vector<Member>& members, const std::function<bool()>& gone) {
+  std::vector<Wanted> wanted;
+  uint32_t mask = 0;
+  for (const Member& m : members) {
+    const uint32_t states = m.interest.States(p, f) & phase;
+    if (states == 0) continue;
+    wanted.push_back({m.consumer, states});
+    mask |= states;
+  }
+  if (wanted.empty()) return true;
+  for (const Wanted& w : wanted) w.consumer->SaveDump();
+  const std::function<void(const st::InetSocket&)> visit = [&wanted](const st::InetSocket& s) {
+    const uint32_t bit = s.state < 32 ? st::StateBit(s.state) : 0;
+    for (const Wanted& w : wanted) {
+      if (w.states & bit) w.consumer->OnInet(s);
+    }
+  };
+  st::DumpResult r;
+  for (int attempt = 1; attempt <= st::kMaxDumpAttempts; ++attempt) {
+    if (attempt > 1) {
+      for (const Wanted& w : wanted) w.consumer->RestoreDump();
+    }
+    r = table.DumpInet(p, f, mask, visit);
+    if (!r.ok || !r.interrupted) break;
+  }
+  if (!r.ok && gone()) return false;
+  if (r.interrupted) {
+    spdlog::debug("sockets: {} {} dump still interrupted after {} attempts", st::ProtocolName(p),
+                  st::FamilyName(f), st::kMaxDumpAttempts);
+  }
+  for (const Wanted& w : wanted) w.consumer->EndDump(p, f, r);
+  return true;
+}
+
+bool DumpUnix(st::SocketTable& table, const std::vector<Member>& members,
+              const std::function<bool()>& gone) {
+  std::vector<SocketConsumer*> wanted;
+  for (const Member& m : members) {
+    if (m.interest.unix()) wanted.push_back(m.consumer);
+  }
+  if (wanted.empty()) return true;
+  for (SocketConsumer* c : wanted) c->SaveDump();
+  const st::DumpResult r = table.DumpUnix([&wanted](const st::UnixSocket& s) {
+    for (SocketConsumer* c : wanted) c->OnUnix(s);
+  });
+  if (!r.ok && gone()) return false;
+  for (SocketConsumer* c : wanted) c->EndDump(st::Protocol::kUnix, st::Family::kUnix, r);
+  return true;
+}
+
+// Logs the own namespace's source once per process, and again only when it changes
+// (e.g. on reload with another --path.procfs).
+void LogSource(st::Source source, const std::string& procfs) {
+  static std::atomic<int> logged{-1};
+  if (logged.exchange(static_cast<int>(source)) == static_cast<int>(source)) return;
+  if (source == st::Source::kNetlink) {
+    spdlog::info("sockets: reading sockets through netlink sock_diag");
+  } else {
+    spdlog::info("sockets: reading sockets from {}/net (procfs)", procfs);
+  }
+}
+
+}  // namespace
+
+bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
+                   const std::function<bool()>& gone) {
+  std::vector<Member> members;
+  for (SocketConsumer* c : consumers) members.push_back({c, c->interest()});
+  for (st::Family f : kFamilies) {
+    if (!DumpInet(table, st::Protocol::kTcp, f, kListenOnly, members, gone)) return false;
+  }
+  for (const Member& m : members) m.consumer->ListenersRead();
+  for (st::Protocol p : kInetProtocols) {
+    const uint32_t phase = p == st::Protocol::kTcp ? st::kAllStates & ~kListenOnly : st::kAllStates;
+    for (st::Family f : kFamilies) {
+      if (!DumpInet(table, p, f, phase, members, gone)) return false;
+    }
+  }
+  return DumpUnix(table, members, gone);
+}
+
+SocketReading::SocketReading(std::unique_ptr<st::SocketTable> own)
+    : SocketReading(std::move(own), nullptr) {}
+
+SocketReading::SocketReading(std::unique_ptr<st::SocketTable> own,
+                             std::unique_ptr<NamespaceTables> others)
+    : own_(std::move(own)), others_(std::move(others)) {}
+
+SocketReading::~SocketReading() = default;
+
+std::unique_ptr<SocketReading> SocketReading::Open(const collectors::Environment& env) {
+  auto own = st::OpenSocketTable(env.root, env.site.live_network);
+  LogSource(own->source(), env.root.procfs());
+  std::unique_ptr<NamespaceTables> others;
+  if (env.config.namespaces.mode == config::NamespacesConfig::Mode::kAll) {
+    others = std::make_unique<NamespaceTables>(env.root, env.config.namespaces);
+  }
+  return std::unique_ptr<SocketReading>(new SocketReading(std::move(own), std::move(others)));
+}
+
+void SocketReading::Read(const std::vector<SocketConsumer*>& consumers,
+                         std::vector<prometheus::MetricFamily>* namespace_families) {
+  for (SocketConsumer* c : consumers) c->BeginRead();
+  const NamespaceView own_view{true, "", own_->source()};
+  for (SocketConsumer* c : consumers) c->BeginNamespace(own_view);
+  ReadNamespace(*own_, consumers, [] { return false; });
+  for (SocketConsumer* c : consumers) c->EndNamespace();
+  if (!others_) return;
+
+  others_->Refresh();
+  others_->ForEachReadable([&](const NamespaceView& view, st::SocketTable& table,
+                               const std::function<bool()>& gone) {
+    for (SocketConsumer* c : consumers) c->BeginNamespace(view);
+    // A namespace read from /proc/PID/net may lose its last process mid-read: the files
+    // then vanish, which looks like "protocol not there" rather than like an error.
+    const bool complete =
+        ReadNamespace(table, consumers, gone) && (view.source != st::Source::kProcfs || !gone());
+    for (SocketConsumer* c : consumers) {
+      if (complete) {
+        c->EndNamespace();
+      } else {
+        c->DiscardNamespace();
+      }
+    }
+  });
+  if (namespace_families != nullptr) others_->Publish(namespace_families);
+}
+
+}  // namespace netstat::socket_reading

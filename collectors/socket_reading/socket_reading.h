@@ -1,0 +1,61 @@
+// One reading of the kernel's sockets per run, shared by every collector that reads
+// sockets (sockets, listeners, and the ones to come). Each (namespace, protocol, family)
+// is asked for once per run, with the union of the states the consumers want, and every
+// socket is streamed to each consumer that wants it: nothing is stored per socket.
+//
+// TCP is asked for in two requests with disjoint state masks, listeners first: the
+// kernel walks its listening hash for the first and its established hash for the second,
+// so no socket is read twice, and consumers know a namespace's listening ports before
+// they see its connections (netstat_port_connections needs that).
+//
+// With `namespaces: {mode: all}` every other network namespace of the host is read too
+// (namespace_tables.h); the own namespace always comes first.
+#pragma once
+
+#include <prometheus/metric_family.h>
+
+#include <memory>
+#include <vector>
+
+#include "collectors/common/environment.h"
+#include "collectors/socket_reading/socket_consumer.h"
+#include "collectors/socket_table/socket_table.h"
+
+namespace netstat::socket_reading {
+
+class NamespaceTables;
+
+class SocketReading {
+ public:
+  // The own namespace only, through `own` (a test's table, say).
+  explicit SocketReading(std::unique_ptr<socket_table::SocketTable> own);
+  // As the environment says: the own namespace by netlink on the live kernel, else from
+  // <procfs>/net; every other namespace too when namespaces.mode is all.
+  static std::unique_ptr<SocketReading> Open(const collectors::Environment& env);
+  ~SocketReading();
+
+  SocketReading(const SocketReading&) = delete;
+  SocketReading& operator=(const SocketReading&) = delete;
+
+  socket_table::Source own_source() const { return own_->source(); }
+
+  // One run for `consumers`. With namespaces.mode all and `namespace_families` given,
+  // appends netstat_namespace_info and netstat_namespaces_dropped there.
+  void Read(const std::vector<SocketConsumer*>& consumers,
+            std::vector<prometheus::MetricFamily>* namespace_families);
+
+ private:
+  SocketReading(std::unique_ptr<socket_table::SocketTable> own,
+                std::unique_ptr<NamespaceTables> others);
+
+  std::unique_ptr<socket_table::SocketTable> own_;
+  std::unique_ptr<NamespaceTables> others_;  // null in mode own
+};
+
+// Runs one namespace's dumps for `consumers` (all of whom have had BeginNamespace), in
+// the order SocketConsumer describes. Returns false, without EndDump for the rest, when
+// `gone()` says the namespace vanished after a dump failed; the caller then discards it.
+bool ReadNamespace(socket_table::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
+                   const std::function<bool()>& gone);
+
+}  // namespace netstat::socket_reading
