@@ -8,7 +8,7 @@
 #   D  unnamed, held by a process and bind-mounted like Docker does, under a 64-hex name
 #      in $WORK/docker-netns: labelled by that name
 #   E  named, no process, only time_wait sockets left: netlink reads it, /proc cannot
-#   F  named, deleted between two scrapes: its series go
+#   F  named, deleted between two scrapes while G is made: F's series go, G's come
 # Then: netlink (CAP_SYS_ADMIN) and /proc (setpriv without it) give the same series,
 # expected rules match `netns` as a whole-value regex, `max` caps the namespaces covered,
 # and the own namespace's series look as in mode own. Other tests make namespaces in
@@ -308,7 +308,7 @@ for l in "$LA" "$LB" "$LC" "$LD" "$LF"; do check_sockets "$WORK/pr1" "$l"; done
 expect_eq "/proc: $LE (no process) has only its info" \
   "$(of_ns "$WORK/pr1" "$LE" | grep -vc '^netstat_namespace_info{')" 0
 grep -F "$NA" "$WORK/proc.log" >"$WORK/proc.log.a" || true
-grep -qi proc "$WORK/proc.log.a" ||
+grep -qF "/proc/$PA/" "$WORK/proc.log.a" ||
   fail "/proc: the log does not say $NA is read through /proc: $(cat "$WORK/proc.log")"
 bad=$(awk '/^netstat_exporter_collector_success\{/ && $2 != "1"' "$WORK/pr1")
 [ -z "$bad" ] || fail "pr1: a collector failed: $bad"
@@ -342,13 +342,18 @@ diff -u <(shape "$WORK/own1") <(shape "$WORK/nl1") >"$WORK/shape.diff" ||
   fail "the own namespace's series differ between mode own (-) and mode all (+):
 $(cat "$WORK/shape.diff")"
 
-# --- 4. F deleted between two scrapes: its series go, the collectors still succeed.
+# --- 4. F deleted and G made between two scrapes: F's series go, G's come, the collectors
+# still succeed.
 for s in nl pr; do
   grep -qF "netns=\"$LF\"" "$WORK/${s}1" || fail "${s}1: no series of $LF before the deletion"
 done
 ip netns delete "$NF"
 kill "$PF"
 wait "$PF" 2>/dev/null || true
+NG=netstat_all_g_$$
+named_ns "$NG"
+start_helper g ip netns exec "$NG" "$HELPER" tcp,::1,9400,8,0
+PG=$HPID
 for s in nl pr; do
   [ "$s" = nl ] && PORT=$NL_PORT || PORT=$PR_PORT
   scrape "${s}2"
@@ -358,8 +363,10 @@ for s in nl pr; do
     has "$WORK/${s}2" "netstat_exporter_collector_success{collector=\"$c\"}" 1
   done
   check_info "$WORK/${s}2" "$LA" "$IA" "$PA"
+  check_info "$WORK/${s}2" "$NG" "$(ns_inode "/run/netns/$NG")" "$PG"
+  has "$WORK/${s}2" "$(info family=ipv6 address=::1 port=9400 service= netns="$NG")" 1
 done
-echo "ok: deleted namespace"
+echo "ok: deleted and new namespace"
 
 # --- 5. max: 1 covers one foreign namespace and counts the others (at least the four
 # more made here that are left) as dropped.
