@@ -113,7 +113,7 @@ ns_run() { # ns_run LABEL CMD...
   esac
 }
 for l in "$LA" "$LB" "$LC" "$LD" "$LE" "$LF"; do
-  echo "ss in $l: $(ns_run "$l" ss -Htan | awk '{ n[$1]++ } END { for (s in n) printf "%s=%d ", s, n[s] }')"
+  echo "ss in $l $(ns_run "$l" readlink /proc/self/ns/net): $(ns_run "$l" ss -Htan | awk '{ n[$1]++ } END { for (s in n) printf "%s=%d ", s, n[s] }')"
 done
 
 cp "$SRC/tests/fixtures/etc/services" "$WORK/services"
@@ -165,7 +165,9 @@ pick() { grep "$@" || true; } # grep in a pipeline that may rightly find nothing
 has() { # has FILE SERIES VALUE
   [ "$(metric_value "$2" "$1")" = "$3" ] ||
     fail "$(basename "$1"): want '$2 $3'; that namespace has:
-$(of_ns "$1" "$(sed -E 's/.*netns="([^"]*)".*/\1/' <<<"$2")" | pick -v " 0$")"
+$(of_ns "$1" "$(sed -E 's/.*netns="([^"]*)".*/\1/' <<<"$2")" | pick -v " 0$")
+namespaces in that scrape:
+$(pick "^netstat_namespace" "$1")"
 }
 lacks() { ! grep -qF "$2" "$1" || fail "$(basename "$1"): unexpected series $2"; }
 scrape() { fetch /metrics >"$WORK/$1.prom" && norm "$WORK/$1.prom" >"$WORK/$1"; }
