@@ -23,6 +23,7 @@ source "$SRC/tests/e2e/lib.sh"
 export LC_ALL=C # one sort order for the label sorting below
 
 NA=netstat_all_a_$$ NB=netstat_all_b_$$ NE=netstat_all_e_$$ NF=netstat_all_f_$$
+NH=netstat_all_h_$$
 DOCKER=$WORK/docker-netns
 ND=$(printf 'netstat-all-%s' $$ | sha256sum | cut -c1-64) # a Docker sandbox id's shape
 NAMED=()
@@ -78,6 +79,17 @@ MOUNTS+=("$DOCKER/$ND")
 named_ns "$NF"
 start_helper f ip netns exec "$NF" "$HELPER" tcp,127.0.0.1,9300,8,1
 PF=$HPID
+# H: two processes; the first, its lowest pid, exits between scrapes (section 4), and
+# the namespace must still be read whole, through the other.
+named_ns "$NH"
+start_helper h1 ip netns exec "$NH" "$HELPER" tcp,127.0.0.1,9500,8,1
+PH1=$HPID
+ip netns exec "$NH" "$LOAD" scenario 7100 >"$WORK/h2.out" 2>&1 &
+PH2=$!
+PIDS+=("$PH2")
+for _ in $(seq 1 100); do grep -q ready "$WORK/h2.out" && break; sleep 0.05; done
+grep -q ready "$WORK/h2.out" || fail "sock_load in $NH did not get ready: $(cat "$WORK/h2.out")"
+[ "$PH1" -lt "$PH2" ] || fail "pids wrapped: $PH1, then $PH2; run again"
 # E last: its time_wait sockets live 60 s, the rest of the test takes far less.
 named_ns "$NE"
 ip netns exec "$NE" "$LOAD" scenario 7000 >"$WORK/e.out" 2>&1 &
@@ -94,13 +106,14 @@ done
 [ -z "$(ip netns pids "$NE")" ] || fail "$NE still has processes"
 [ -n "$(ip netns exec "$NE" ss -Htan state time-wait)" ] || fail "$NE: no time_wait socket left"
 
-LA=$NA LB=$NB LE=$NE LF=$NF LD=$ND
+LA=$NA LB=$NB LE=$NE LF=$NF LD=$ND LH=$NH
 LC="net:[$(readlink "/proc/$PC/ns/net" | tr -dc 0-9)]"
 IA=$(ns_inode "/run/netns/$NA") IB=$(ns_inode "/run/netns/$NB") IE=$(ns_inode "/run/netns/$NE")
+IH=$(ns_inode "/run/netns/$NH")
 IF=$(ns_inode "/run/netns/$NF") IC=$(ns_inode "/proc/$PC/ns/net") ID=$(ns_inode "$DOCKER/$ND")
 expect_eq "D's bind mount is D's namespace" "$ID" "$(ns_inode "/proc/$PD/ns/net")"
-expect_eq "six distinct namespaces, none the host's" \
-  "$(printf '%s\n' "$IA" "$IB" "$IC" "$ID" "$IE" "$IF" "$(ns_inode /proc/self/ns/net)" | sort -u | wc -l)" 7
+expect_eq "seven distinct namespaces, none the host's" \
+  "$(printf '%s\n' "$IA" "$IB" "$IC" "$ID" "$IE" "$IF" "$IH" "$(ns_inode /proc/self/ns/net)" | sort -u | wc -l)" 8
 
 # The truth per namespace: how to run ss in it.
 ns_run() { # ns_run LABEL CMD...
@@ -112,7 +125,7 @@ ns_run() { # ns_run LABEL CMD...
   *) ip netns exec "$l" "$@" ;;
   esac
 }
-for l in "$LA" "$LB" "$LC" "$LD" "$LE" "$LF"; do
+for l in "$LA" "$LB" "$LC" "$LD" "$LE" "$LF" "$LH"; do
   echo "ss in $l $(ns_run "$l" readlink /proc/self/ns/net): $(ns_run "$l" ss -Htan | awk '{ n[$1]++ } END { for (s in n) printf "%s=%d ", s, n[s] }')"
 done
 
@@ -237,6 +250,7 @@ check_infos() { # check_infos FILE
   check_info "$1" "$LD" "$ID" "$PD"
   check_info "$1" "$LE" "$IE" ""
   check_info "$1" "$LF" "$IF" "$PF"
+  check_info "$1" "$LH" "$IH" "$PH1"
   # C by inode only: no bind mount names it.
   ! grep -q "netns=\"net:\[$ID\]\"" "$1" || fail "$(basename "$1"): D labelled by inode, not by its bind mount"
   ! grep -qE '^netstat_sockstat_[^{]*\{[^}]*netns=' "$1" || fail "$(basename "$1"): sockstat series with netns"
@@ -274,7 +288,7 @@ $(cat "$WORK/ss.diff")"
     awk '{ s += $2 } END { print s + 0 }')
   expect_eq "$tag: established TCP sockets (ss -Htan state established)" "$est_exp" "$est_ss"
 }
-for l in "$LA" "$LB" "$LC" "$LD" "$LE" "$LF"; do check_sockets "$WORK/nl1" "$l"; done
+for l in "$LA" "$LB" "$LC" "$LD" "$LE" "$LF" "$LH"; do check_sockets "$WORK/nl1" "$l"; done
 for pair in "$LA 6" "$LB 4" "$LC 4" "$LD 2"; do # 2 sockets per un-accepted connection
   set -- $pair
   expect_eq "established in $1" "$(of_ns "$WORK/nl1" "$1" |
@@ -308,7 +322,7 @@ expect_eq "/proc exporter: CAP_SYS_ADMIN bounding" "$(cap_bit "$PR_PID" CapBnd $
 promtool_clean "$WORK/pr1.prom" "mode all scrape by /proc"
 check_listeners "$WORK/pr1"
 check_infos "$WORK/pr1"
-for l in "$LA" "$LB" "$LC" "$LD" "$LF"; do check_sockets "$WORK/pr1" "$l"; done
+for l in "$LA" "$LB" "$LC" "$LD" "$LF" "$LH"; do check_sockets "$WORK/pr1" "$l"; done
 expect_eq "/proc: $LE (no process) has only its info" \
   "$(of_ns "$WORK/pr1" "$LE" | grep -vc '^netstat_namespace_info{')" 0
 grep -F "$NA" "$WORK/proc.log" >"$WORK/proc.log.a" || true
@@ -358,6 +372,12 @@ NG=netstat_all_g_$$
 named_ns "$NG"
 start_helper g ip netns exec "$NG" "$HELPER" tcp,::1,9400,8,0
 PG=$HPID
+kill "$PH1" # H's lowest pid: its listener and connection go, sock_load's sockets stay
+wait "$PH1" 2>/dev/null || true
+for _ in $(seq 1 100); do
+  [ -z "$(ip netns exec "$NH" ss -Htan "sport = :9500 or dport = :9500")" ] && break
+  sleep 0.05
+done
 for s in nl pr; do
   [ "$s" = nl ] && PORT=$NL_PORT || PORT=$PR_PORT
   scrape "${s}2"
@@ -368,6 +388,8 @@ for s in nl pr; do
   done
   check_info "$WORK/${s}2" "$LA" "$IA" "$PA"
   check_info "$WORK/${s}2" "$NG" "$(ns_inode "/run/netns/$NG")" "$PG"
+  check_info "$WORK/${s}2" "$LH" "$IH" "$PH2"
+  check_sockets "$WORK/${s}2" "$LH"
   has "$WORK/${s}2" "$(info family=ipv6 address=::1 port=9400 service= netns="$NG")" 1
 done
 echo "ok: deleted and new namespace"
