@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `namespaces: {mode: all}` truth test. The exporter runs in the host namespace; the test
-# makes six namespaces of every kind the exporter must find and checks each one's series
+# makes namespaces of every kind the exporter must find and checks each one's series
 # against `ss` run inside it (the kernel is the truth):
 #   A  named (ip netns add), IPv4 listener with 3 un-accepted connections
 #   B  named, IPv6 listener on the same port as A, 2 connections
@@ -9,10 +9,13 @@
 #      in $WORK/docker-netns: labelled by that name
 #   E  named, no process, only time_wait sockets left: netlink reads it, /proc cannot
 #   F  named, deleted between two scrapes while G is made: F's series go, G's come
+#   H  named, two processes; the first (its lowest pid) exits between scrapes, and H must
+#      still be read whole through the second
 # Then: netlink (CAP_SYS_ADMIN) and /proc (setpriv without it) give the same series,
-# expected rules match `netns` as a whole-value regex, `max` caps the namespaces covered,
-# and the own namespace's series look as in mode own. Other tests make namespaces in
-# parallel: only namespaces made here are asserted on, never totals.
+# expected rules match `netns` as a whole-value regex, `max` caps the namespaces covered
+# (in a fresh exporter and after a SIGHUP), and the own namespace's series look as in mode
+# own. Other tests make namespaces in parallel: only namespaces made here are asserted
+# on, never totals.
 #   $1 exporter binary, $2 source tree, $3 the netstat_e2e_listener helper,
 #   $4 netstat_sock_load
 BIN=$1
