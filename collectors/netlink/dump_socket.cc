@@ -58,16 +58,23 @@ bool DumpSocket::Configure(mnl_socket* socket, std::chrono::milliseconds timeout
   return true;
 }
 
-std::unique_ptr<DumpSocket> DumpSocket::Open(int protocol, std::string* error) {
+mnl_socket* DumpSocket::OpenConfigured(int protocol, std::chrono::milliseconds timeout,
+                                       std::string* error) {
   mnl_socket* socket = mnl_socket_open2(protocol, SOCK_CLOEXEC);
   if (socket == nullptr) {
     *error = Errno("socket");
     return nullptr;
   }
-  if (!Configure(socket, kDefaultTimeout, error)) {
+  if (!Configure(socket, timeout, error)) {
     mnl_socket_close(socket);
     return nullptr;
   }
+  return socket;
+}
+
+std::unique_ptr<DumpSocket> DumpSocket::Open(int protocol, std::string* error) {
+  mnl_socket* socket = OpenConfigured(protocol, kDefaultTimeout, error);
+  if (socket == nullptr) return nullptr;
   return std::unique_ptr<DumpSocket>(new DumpSocket(socket, protocol, false));
 }
 
@@ -108,21 +115,16 @@ bool DumpSocket::SetReceiveTimeout(std::chrono::milliseconds timeout) {
 }
 
 std::string DumpSocket::Run(std::span<const uint8_t> request, Thunk thunk, void* handler) {
-  if (!broken_.empty()) return "unusable: " + broken_;
-  if (socket_ == nullptr) {
-    socket_ = mnl_socket_open2(protocol_, SOCK_CLOEXEC);
-    if (socket_ == nullptr) return Errno("socket");
-    std::string error;
-    if (!Configure(socket_, timeout_, &error)) {
-      mnl_socket_close(socket_);
-      socket_ = nullptr;
-      return "socket: " + error;
-    }
-    portid_ = mnl_socket_get_portid(socket_);
-  }
   nlmsghdr header{};
   if (request.size() < sizeof header) return "send: request shorter than a netlink header";
   std::memcpy(&header, request.data(), sizeof header);
+  if (!broken_.empty()) return "unusable: " + broken_;
+  if (socket_ == nullptr) {  // an Open()ed socket closed after a failure
+    std::string error;
+    socket_ = OpenConfigured(protocol_, timeout_, &error);
+    if (socket_ == nullptr) return error;
+    portid_ = mnl_socket_get_portid(socket_);
+  }
   if (mnl_socket_sendto(socket_, request.data(), request.size()) < 0) return Fail(Errno("send"));
   const Datagram empty{{}, header.nlmsg_seq, portid_};
   for (;;) {

@@ -70,9 +70,9 @@ class DumpSocket {
   // Sends `request` (one netlink message, its nlmsg_seq from NextSeq()) and calls
   // `handler(const Datagram&) -> Chunk` for each datagram received until it returns
   // kDone or kAbandon. Returns "" then (the handler's own state says what the reply
-  // held), else why the exchange failed: "send: ...", "receive: ...", "socket: ..." (an
-  // Open()ed socket that could not be reopened), "unusable: ..." (a broken adopted
-  // socket). Allocates nothing per datagram.
+  // held), else why the exchange failed: "send: ...", "receive: ..." (a timeout
+  // included), what Open() would say when a closed socket cannot be reopened, or
+  // "unusable: ..." for a broken adopted socket. Allocates nothing per datagram.
   template <typename Handler>
   std::string Dump(std::span<const uint8_t> request, Handler&& handler) {
     using H = std::remove_reference_t<Handler>;
@@ -85,6 +85,8 @@ class DumpSocket {
   using Thunk = Chunk (*)(void* handler, const Datagram& datagram);
   DumpSocket(mnl_socket* socket, int protocol, bool adopted);
   static bool Configure(mnl_socket* socket, std::chrono::milliseconds timeout, std::string* error);
+  static mnl_socket* OpenConfigured(int protocol, std::chrono::milliseconds timeout,
+                                    std::string* error);
   std::string Run(std::span<const uint8_t> request, Thunk thunk, void* handler);
   // After a failure: close (Open()ed) or drain (adopted). Returns `why`.
   std::string Fail(std::string why);
