@@ -135,7 +135,7 @@ std::vector<std::string> DumpLinkNames(int fd) {
       ADD_FAILURE() << "recv: " << n;
       return names;
     }
-    int len = static_cast<int>(n);
+    auto len = static_cast<unsigned int>(n);
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_DONE) return names;
       if (h->nlmsg_type == NLMSG_ERROR) {
