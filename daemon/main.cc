@@ -1,5 +1,6 @@
 // netstat_exporter: parses flags and config, starts the HTTP server, then waits for
 // signals on the main thread (SIGHUP reloads, SIGTERM/SIGINT stop after in-flight scrapes).
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -53,6 +54,11 @@ void Reload(const Flags& flags, Runner* runner) {
 }
 
 int Run(int argc, char** argv) {
+  // One malloc arena for every thread. glibc gives each thread that allocates its own
+  // (up to 8 per core), and each HTTP worker that serialised a scrape kept ~1 MB of it:
+  // 20 MB resident after a few dozen scrapes instead of 13 MB, for no speed gained,
+  // since scrapes run one at a time.
+  mallopt(M_ARENA_MAX, 1);
   Flags flags;
   config::Config config;
   try {

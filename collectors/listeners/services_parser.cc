@@ -1,28 +1,21 @@
 #include "collectors/listeners/services_parser.h"
 
+#include <array>
 #include <charconv>
+
+#include "collectors/procfs/text.h"
 
 namespace netstat::listeners {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-std::string_view NextWord(std::string_view* rest) {
-  size_t i = 0;
-  while (i < rest->size() && IsSpace((*rest)[i])) ++i;
-  size_t j = i;
-  while (j < rest->size() && !IsSpace((*rest)[j])) ++j;
-  std::string_view word = rest->substr(i, j - i);
-  rest->remove_prefix(j);
-  return word;
-}
-
 void ParseLine(std::string_view line, ServiceTable* table) {
-  line = line.substr(0, line.find('#'));
-  std::string_view name = NextWord(&line);
-  std::string_view port_proto = NextWord(&line);
+  // name port/protocol [aliases...] [# comment]
+  std::array<std::string_view, 2> words;
+  if (procfs::SplitFields(line.substr(0, line.find('#')), &words) < 2) return;
+  const std::string_view name = words[0];
+  const std::string_view port_proto = words[1];
   size_t slash = port_proto.find('/');
-  if (name.empty() || slash == std::string_view::npos || slash + 1 == port_proto.size()) return;
+  if (slash == std::string_view::npos || slash + 1 == port_proto.size()) return;
   unsigned port = 0;
   std::string_view digits = port_proto.substr(0, slash);
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
@@ -51,11 +44,7 @@ const std::string& ServiceTable::Find(std::string_view protocol, uint16_t port) 
 
 ServiceTable ParseServices(std::string_view text) {
   ServiceTable table;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    ParseLine(text.substr(0, nl), &table);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-  }
+  procfs::ForEachLine(text, [&](std::string_view line, size_t) { ParseLine(line, &table); });
   return table;
 }
 

@@ -1,6 +1,9 @@
 #include "collectors/proctable/proc_parsers.h"
 
+#include <array>
 #include <charconv>
+
+#include "collectors/procfs/text.h"
 
 namespace netstat::proctable {
 namespace {
@@ -14,14 +17,6 @@ bool ParseNumber(std::string_view s, T* out) {
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
-std::string_view NextField(std::string_view* rest) {
-  while (!rest->empty() && rest->front() == ' ') rest->remove_prefix(1);
-  size_t end = rest->find(' ');
-  std::string_view field = rest->substr(0, end);
-  rest->remove_prefix(end == std::string_view::npos ? rest->size() : end);
-  return field;
-}
-
 }  // namespace
 
 std::optional<StatFields> ParseStat(std::string_view text) {
@@ -33,10 +28,9 @@ std::optional<StatFields> ParseStat(std::string_view text) {
   StatFields out;
   out.comm = std::string(text.substr(open + 1, close - open - 1));
   // After ')' come fields 3 (state) .. 22 (starttime): starttime is the 20th.
-  std::string_view rest = text.substr(close + 1);
-  std::string_view field;
-  for (int i = 0; i < 20; ++i) field = NextField(&rest);
-  if (!ParseNumber(field, &out.starttime)) return std::nullopt;
+  std::array<std::string_view, 20> fields;
+  if (procfs::SplitFields(text.substr(close + 1), &fields) < fields.size()) return std::nullopt;
+  if (!ParseNumber(fields.back(), &out.starttime)) return std::nullopt;
   return out;
 }
 
@@ -83,21 +77,18 @@ std::string ProcessName(std::string_view comm, std::string_view raw_cmdline) {
 
 std::unordered_map<uint32_t, std::string> ParsePasswd(std::string_view text) {
   std::unordered_map<uint32_t, std::string> out;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  procfs::ForEachLine(text, [&](std::string_view line, size_t) {
     // name:password:uid:...
     size_t c1 = line.find(':');
-    if (c1 == 0 || c1 == std::string_view::npos || line.front() == '#') continue;
+    if (c1 == 0 || c1 == std::string_view::npos || line.front() == '#') return;
     size_t c2 = line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
+    if (c2 == std::string_view::npos) return;
     size_t c3 = line.find(':', c2 + 1);
-    if (c3 == std::string_view::npos) continue;
+    if (c3 == std::string_view::npos) return;
     uint32_t uid = 0;
-    if (!ParseNumber(line.substr(c2 + 1, c3 - c2 - 1), &uid)) continue;
+    if (!ParseNumber(line.substr(c2 + 1, c3 - c2 - 1), &uid)) return;
     out.emplace(uid, std::string(line.substr(0, c1)));
-  }
+  });
   return out;
 }
 

@@ -10,7 +10,8 @@ namespace netstat::routes {
 
 // Dumps IPv4 and IPv6 routes and keeps the main table. A dump interrupted by a
 // concurrent change (NLM_F_DUMP_INTR) is retried a few times. Returns "" or why it
-// failed; *result->errors lists messages that were skipped as malformed.
+// failed (a reply that stalls past the receive timeout fails it); *result->errors lists
+// messages that were skipped as malformed.
 std::string DumpMainRoutes(RouteResult* result);
 
 }  // namespace netstat::routes

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "collectors/common/family_builder.h"
+#include "collectors/netns/netlink_socket_in.h"
 #include "collectors/socket_table/netlink_socket_table.h"
 #include "collectors/socket_table/procfs_socket_table.h"
 
@@ -66,8 +67,9 @@ void NamespaceTables::Open(Entry* e) {
         setns_denied_ = true;
         spdlog::warn(
             "namespaces: cannot enter other network namespaces ({}); reading /proc/PID/net "
-            "of a process in each instead. Grant CAP_SYS_ADMIN for netlink, which is faster "
-            "and also reads namespaces that have no process",
+            "of a process in each instead. The netlink way, faster and able to read "
+            "namespaces without a process, needs setns: CAP_SYS_ADMIN and, under systemd, "
+            "RestrictNamespaces=net (systemd/all-namespaces.conf)",
             error);
       } else if (error_number != ENOENT && error_number != ESRCH && !e->logged) {
         spdlog::warn("namespaces: {}: {}; reading /proc/{}/net instead", e->label, error,

@@ -19,7 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "collectors/netns/netns.h"
+#include "collectors/netns/container_identity.h"
+#include "collectors/netns/discovery.h"
 #include "collectors/procfs/root.h"
 #include "collectors/socket_reading/socket_consumer.h"
 #include "collectors/socket_table/socket_table.h"

@@ -1,27 +1,37 @@
-// The live socket table: NETLINK_SOCK_DIAG dumps through libmnl, one per protocol and
-// family (inet_diag for tcp/udp/udplite/raw, unix_diag for unix). Replies are read
-// into one buffer allocated at open and decoded in place; nothing is allocated per
-// socket. A protocol sock_diag lacks is read from /proc/net instead.
+// The socket table of a live kernel: NETLINK_SOCK_DIAG dumps, one per protocol and
+// family (inet_diag for tcp/udp/udplite/raw, unix_diag for unix), through the shared
+// netlink::DumpSocket, whose one buffer is reused for every reply and decoded in place:
+// nothing is allocated per socket. A protocol sock_diag lacks is read from /proc/net
+// instead. The namespace read is the one the sock_diag socket was created in: this
+// thread's (Open) or another (Adopt).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "collectors/socket_table/procfs_socket_table.h"
 #include "collectors/socket_table/socket_table.h"
 
-struct mnl_socket;
+namespace netstat::netlink {
+class DumpSocket;
+}
 
 namespace netstat::socket_table {
 
 class NetlinkSocketTable : public SocketTable {
  public:
-  // nullptr with *error set when no sock_diag socket can be opened.
+  // The table of this thread's network namespace; `live_root` is the procfs whose net/
+  // files describe it. nullptr with *error set when no sock_diag socket can be opened.
   static std::unique_ptr<NetlinkSocketTable> Open(const procfs::Root& live_root,
                                                   std::string* error);
-  // A table of another network namespace: `fd` is a NETLINK_SOCK_DIAG socket created
-  // inside it; `fallback_root` is a procfs root whose net/ files describe that namespace.
+  // A table reading another network namespace: `fd` is a NETLINK_SOCK_DIAG socket
+  // created inside that namespace (it stays bound to it); `fallback_root` is the procfs
+  // root whose net/ files describe the same namespace (e.g. procfs::Root("/proc/1234",
+  // "")), used for protocols sock_diag lacks. Takes ownership of fd; nullptr with *error
+  // on failure. After a failed dump the socket is drained, not reopened (that would land
+  // in this thread's namespace).
   static std::unique_ptr<NetlinkSocketTable> Adopt(int fd, const procfs::Root& fallback_root,
                                                    std::string* error);
   ~NetlinkSocketTable() override;
@@ -32,22 +42,17 @@ class NetlinkSocketTable : public SocketTable {
   DumpResult DumpUnix(const std::function<void(const UnixSocket&)>& visit) override;
 
  private:
-  explicit NetlinkSocketTable(const procfs::Root& live_root);
-  bool Connect(std::string* error);
-  void Disconnect();
-  // Sends `request` and feeds every reply buffer to `parse` until the dump ends.
+  NetlinkSocketTable(std::unique_ptr<netlink::DumpSocket> socket, const procfs::Root& root);
+  // Sends `request` and feeds every reply datagram to `parse(bytes, seq, portid)` until
+  // the dump ends.
   template <typename Parse>
-  DumpResult Run(const uint8_t* request, size_t length, Parse&& parse);
+  DumpResult Run(std::span<const uint8_t> request, Parse&& parse);
   // The fallback for a protocol/family sock_diag does not support; logs it once.
   DumpResult Fallback(Protocol protocol, Family family, uint32_t states,
                       const std::function<void(const InetSocket&)>& visit);
 
-  mnl_socket* socket_ = nullptr;
-  uint32_t portid_ = 0;
-  uint32_t seq_ = 0;
-  std::unique_ptr<uint8_t[]> buffer_;
+  std::unique_ptr<netlink::DumpSocket> socket_;
   ProcfsSocketTable fallback_;
-  uint32_t logged_fallbacks_ = 0;  // bit per protocol/family already logged
 };
 
 }  // namespace netstat::socket_table

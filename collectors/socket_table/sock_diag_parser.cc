@@ -7,10 +7,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <climits>
 #include <cstring>
+
+#include "collectors/netlink/reply_walk.h"
 
 namespace netstat::socket_table {
 namespace {
@@ -42,68 +41,24 @@ size_t PutRequest(uint8_t* buf, uint32_t seq, const Request& request) {
   return h.nlmsg_len;
 }
 
-// The positive errno for the kernel's negative one. INT_MIN is no errno and has no
-// positive int: it becomes INT_MAX rather than overflowing.
-int Errno(int error) { return error == INT_MIN ? INT_MAX : -error; }
-
-// The message walk shared by both decoders. `decode(payload, length)` returns false
-// when the payload is too short for its struct.
+// The shared netlink walk (reply_walk.h), keeping only sock_diag answers.
+// `decode(payload, length)` returns false when the payload is too short for its struct.
 template <typename Decode>
 ChunkResult Walk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid, Decode&& decode) {
+  const netlink::ReplyChunk c =
+      netlink::WalkReply(bytes, seq, portid, SOCK_DIAG_BY_FAMILY, [&](std::span<const uint8_t> m) {
+        return decode(m.data() + NLMSG_HDRLEN, m.size() - NLMSG_HDRLEN);
+      });
+  static_assert(int{ChunkResult::kMore} == int{netlink::ReplyChunk::kMore} &&
+                int{ChunkResult::kDone} == int{netlink::ReplyChunk::kDone} &&
+                int{ChunkResult::kError} == int{netlink::ReplyChunk::kError} &&
+                int{ChunkResult::kMalformed} == int{netlink::ReplyChunk::kMalformed});
   ChunkResult r;
-  const uint8_t* p = bytes.data();
-  size_t left = bytes.size();
-  while (left >= sizeof(nlmsghdr)) {
-    nlmsghdr h;
-    std::memcpy(&h, p, sizeof h);
-    if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > left) {
-      r.status = ChunkResult::kMalformed;
-      return r;
-    }
-    const uint8_t* payload = p + NLMSG_HDRLEN;
-    const size_t length = h.nlmsg_len - NLMSG_HDRLEN;
-    const size_t step = std::min<size_t>(NLMSG_ALIGN(h.nlmsg_len), left);
-    p += step;
-    left -= step;
-    if (h.nlmsg_seq != seq || (portid != 0 && h.nlmsg_pid != portid)) {
-      ++r.skipped;  // the tail of an earlier, abandoned dump
-      continue;
-    }
-    if (h.nlmsg_flags & NLM_F_DUMP_INTR) r.interrupted = true;
-    int error = 0;
-    switch (h.nlmsg_type) {
-      case NLMSG_DONE:
-        // The kernel appends the dump callback's error (0 when it went well).
-        if (length >= sizeof error) std::memcpy(&error, payload, sizeof error);
-        r.status = error < 0 ? ChunkResult::kError : ChunkResult::kDone;
-        r.error = Errno(error);
-        return r;
-      case NLMSG_ERROR:
-        if (length < sizeof error) {
-          r.status = ChunkResult::kMalformed;
-          return r;
-        }
-        std::memcpy(&error, payload, sizeof error);
-        // error 0 is an acknowledgement: the request ended without a dump.
-        r.status = error < 0 ? ChunkResult::kError : ChunkResult::kDone;
-        r.error = Errno(error);
-        return r;
-      case NLMSG_OVERRUN:
-        r.status = ChunkResult::kError;
-        r.error = EOVERFLOW;
-        return r;
-      case SOCK_DIAG_BY_FAMILY:
-        if (!decode(payload, length)) {
-          r.status = ChunkResult::kMalformed;
-          return r;
-        }
-        ++r.sockets;
-        break;
-      default:
-        break;  // NLMSG_NOOP and anything newer
-    }
-  }
-  if (left != 0) r.status = ChunkResult::kMalformed;
+  r.status = static_cast<ChunkResult::Status>(c.status);
+  r.error = c.error;
+  r.interrupted = c.interrupted;
+  r.sockets = c.messages;
+  r.skipped = c.skipped;
   return r;
 }
 

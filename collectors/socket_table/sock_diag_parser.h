@@ -1,7 +1,7 @@
 // Pure encoders and decoders for NETLINK_SOCK_DIAG dumps: the request for one
 // protocol/family (inet_diag_req_v2, unix_diag_req) and the walk over the bytes of one
-// recv() of the reply (inet_diag_msg / unix_diag_msg, NLMSG_DONE, NLMSG_ERROR).
-// No socket here, so the walk is tested on hand-built bytes.
+// recv() of the reply (inet_diag_msg / unix_diag_msg, NLMSG_DONE, NLMSG_ERROR), on the
+// shared netlink::WalkReply. No socket here, so the walk is tested on hand-built bytes.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +26,7 @@ size_t BuildInetDumpRequest(uint8_t* buf, uint32_t seq, Protocol protocol, Famil
                             uint32_t states);
 size_t BuildUnixDumpRequest(uint8_t* buf, uint32_t seq);  // all states, UDIAG_SHOW_RQLEN
 
+// netlink::ReplyChunk (reply_walk.h) in sock_diag's words; the statuses are the same.
 struct ChunkResult {
   enum Status : uint8_t {
     kMore,       // every message read; the dump continues in the next recv()

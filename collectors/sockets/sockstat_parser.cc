@@ -2,24 +2,13 @@
 
 #include <charconv>
 
+#include "collectors/procfs/text.h"
+
 namespace netstat::sockets {
 namespace {
 
-std::vector<std::string_view> Split(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 bool ParseLine(std::string_view line, std::vector<SockstatValue>* out) {
-  std::vector<std::string_view> tokens = Split(line);
+  const std::vector<std::string_view> tokens = procfs::SplitWords(line);
   if (tokens.size() < 3 || tokens.size() % 2 == 0) return false;
   std::string_view group = tokens[0];
   if (group.size() < 2 || group.back() != ':') return false;
@@ -42,18 +31,13 @@ bool ParseLine(std::string_view line, std::vector<SockstatValue>* out) {
 
 SockstatResult ParseSockstat(std::string_view text) {
   SockstatResult result;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line_no;
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+  procfs::ForEachLine(text, [&](std::string_view line, size_t line_no) {
+    if (procfs::Trim(line).empty()) return;
     if (!ParseLine(line, &result.values)) {
       result.errors.push_back("line " + std::to_string(line_no) +
                               ": malformed: " + std::string(line.substr(0, 80)));
     }
-  }
+  });
   return result;
 }
 

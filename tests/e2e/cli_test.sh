@@ -50,6 +50,12 @@ printf 'collectors:\n  snmp: {enabled: true, interval: 30s}\n' >"$WORK/good.yml"
 run_expect 0 'is valid; collectors: snmp$' --config.check --config.file="$WORK/good.yml" \
   --collector.disable-defaults
 run_expect 0 'built-in defaults' --config.check
+# The shipped configs are valid: the example, and the DaemonSet's ConfigMap.
+run_expect 0 'is valid' --config.check --config.file="$SRC/config/netstat_exporter.yml"
+sed -n '/netstat_exporter.yml: |/,$ { /netstat_exporter.yml: |/d; s/^    //p }' \
+  "$SRC/deploy/kubernetes/daemonset.yaml" >"$WORK/configmap.yml"
+grep -q 'mode: all' "$WORK/configmap.yml" || fail "no ConfigMap config in the DaemonSet"
+run_expect 0 'is valid' --config.check --config.file="$WORK/configmap.yml"
 
 # A port in use: the second exporter must fail at once with a clear message.
 start_exporter "$WORK/log1" --collector.disable-defaults --collector.snmp

@@ -4,23 +4,39 @@
 # every system call the real binary makes, run as the unit runs it (an unprivileged uid
 # with only the unit's capabilities) through a scrape of every collector, a SIGHUP reload
 # and SIGTERM, is allowed by the unit's SystemCallFilter; it runs no program and opens
-# no file for writing.
-#   $1 exporter binary, $2 source tree, $3 the unit file
+# no file for writing. With a drop-in (systemd/all-namespaces.conf), the same with
+# `namespaces: {mode: all}` over a namespace the test makes: setns is used and allowed.
+#   $1 exporter binary, $2 source tree, $3 the unit file, [$4 a drop-in]
 BIN=$1
 SRC=$2
 UNIT=$3
+DROPIN=${4:-}
 source "$SRC/tests/e2e/lib.sh"
 command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd)"
 command -v strace >/dev/null || fail "strace missing"
 MAX_EXPOSURE=2.0
+SECURITY_UNIT=$UNIT
+if [ -n "$DROPIN" ]; then
+  MAX_EXPOSURE=2.5
+  mkdir -p "$WORK/sec/$(basename "$UNIT").d"
+  cp "$UNIT" "$WORK/sec/"
+  cp "$DROPIN" "$WORK/sec/$(basename "$UNIT").d/"
+  SECURITY_UNIT="$WORK/sec/$(basename "$UNIT")"
+fi
 
 # 1. Exposure.
-systemd-analyze security --offline=true "$UNIT" >"$WORK/security" 2>&1 ||
+systemd-analyze security --offline=true "$SECURITY_UNIT" >"$WORK/security" 2>&1 ||
   fail "systemd-analyze security: $(cat "$WORK/security")"
 EXPOSURE=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p' "$WORK/security")
 [ -n "$EXPOSURE" ] || fail "no exposure level in: $(tail -3 "$WORK/security")"
 awk -v e="$EXPOSURE" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e <= m) }' ||
   fail "exposure $EXPOSURE > $MAX_EXPOSURE: $(grep '✗' "$WORK/security")"
+if [ -n "$DROPIN" ]; then # what setns into a network namespace needs, and no more
+  for open in 'CapabilityBoundingSet=~CAP_SYS_ADMIN' 'RestrictNamespaces=~net '; do
+    grep -q "✗ $open" "$WORK/security" || fail "the drop-in does not open $open"
+  done
+  grep -q '✓ RestrictNamespaces=~user ' "$WORK/security" || fail "the drop-in opens user namespaces"
+fi
 
 # 2. verify: no output at all. The copy keeps the unit's name and ExecStart's arguments.
 mkdir "$WORK/unit"
@@ -56,12 +72,17 @@ while IFS= read -r line; do
     { cat "$WORK/allowed"; expand $line; } | sort -u >"$WORK/next"
   fi
   mv "$WORK/next" "$WORK/allowed"
-done < <(sed -n 's/^SystemCallFilter=//p' "$UNIT")
+done < <(cat "$UNIT" ${DROPIN:+"$DROPIN"} | sed -n 's/^SystemCallFilter=//p')
 sort -u -o "$WORK/allowed" "$WORK/allowed"
 
 CAPS=+dac_read_search,+sys_ptrace
 chmod 0755 "$WORK"
 printf 'collectors:\n  listeners: {labels: [process, user]}\n' >"$WORK/config.yml"
+if [ -n "$DROPIN" ]; then
+  CAPS=$CAPS,+sys_admin
+  printf 'namespaces: {mode: all, bind_mount_dirs: [/run/netns]}\n' >>"$WORK/config.yml"
+  new_netns sdunit
+fi
 chmod 0644 "$WORK/config.yml"
 mkdir "$WORK/strace" && chown 64123 "$WORK/strace"
 EXPORTER_PREFIX=(setpriv --reuid=64123 --regid=64123 --clear-groups --inh-caps=-all,$CAPS
@@ -88,6 +109,11 @@ done
 awk -v bin="$BIN" 'index($0, "execve(\"" bin "\"") { on = 1 } on' "$WORK/strace/trace" |
   sed -nE 's/^[0-9]+ +(<\.\.\. )?([a-z0-9_]+)[( ].*/\2/p' | sort -u >"$WORK/used"
 [ "$(wc -l <"$WORK/used")" -gt 20 ] || fail "trace too short: $(head "$WORK/strace/trace")"
+if [ -n "$DROPIN" ]; then
+  grep -q "^netstat_namespace_info{netns=\"$NS\"" "$WORK/m2" || fail "namespace $NS not read"
+  grep -qx setns "$WORK/used" || fail "setns never called: the namespace was not read by netlink"
+  grep -q "netns=$NS .* read by netlink" "$WORK/log" || fail "not by netlink: $(grep namespaces: "$WORK/log")"
+fi
 DENIED=$(comm -23 "$WORK/used" "$WORK/allowed" | tr '\n' ' ')
 [ -z "$DENIED" ] || fail "the unit's SystemCallFilter would deny: $DENIED"
 # It runs no program and opens no file for writing (it logs to stderr only).

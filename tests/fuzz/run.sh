@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 all_targets="snmp net_dev proc_net sockstat proc_route igmp proctable services sock_diag
-rtnetlink_route config http_request"
+rtnetlink_route config http_request cgroup"
 targets=${*:-$all_targets}
 
 # Seed files per target, from the committed fixtures; the netlink ones are generated.
@@ -41,6 +41,7 @@ seeds() {
     services) echo "$fixtures/etc/services" ;;
     config) echo "$root/config/netstat_exporter.yml" ;;
     http_request) echo "$root/tests/fuzz/seeds/http_request"/* ;;
+    cgroup) echo "$fixtures/cgroup"/* ;;
     *) echo "$build/seeds/$1"/* ;;
   esac
 }

@@ -87,6 +87,22 @@ TEST(ProcessName, CutCommKeptWhenArgv0Differs) {
   EXPECT_EQ(ProcessName("systemd-resolve", "systemd-resolve\0"s), "systemd-resolve");
 }
 
+// The fields after the name split on blanks as every procfs parser does (procfs/text.h):
+// a tab separates like a space. The kernel writes single spaces.
+TEST(ParseStat, FieldsSplitOnBlanks) {
+  auto s = ParseStat("9 (x) S\t1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1  0 4242 0\n");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->starttime, 4242u);
+  EXPECT_FALSE(ParseStat("9 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0"));  // 19 fields
+}
+
+// A last line without '\n' (a file cut short) is still read.
+TEST(ParsePasswd, LastLineWithoutNewline) {
+  auto m = ParsePasswd("a:x:7:7::/:\nb:x:8:8::/:");
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[8], "b");
+}
+
 TEST(ParsePasswd, NamesAndGarbage) {
   auto m = ParsePasswd(
       "root:x:0:0:root:/root:/bin/bash\n"

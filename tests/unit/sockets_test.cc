@@ -50,6 +50,25 @@ TEST(SockstatParser, Malformed) {
   EXPECT_TRUE(ParseSockstat("").values.empty());
 }
 
+// Lines split as every procfs parser splits them (procfs/text.h): numbered from 1 with
+// blank lines counted, blanks are spaces, tabs and a stray '\r', a blank-only line is
+// skipped, and a last line without '\n' is still read.
+TEST(SockstatParser, LinesAndBlanksAsTextH) {
+  SockstatResult r = ParseSockstat(
+      "sockets: used 1\r\n"
+      " \t\r\n"
+      "\n"
+      "TCP: inuse\t2 orphan 0\n"
+      "UDP: inuse x\n"
+      "RAW: inuse 3");
+  EXPECT_EQ(r.errors, std::vector<std::string>{"line 5: malformed: UDP: inuse x"});
+  ASSERT_EQ(r.values.size(), 4u);
+  EXPECT_EQ(r.values[0].value, 1u);
+  EXPECT_EQ(r.values[1].field, "inuse");
+  EXPECT_EQ(r.values[1].value, 2u);
+  EXPECT_EQ(r.values[3].group, "RAW");
+}
+
 st::InetSocket Tcp(uint8_t state, uint16_t local, uint16_t remote, uint32_t rq = 0,
                    uint32_t sq = 0) {
   st::InetSocket s{};

@@ -1,0 +1,129 @@
+// The scheduler: collectors that read sockets and share a schedule share one reading of
+// the kernel per run; other schedules get their own; the rest run alone.
+#include "daemon/collector_set.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "collectors/common/family_builder.h"
+
+namespace netstat::daemon {
+namespace {
+
+namespace st = socket_table;
+
+// Counts the dumps asked of it; serves one TCP listener.
+class CountingTable : public st::SocketTable {
+ public:
+  explicit CountingTable(std::atomic<int>* dumps) : dumps_(dumps) {}
+  st::Source source() const override { return st::Source::kNetlink; }
+  st::DumpResult DumpInet(st::Protocol p, st::Family f, uint32_t states,
+                          const std::function<void(const st::InetSocket&)>& visit) override {
+    ++*dumps_;
+    if (p == st::Protocol::kTcp && f == st::Family::kIpv4 && (states & st::StateBit(st::kListen))) {
+      st::InetSocket s{};
+      s.state = st::kListen;
+      visit(s);
+    }
+    return {};
+  }
+  st::DumpResult DumpUnix(const std::function<void(const st::UnixSocket&)>&) override {
+    ++*dumps_;
+    return {};
+  }
+
+ private:
+  std::atomic<int>* dumps_;
+};
+
+// A socket collector that publishes how many listeners it was handed this run.
+class ListenerCounter : public collectors::Collector, public socket_reading::SocketConsumer {
+ public:
+  explicit ListenerCounter(std::string name) : name_(std::move(name)) {}
+  socket_reading::Interest interest() const override {
+    return socket_reading::Interest().Want(st::Protocol::kTcp, st::Family::kIpv4,
+                                           st::StateBit(st::kListen));
+  }
+  void BeginRead() override { seen_ = 0; }
+  void BeginNamespace(const socket_reading::NamespaceView&) override {}
+  void OnInet(const st::InetSocket&) override { ++seen_; }
+  void EndDump(st::Protocol, st::Family, const st::DumpResult&) override {}
+  void EndNamespace() override {}
+  void DiscardNamespace() override {}
+  std::string Collect(std::vector<prometheus::MetricFamily>* out) override {
+    collectors::FamilyBuilder(name_, "listeners seen", prometheus::MetricType::Gauge)
+        .Add(seen_)
+        .MoveTo(out);
+    return "";
+  }
+
+ private:
+  std::string name_;
+  int seen_ = 0;
+};
+
+class Plain : public collectors::Collector {
+ public:
+  std::string Collect(std::vector<prometheus::MetricFamily>* out) override {
+    collectors::FamilyBuilder("plain", "p", prometheus::MetricType::Gauge).Add(1).MoveTo(out);
+    return "";
+  }
+};
+
+double Value(const std::vector<prometheus::MetricFamily>& families, const std::string& name) {
+  for (const auto& f : families) {
+    if (f.name == name) return f.metric.at(0).gauge.value;
+  }
+  return -1;
+}
+
+struct Harness {
+  std::atomic<int> dumps{0};
+  int readings = 0;
+  CollectorSet::ReadingFactory factory = [this] {
+    ++readings;
+    return std::make_unique<socket_reading::SocketReading>(std::make_unique<CountingTable>(&dumps));
+  };
+};
+
+std::vector<CollectorSet::Spec> Specs(std::chrono::milliseconds b_interval) {
+  std::vector<CollectorSet::Spec> specs;
+  specs.push_back({"a", std::make_unique<ListenerCounter>("a_listeners"), {}});
+  specs.push_back({"plain", std::make_unique<Plain>(), {}});
+  specs.push_back({"b", std::make_unique<ListenerCounter>("b_listeners"), b_interval});
+  return specs;
+}
+
+TEST(CollectorSet, SocketCollectorsOfOneScheduleShareOneReading) {
+  Harness h;
+  CollectorSet set(Specs(std::chrono::milliseconds(0)), h.factory);
+  EXPECT_EQ(h.readings, 1);
+  const auto families = set.Scrape();
+  // Both were handed the one listener of one dump: IPv4 TCP listeners are all anyone
+  // wants.
+  EXPECT_EQ(Value(families, "a_listeners"), 1);
+  EXPECT_EQ(Value(families, "b_listeners"), 1);
+  EXPECT_EQ(Value(families, "plain"), 1);
+  EXPECT_EQ(h.dumps.load(), 1);
+  set.Scrape();
+  EXPECT_EQ(h.dumps.load(), 2);
+}
+
+TEST(CollectorSet, AnotherScheduleHasItsOwnReading) {
+  Harness h;
+  CollectorSet set(Specs(std::chrono::hours(1)), h.factory);
+  EXPECT_EQ(h.readings, 2);
+  auto families = set.Scrape();  // b has no run yet: the scrape runs it once
+  EXPECT_EQ(Value(families, "a_listeners"), 1);
+  EXPECT_EQ(Value(families, "b_listeners"), 1);
+  EXPECT_EQ(h.dumps.load(), 2);
+  families = set.Scrape();  // b keeps its background result; only a reads again
+  EXPECT_EQ(Value(families, "b_listeners"), 1);
+  EXPECT_EQ(h.dumps.load(), 3);
+}
+
+}  // namespace
+}  // namespace netstat::daemon
