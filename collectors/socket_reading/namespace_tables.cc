@@ -45,6 +45,8 @@ void NamespaceTables::Refresh() {
     Entry e;
     if (it != entries_.end()) e = std::move(it->second);
     const bool fresh = it == entries_.end();
+    // The lowest pid exited: protocols sock_diag lacks are read through the next one.
+    if (e.netlink && e.ref.pid != ref.pid) e.netlink->SetFallbackRoot(PidRoot(root_, ref.pid));
     e.ref = std::move(ref);
     e.label = netns::Label(e.ref);
     if (fresh || (!e.netlink && !setns_denied_)) Open(&e);

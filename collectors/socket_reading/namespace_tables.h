@@ -23,6 +23,7 @@
 #include "collectors/netns/discovery.h"
 #include "collectors/procfs/root.h"
 #include "collectors/socket_reading/socket_consumer.h"
+#include "collectors/socket_table/netlink_socket_table.h"
 #include "collectors/socket_table/socket_table.h"
 #include "config/config.h"
 
@@ -52,7 +53,7 @@ class NamespaceTables {
   struct Entry {
     netns::NamespaceRef ref;
     std::string label;
-    std::unique_ptr<socket_table::SocketTable> netlink;  // null: read from /proc/PID/net
+    std::unique_ptr<socket_table::NetlinkSocketTable> netlink;  // null: /proc/PID/net
     bool logged = false;
     int32_t identity_pid = -1;  // the pid `identity` was read for
     netns::ContainerIdentity identity;

@@ -32,6 +32,10 @@ class NetlinkSocketTable : public SocketTable {
   // "")), used for protocols sock_diag lacks. Takes ownership of fd; nullptr with *error
   // on failure. After a failed dump the socket is drained, not reopened (that would land
   // in this thread's namespace).
+  // Where protocols sock_diag lacks are read from now on: another namespace's files are
+  // reached through a process in it, which may exit while the namespace lives on.
+  void SetFallbackRoot(const procfs::Root& root) { fallback_ = ProcfsSocketTable(root); }
+
   static std::unique_ptr<NetlinkSocketTable> Adopt(int fd, const procfs::Root& fallback_root,
                                                    std::string* error);
   ~NetlinkSocketTable() override;
