@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
+#include <initializer_list>
 
 #include "collectors/socket_reading/namespace_tables.h"
 
@@ -23,27 +25,32 @@ struct Member {
 
 struct Wanted {
   SocketConsumer* consumer;
-  uint32_t states;
+  std::array<uint32_t, 2> states;  // by family: ipv4, ipv6
 };
 
-// One inet dump for the members that want any state of `phase`. False when the dump
+// One inet dump of `families` (one, or both when the table walks the kernel once for
+// both) for the members that want any state of `phase` in them. False when the dump
 // failed and the namespace turned out to be gone.
-bool DumpInet(st::SocketTable& table, st::Protocol p, st::Family f, uint32_t phase,
-              const std::vector<Member>& members, const std::function<bool()>& gone) {
+template <typename Dump>
+bool DumpFor(st::Protocol p, std::initializer_list<st::Family> families, uint32_t phase,
+             const std::vector<Member>& members, const std::function<bool()>& gone, Dump&& dump) {
   std::vector<Wanted> wanted;
   uint32_t mask = 0;
   for (const Member& m : members) {
-    const uint32_t states = m.interest.States(p, f) & phase;
-    if (states == 0) continue;
-    wanted.push_back({m.consumer, states});
-    mask |= states;
+    Wanted w{m.consumer, {}};
+    for (st::Family f : families) {
+      w.states[static_cast<size_t>(f)] = m.interest.States(p, f) & phase;
+      mask |= w.states[static_cast<size_t>(f)];
+    }
+    if (w.states[0] != 0 || w.states[1] != 0) wanted.push_back(w);
   }
   if (wanted.empty()) return true;
   for (const Wanted& w : wanted) w.consumer->SaveDump();
   const std::function<void(const st::InetSocket&)> visit = [&wanted](const st::InetSocket& s) {
     const uint32_t bit = s.state < 32 ? st::StateBit(s.state) : 0;
+    const size_t family = s.family == st::Family::kIpv6 ? 1 : 0;
     for (const Wanted& w : wanted) {
-      if (w.states & bit) w.consumer->OnInet(s);
+      if (w.states[family] & bit) w.consumer->OnInet(s);
     }
   };
   st::DumpResult r;
@@ -51,15 +58,46 @@ bool DumpInet(st::SocketTable& table, st::Protocol p, st::Family f, uint32_t pha
     if (attempt > 1) {
       for (const Wanted& w : wanted) w.consumer->RestoreDump();
     }
-    r = table.DumpInet(p, f, mask, visit);
+    if (!dump(mask, visit, &r)) return false;
     if (!r.ok || !r.interrupted) break;
   }
   if (!r.ok && gone()) return false;
   if (r.interrupted) {
-    spdlog::debug("sockets: {} {} dump still interrupted after {} attempts", st::ProtocolName(p),
-                  st::FamilyName(f), st::kMaxDumpAttempts);
+    spdlog::debug("sockets: {} dump still interrupted after {} attempts", st::ProtocolName(p),
+                  st::kMaxDumpAttempts);
   }
-  for (const Wanted& w : wanted) w.consumer->EndDump(p, f, r);
+  for (const Wanted& w : wanted) {
+    for (st::Family f : families) {
+      if (w.states[static_cast<size_t>(f)] != 0) w.consumer->EndDump(p, f, r);
+    }
+  }
+  return true;
+}
+
+// Both families of `p`: in one walk when the table can, else one dump each. False when
+// the namespace vanished.
+bool DumpInet(st::SocketTable& table, st::Protocol p, uint32_t phase,
+              const std::vector<Member>& members, const std::function<bool()>& gone) {
+  bool combined = table.BothFamiliesAtOnce(p);
+  const bool read =
+      combined &&
+      DumpFor(p, {st::Family::kIpv4, st::Family::kIpv6}, phase, members, gone,
+              [&](uint32_t mask, const std::function<void(const st::InetSocket&)>& visit,
+                  st::DumpResult* r) {
+                combined = table.DumpInetBothFamilies(p, mask, visit, r);
+                return combined;
+              });
+  if (combined) return read;  // else it was refused, having visited nothing
+  for (st::Family f : kFamilies) {
+    const bool ok =
+        DumpFor(p, {f}, phase, members, gone,
+                [&](uint32_t mask, const std::function<void(const st::InetSocket&)>& visit,
+                    st::DumpResult* r) {
+                  *r = table.DumpInet(p, f, mask, visit);
+                  return true;
+                });
+    if (!ok) return false;
+  }
   return true;
 }
 
@@ -97,15 +135,11 @@ bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& c
                    const std::function<bool()>& gone) {
   std::vector<Member> members;
   for (SocketConsumer* c : consumers) members.push_back({c, c->interest()});
-  for (st::Family f : kFamilies) {
-    if (!DumpInet(table, st::Protocol::kTcp, f, kListenOnly, members, gone)) return false;
-  }
+  if (!DumpInet(table, st::Protocol::kTcp, kListenOnly, members, gone)) return false;
   for (const Member& m : members) m.consumer->ListenersRead();
   for (st::Protocol p : kInetProtocols) {
     const uint32_t phase = p == st::Protocol::kTcp ? st::kAllStates & ~kListenOnly : st::kAllStates;
-    for (st::Family f : kFamilies) {
-      if (!DumpInet(table, p, f, phase, members, gone)) return false;
-    }
+    if (!DumpInet(table, p, phase, members, gone)) return false;
   }
   return DumpUnix(table, members, gone);
 }

@@ -1,5 +1,6 @@
 #include "collectors/socket_table/netlink_socket_table.h"
 
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <spdlog/spdlog.h>
 
@@ -105,6 +106,26 @@ DumpResult NetlinkSocketTable::DumpInet(Protocol protocol, Family family, uint32
                           });
   if (result.ok && !result.supported) return Fallback(protocol, family, states, visit);
   return result;
+}
+
+bool NetlinkSocketTable::DumpInetBothFamilies(Protocol protocol, uint32_t states,
+                                              const std::function<void(const InetSocket&)>& visit,
+                                              DumpResult* result) {
+  if (protocol != Protocol::kTcp || both_families_refused_) return false;
+  uint8_t request[kMaxRequestSize];
+  const size_t length = BuildTcpDumpRequestBothFamilies(request, socket_->NextSeq(), states);
+  const InetVisitor filtered = [&](const InetSocket& s) {
+    if (s.state < 32 && (states & StateBit(s.state))) visit(s);
+  };
+  *result = Run(std::span<const uint8_t>(request, length),
+                [&](std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid) {
+                  return ParseInetChunk(bytes, seq, portid, protocol, filtered, TCPDIAG_GETSOCK);
+                });
+  if (result->ok && !result->supported) {  // nothing was visited: dump each family
+    both_families_refused_ = true;
+    return false;
+  }
+  return true;
 }
 
 DumpResult NetlinkSocketTable::DumpUnix(const std::function<void(const UnixSocket&)>& visit) {

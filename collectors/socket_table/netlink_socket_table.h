@@ -44,6 +44,12 @@ class NetlinkSocketTable : public SocketTable {
   DumpResult DumpInet(Protocol protocol, Family family, uint32_t states,
                       const std::function<void(const InetSocket&)>& visit) override;
   DumpResult DumpUnix(const std::function<void(const UnixSocket&)>& visit) override;
+  bool BothFamiliesAtOnce(Protocol protocol) const override {
+    return protocol == Protocol::kTcp && !both_families_refused_;
+  }
+  bool DumpInetBothFamilies(Protocol protocol, uint32_t states,
+                            const std::function<void(const InetSocket&)>& visit,
+                            DumpResult* result) override;
 
  private:
   NetlinkSocketTable(std::unique_ptr<netlink::DumpSocket> socket, const procfs::Root& root);
@@ -57,6 +63,7 @@ class NetlinkSocketTable : public SocketTable {
 
   std::unique_ptr<netlink::DumpSocket> socket_;
   ProcfsSocketTable fallback_;
+  bool both_families_refused_ = false;  // the kernel answered TCPDIAG_GETSOCK with ENOENT
 };
 
 }  // namespace netstat::socket_table

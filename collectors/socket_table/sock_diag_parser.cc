@@ -28,10 +28,11 @@ uint8_t IpProtocol(Protocol p) {
 }
 
 template <typename Request>
-size_t PutRequest(uint8_t* buf, uint32_t seq, const Request& request) {
+size_t PutRequest(uint8_t* buf, uint32_t seq, const Request& request,
+                  uint16_t type = SOCK_DIAG_BY_FAMILY) {
   nlmsghdr h{};
   h.nlmsg_len = NLMSG_LENGTH(sizeof(Request));
-  h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  h.nlmsg_type = type;
   h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   h.nlmsg_seq = seq;
   static_assert(NLMSG_LENGTH(sizeof(Request)) <= kMaxRequestSize);
@@ -44,9 +45,10 @@ size_t PutRequest(uint8_t* buf, uint32_t seq, const Request& request) {
 // The shared netlink walk (reply_walk.h), keeping only sock_diag answers.
 // `decode(payload, length)` returns false when the payload is too short for its struct.
 template <typename Decode>
-ChunkResult Walk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid, Decode&& decode) {
+ChunkResult Walk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid, uint16_t type,
+                 Decode&& decode) {
   const netlink::ReplyChunk c =
-      netlink::WalkReply(bytes, seq, portid, SOCK_DIAG_BY_FAMILY, [&](std::span<const uint8_t> m) {
+      netlink::WalkReply(bytes, seq, portid, type, [&](std::span<const uint8_t> m) {
         return decode(m.data() + NLMSG_HDRLEN, m.size() - NLMSG_HDRLEN);
       });
   static_assert(int{ChunkResult::kMore} == int{netlink::ReplyChunk::kMore} &&
@@ -124,6 +126,15 @@ size_t BuildInetDumpRequest(uint8_t* buf, uint32_t seq, Protocol protocol, Famil
   return PutRequest(buf, seq, r);
 }
 
+size_t BuildTcpDumpRequestBothFamilies(uint8_t* buf, uint32_t seq, uint32_t states) {
+  // The compat request dumps with sdiag_family AF_UNSPEC inside the kernel: one walk of
+  // the established hash returns IPv4 and IPv6 sockets alike.
+  inet_diag_req r{};
+  r.idiag_family = AF_INET;
+  r.idiag_states = states;
+  return PutRequest(buf, seq, r, TCPDIAG_GETSOCK);
+}
+
 size_t BuildUnixDumpRequest(uint8_t* buf, uint32_t seq) {
   unix_diag_req r{};
   r.sdiag_family = AF_UNIX;
@@ -133,9 +144,9 @@ size_t BuildUnixDumpRequest(uint8_t* buf, uint32_t seq) {
 }
 
 ChunkResult ParseInetChunk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid,
-                           Protocol protocol, const InetVisitor& visit) {
+                           Protocol protocol, const InetVisitor& visit, uint16_t reply_type) {
   InetSocket s;
-  return Walk(bytes, seq, portid, [&](const uint8_t* payload, size_t length) {
+  return Walk(bytes, seq, portid, reply_type, [&](const uint8_t* payload, size_t length) {
     if (!DecodeInet(payload, length, protocol, &s)) return false;
     visit(s);
     return true;
@@ -145,7 +156,7 @@ ChunkResult ParseInetChunk(std::span<const uint8_t> bytes, uint32_t seq, uint32_
 ChunkResult ParseUnixChunk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid,
                            const UnixVisitor& visit) {
   UnixSocket s;
-  return Walk(bytes, seq, portid, [&](const uint8_t* payload, size_t length) {
+  return Walk(bytes, seq, portid, SOCK_DIAG_BY_FAMILY, [&](const uint8_t* payload, size_t length) {
     if (!DecodeUnix(payload, length, &s)) return false;
     visit(s);
     return true;

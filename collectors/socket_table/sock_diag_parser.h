@@ -24,6 +24,11 @@ constexpr size_t kMaxRequestSize = 128;
 // underlying protocol).
 size_t BuildInetDumpRequest(uint8_t* buf, uint32_t seq, Protocol protocol, Family family,
                             uint32_t states);
+// A TCPDIAG_GETSOCK (inet_diag_req) dump request: the kernel walks its TCP tables once
+// for IPv4 and IPv6 together, where two SOCK_DIAG_BY_FAMILY requests walk the whole
+// established hash (shared by every network namespace) once each. Replies carry
+// nlmsg_type TCPDIAG_GETSOCK.
+size_t BuildTcpDumpRequestBothFamilies(uint8_t* buf, uint32_t seq, uint32_t states);
 size_t BuildUnixDumpRequest(uint8_t* buf, uint32_t seq);  // all states, UDIAG_SHOW_RQLEN
 
 // netlink::ReplyChunk (reply_walk.h) in sock_diag's words; the statuses are the same.
@@ -43,8 +48,9 @@ struct ChunkResult {
 
 // Walks one recv() buffer of the reply to request `seq` sent from netlink port `portid`
 // (0: do not check the port). Stops at NLMSG_DONE / NLMSG_ERROR.
+// `reply_type`: SOCK_DIAG_BY_FAMILY (20), or TCPDIAG_GETSOCK (18) for the request above.
 ChunkResult ParseInetChunk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid,
-                           Protocol protocol, const InetVisitor& visit);
+                           Protocol protocol, const InetVisitor& visit, uint16_t reply_type = 20);
 ChunkResult ParseUnixChunk(std::span<const uint8_t> bytes, uint32_t seq, uint32_t portid,
                            const UnixVisitor& visit);
 

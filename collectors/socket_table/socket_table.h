@@ -82,6 +82,17 @@ class SocketTable {
   virtual DumpResult DumpInet(Protocol protocol, Family family, uint32_t states,
                               const std::function<void(const InetSocket&)>& visit) = 0;
   virtual DumpResult DumpUnix(const std::function<void(const UnixSocket&)>& visit) = 0;
+  // Visits every socket of `protocol`, IPv4 and IPv6 alike, in one pass over the kernel's
+  // tables, when this table can (sock_diag's TCP: one walk of the established hash, which
+  // every network namespace shares, instead of one walk per family). Returns false,
+  // having visited nothing, when it cannot; the caller then dumps each family.
+  // BothFamiliesAtOnce says beforehand whether it will try.
+  virtual bool BothFamiliesAtOnce(Protocol /*protocol*/) const { return false; }
+  virtual bool DumpInetBothFamilies(Protocol /*protocol*/, uint32_t /*states*/,
+                                    const std::function<void(const InetSocket&)>& /*visit*/,
+                                    DumpResult* /*result*/) {
+    return false;
+  }
 };
 
 // Netlink when `live_network` (procfs::Site: the tree is a real procfs of this process's
