@@ -96,44 +96,74 @@ ACCEPTED=(
   # Documentation= names; only copyright and changelog are under the package's name.
   # (No tag today; listed should a lintian version add one.)
 )
-lintian --no-tag-display-limit --display-level '>=warning' "$DEB" >"$WORK/lintian" 2>&1 || true
+lintian --tag-display-limit 0 --display-level '>=warning' "$DEB" >"$WORK/lintian" 2>&1 || true
 if grep -E '^E: ' "$WORK/lintian"; then fail "lintian reports errors"; fi
 unexpected=$(grep -E '^W: ' "$WORK/lintian" | awk '{ print $3 }' | sort -u |
   grep -vxF -f <(printf '%s\n' "${ACCEPTED[@]}") || true)
 [ -z "$unexpected" ] || fail "lintian warnings not accepted here: $(grep -E '^W: ' "$WORK/lintian")"
 
-# 6. The maintainer scripts against logging stand-ins: the user, then enable, then (only
-# where systemd runs) start on install and restart on upgrade; stop on remove only.
+# 6. cmake --install (always into DESTDIR here) with the package's prefix: the same files
+# but the Debian-only ones, the same unit; a second install keeps an edited config.
+install_tree() { DESTDIR="$WORK/inst" cmake --install "$BUILD" --prefix /usr >"$WORK/install" 2>&1 ||
+  fail "cmake --install: $(tail -5 "$WORK/install")"; }
+install_tree
+(cd "$WORK/inst" && find . -type f | sort) >"$WORK/installed"
+grep -v '/doc/netstat-exporter/' "$WORK/want" | diff -u - "$WORK/installed" >"$WORK/diff" ||
+  fail "cmake --install files differ: $(cat "$WORK/diff")"
+cmp -s "$UNIT" "$WORK/inst/usr/lib/systemd/system/netstat_exporter.service" ||
+  fail "cmake --install --prefix /usr wrote another unit than the package's"
+echo "# edited" >>"$WORK/inst/etc/netstat_exporter/netstat_exporter.yml"
+install_tree
+grep -q '^# edited$' "$WORK/inst/etc/netstat_exporter/netstat_exporter.yml" ||
+  fail "cmake --install overwrote an existing config"
+
+# 7. The maintainer scripts against logging stand-ins: the user, then enable, then (only
+# where systemd runs) start on install and restart on upgrade; stop on remove only. Both
+# ways: with no /run/systemd/system (a chroot, this container) and, in a private mount
+# namespace whose /run is a fresh tmpfs, with one; the machine's own /run is not touched.
 mkdir "$WORK/stub"
 for t in systemd-sysusers deb-systemd-helper deb-systemd-invoke systemctl useradd; do
   # was-enabled answers yes, as on a first install.
-  printf '#!/bin/sh\necho "%s $*" >>"%s"\n' \
-    "$t" "$WORK/calls" >"$WORK/stub/$t"
+  printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$t" "$WORK/calls" >"$WORK/stub/$t"
   chmod +x "$WORK/stub/$t"
 done
-run_script() { # run_script SCRIPT ARGS...: runs it with the stand-ins first in PATH.
+run_script() { # run_script yes|no SCRIPT ARGS...: with the stand-ins first in PATH.
+  local systemd=$1 script=$WORK/control/$2
+  shift 2
   : >"$WORK/calls"
-  PATH="$WORK/stub:$PATH" sh "$WORK/control/$1" "${@:2}" || fail "$1 $*: exit $?"
+  if [ "$systemd" = yes ]; then
+    PATH="$WORK/stub:$PATH" unshare --mount --propagation private sh -c \
+      'mount -t tmpfs none /run && mkdir -p /run/systemd/system && exec sh "$0" "$@"' \
+      "$script" "$@" || fail "$script $* (systemd): exit $?"
+  else
+    [ ! -d /run/systemd/system ] || return 1
+    PATH="$WORK/stub:$PATH" sh "$script" "$@" || fail "$script $*: exit $?"
+  fi
 }
-SYSTEMD_RUNNING=$([ -d /run/systemd/system ] && echo yes || echo no)
-run_script postinst configure
-grep -qx 'systemd-sysusers netstat_exporter.conf' "$WORK/calls" || fail "postinst: no sysusers: $(cat "$WORK/calls")"
-grep -qx 'deb-systemd-helper enable netstat_exporter.service' "$WORK/calls" ||
-  fail "postinst did not enable the unit: $(cat "$WORK/calls")"
-if [ "$SYSTEMD_RUNNING" = yes ]; then
-  grep -qx 'deb-systemd-invoke start netstat_exporter.service' "$WORK/calls" || fail "postinst: no start"
-else
-  ! grep -q 'deb-systemd-invoke\|systemctl' "$WORK/calls" || fail "postinst started without systemd"
-fi
-run_script postinst configure 0.0.9-1
-[ "$SYSTEMD_RUNNING" = no ] || grep -qx 'deb-systemd-invoke restart netstat_exporter.service' "$WORK/calls" ||
-  fail "postinst: no restart on upgrade: $(cat "$WORK/calls")"
-run_script prerm upgrade 0.1.1-1
-! grep -q 'stop' "$WORK/calls" || fail "prerm stops on upgrade"
-run_script prerm remove
-[ "$SYSTEMD_RUNNING" = no ] || grep -qx 'deb-systemd-invoke stop netstat_exporter.service' "$WORK/calls" ||
-  fail "prerm: no stop on remove"
-run_script postrm purge
-grep -qx 'deb-systemd-helper purge netstat_exporter.service' "$WORK/calls" || fail "postrm: no purge"
+called() { grep -qx "$1" "$WORK/calls"; }
+MODES=(yes)
+[ -d /run/systemd/system ] || MODES+=(no)
+for sd in "${MODES[@]}"; do
+  run_script "$sd" postinst configure
+  called 'systemd-sysusers netstat_exporter.conf' || fail "postinst: no sysusers: $(cat "$WORK/calls")"
+  called 'deb-systemd-helper enable netstat_exporter.service' ||
+    fail "postinst did not enable the unit: $(cat "$WORK/calls")"
+  if [ "$sd" = yes ]; then
+    called 'deb-systemd-invoke start netstat_exporter.service' || fail "postinst: no start"
+  else
+    ! grep -q 'deb-systemd-invoke\|systemctl' "$WORK/calls" || fail "postinst started without systemd"
+  fi
+  run_script "$sd" postinst configure 0.0.9-1
+  [ "$sd" = no ] || called 'deb-systemd-invoke restart netstat_exporter.service' ||
+    fail "postinst: no restart on upgrade: $(cat "$WORK/calls")"
+  run_script "$sd" prerm upgrade 0.1.1-1
+  ! grep -q 'stop' "$WORK/calls" || fail "prerm stops on upgrade"
+  run_script "$sd" prerm remove
+  [ "$sd" = no ] || called 'deb-systemd-invoke stop netstat_exporter.service' || fail "prerm: no stop on remove"
+  run_script "$sd" postrm remove
+  called 'deb-systemd-helper mask netstat_exporter.service' || fail "postrm remove: no mask"
+  run_script "$sd" postrm purge
+  called 'deb-systemd-helper purge netstat_exporter.service' || fail "postrm: no purge"
+done
 
-echo "PASS package_test ($(basename "$DEB"), $(stat -c %s "$DEB") bytes, lintian: $(grep -c '^W: ' "$WORK/lintian") accepted warnings, systemd running: $SYSTEMD_RUNNING)"
+echo "PASS package_test ($(basename "$DEB"), $(stat -c %s "$DEB") bytes, lintian: $(grep -c '^W: ' "$WORK/lintian") accepted warnings, maintainer scripts with systemd: ${MODES[*]})"
