@@ -9,7 +9,7 @@ RUN_ARGS ?=
 FUZZ_SECONDS ?= 180
 FUZZ_PARALLEL ?= 1
 
-.PHONY: all deps build run test test-asan fuzz bench format clean
+.PHONY: all deps build run test test-asan package fuzz bench format clean
 
 all: build
 
@@ -32,6 +32,10 @@ test-asan: deps
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# A Debian package (CPack, deploy/packaging/cpack.cmake) in $(BUILD_DIR)/.
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 # Every libFuzzer target (tests/fuzz, clang++, in $(BUILD_DIR)/fuzz) for FUZZ_SECONDS
 # each, FUZZ_PARALLEL at a time; prints execs, coverage and crashes per target.

@@ -62,6 +62,11 @@ Flags ParseFlags(const std::vector<std::string>& args) {
     } else if (name == "config.check") {
       no_value();
       f.config_check = true;
+    } else if (name == "once") {
+      // The value is optional, so it only comes after "=": "--once FILE" is an error.
+      if (value && value->empty()) throw UsageError("flag --once= needs a file name");
+      f.once = true;
+      f.once_file = value.value_or("");
     } else if (name == "collector.disable-defaults") {
       no_value();
       f.disable_defaults = true;
@@ -104,6 +109,9 @@ std::string HelpText(const std::string& program) {
     os << "  --" << vf.name << "=VALUE\n      " << vf.help << "\n";
   }
   os << "  --config.check\n      validate the config file and flags, then exit 0 (valid) or 2\n"
+     << "  --once, --once=FILE\n      collect once, write the metrics to stdout or atomically to"
+        " FILE\n      (for node_exporter's textfile collector), bind no port, exit 0; 1 when a"
+        "\n      collector failed or FILE cannot be written\n"
      << "  --collector.NAME / --no-collector.NAME\n      enable or disable one collector\n"
      << "  --collector.disable-defaults\n      start from no collectors, then enable by name\n"
      << "  --version\n      print version, git revision and compiler\n"

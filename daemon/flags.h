@@ -17,6 +17,8 @@ class UsageError : public std::runtime_error {
 struct Flags {
   std::optional<std::string> config_file;
   bool config_check = false;
+  bool once = false;      // --once or --once=FILE
+  std::string once_file;  // empty: stdout
   std::optional<std::string> listen_address;
   std::optional<std::string> telemetry_path;
   std::optional<std::string> procfs;

@@ -1,5 +1,6 @@
 // netstat_exporter: parses flags and config, starts the HTTP server, then waits for
 // signals on the main thread (SIGHUP reloads, SIGTERM/SIGINT stop after in-flight scrapes).
+// With --once it collects one time instead (daemon/once.h) and exits.
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include "daemon/flags.h"
 #include "daemon/http_server.h"
 #include "daemon/logging.h"
+#include "daemon/once.h"
 #include "daemon/privileges.h"
 #include "daemon/runner.h"
 #include "daemon/settings.h"
@@ -64,7 +66,9 @@ int Run(int argc, char** argv) {
   try {
     flags = ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
     if (flags.help) {
-      std::cout << HelpText(argv[0]);
+      // The base name: the same text wherever the binary is (help2man's man page).
+      const std::string program = argv[0];
+      std::cout << HelpText(program.substr(program.rfind('/') + 1));
       return 0;
     }
     if (flags.version) {
@@ -87,6 +91,7 @@ int Run(int argc, char** argv) {
   }
 
   SetupLogging(config.log.level, config.log.format);
+  if (flags.once) return CollectOnce(config, flags);
   // Block the signals before any thread starts, so that only sigwait below sees them.
   sigset_t signals;
   sigemptyset(&signals);

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs a built netstat_exporter as a systemd service (run from the source tree, root).
+# The files come from `cmake --install build` (the build's prefix, /usr/local by default:
+# binary in bin/, unit in lib/systemd/system/, config in etc/netstat_exporter/ unless one is
+# there already); the paths below are read from the unit it installed, so they agree.
+# On Debian, `make package` and `apt install ./build/netstat-exporter_*.deb` do all this.
 set -eu
-install -m 0755 build/netstat_exporter /usr/local/bin/netstat_exporter
-install -d /etc/netstat_exporter
-[ -f /etc/netstat_exporter/netstat_exporter.yml ] ||
-  install -m 0644 config/netstat_exporter.yml /etc/netstat_exporter/netstat_exporter.yml
-install -m 0644 systemd/netstat_exporter.sysusers /usr/lib/sysusers.d/netstat_exporter.conf
+cmake --install build
+unit=build/systemd/netstat_exporter.service
+bin=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$unit")
+conf=$(sed -n 's/^ExecStart=.*--config.file=\([^ ]*\).*/\1/p' "$unit")
 systemd-sysusers
-install -m 0644 systemd/netstat_exporter.service /etc/systemd/system/netstat_exporter.service
-/usr/local/bin/netstat_exporter --config.check --config.file=/etc/netstat_exporter/netstat_exporter.yml
+"$bin" --config.check --config.file="$conf"
 systemctl daemon-reload
 systemctl enable --now netstat_exporter
