@@ -30,8 +30,7 @@ DumpSocket::DumpSocket(mnl_socket* socket, int protocol, bool adopted)
       portid_(mnl_socket_get_portid(socket)),
       // Sequence numbers start from the clock, as iproute2's do, so a new socket's first
       // request is unlikely to share a number with anything older.
-      seq_(static_cast<uint32_t>(time(nullptr))),
-      buffer_(new uint8_t[kBufferSize]) {}
+      seq_(static_cast<uint32_t>(time(nullptr))) {}
 
 DumpSocket::~DumpSocket() {
   if (socket_ != nullptr) mnl_socket_close(socket_);
@@ -126,9 +125,11 @@ std::string DumpSocket::Run(std::span<const uint8_t> request, Thunk thunk, void*
     portid_ = mnl_socket_get_portid(socket_);
   }
   if (mnl_socket_sendto(socket_, request.data(), request.size()) < 0) return Fail(Errno("send"));
+  // Per dump, not per socket: a host with hundreds of namespaces keeps a socket in each.
+  const std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBufferSize]);
   const Datagram empty{{}, header.nlmsg_seq, portid_};
   for (;;) {
-    const ssize_t n = mnl_socket_recvfrom(socket_, buffer_.get(), kBufferSize);
+    const ssize_t n = mnl_socket_recvfrom(socket_, buffer.get(), kBufferSize);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return Fail("receive: no reply within " + std::to_string(timeout_.count()) + " ms");
@@ -136,7 +137,7 @@ std::string DumpSocket::Run(std::span<const uint8_t> request, Thunk thunk, void*
     if (n < 0) return Fail(Errno("receive"));
     if (n == 0) return Fail("receive: connection closed");
     Datagram datagram = empty;
-    datagram.bytes = std::span<const uint8_t>(buffer_.get(), static_cast<size_t>(n));
+    datagram.bytes = std::span<const uint8_t>(buffer.get(), static_cast<size_t>(n));
     switch (thunk(handler, datagram)) {
       case Chunk::kMore:
         continue;
@@ -163,8 +164,9 @@ std::string DumpSocket::Fail(std::string why) {
 
 bool DumpSocket::Drain() {
   const int fd = mnl_socket_get_fd(socket_);
+  const std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBufferSize]);
   for (int i = 0; i < kMaxDrainDatagrams; ++i) {
-    const ssize_t n = recv(fd, buffer_.get(), kBufferSize, MSG_DONTWAIT);
+    const ssize_t n = recv(fd, buffer.get(), kBufferSize, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     // Anything else, a pending error (ENOBUFS) included, is consumed by the read.
   }

@@ -1,6 +1,7 @@
 // The one netlink request-and-dump loop, used by the sock_diag socket table and the
 // rtnetlink route dump: send a request, then recv() datagrams into one buffer allocated
-// at open and hand each to the caller until it has read the end of the reply. EINTR is
+// for the dump (not kept with the socket: a host with hundreds of namespaces keeps a
+// socket in each) and hand each to the caller until it has read the end of the reply. EINTR is
 // retried; a reply that stalls for the receive timeout is abandoned.
 #pragma once
 
@@ -99,7 +100,6 @@ class DumpSocket {
   uint32_t seq_;
   std::chrono::milliseconds timeout_ = kDefaultTimeout;
   std::string broken_;  // an adopted socket that could not be drained: why
-  std::unique_ptr<uint8_t[]> buffer_;
 };
 
 }  // namespace netstat::netlink

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "collectors/procfs/root.h"
 #include "collectors/procfs/text.h"
@@ -89,12 +90,13 @@ DumpResult ProcfsSocketTable::ForEachLine(const char* name, std::string_view hea
     }
     return fail(procfs::ErrorText(errno));
   }
-  if (buffer_.size() != kBufferSize) buffer_.resize(kBufferSize);
+  // Per dump, not per table: a host with hundreds of namespaces keeps one table each.
+  std::unique_ptr<char[]> buffer(new char[kBufferSize]);
   size_t used = 0;
   size_t total = 0;
   uint64_t line_no = 0;
   for (;;) {
-    ssize_t n = ::read(fd.get(), buffer_.data() + used, buffer_.size() - used);
+    ssize_t n = ::read(fd.get(), buffer.get() + used, kBufferSize - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail(std::strerror(errno));
     total += static_cast<size_t>(n);
@@ -105,7 +107,7 @@ DumpResult ProcfsSocketTable::ForEachLine(const char* name, std::string_view hea
       return result;
     }
     used += static_cast<size_t>(n);
-    std::string_view data(buffer_.data(), used);
+    std::string_view data(buffer.get(), used);
     size_t start = 0;
     for (size_t nl; (nl = data.find('\n', start)) != std::string_view::npos; start = nl + 1) {
       const std::string_view line = data.substr(start, nl - start);
@@ -122,11 +124,11 @@ DumpResult ProcfsSocketTable::ForEachLine(const char* name, std::string_view hea
           return fail("line " + std::to_string(line_no) + ": malformed");
       }
     }
-    if (start == 0 && used == buffer_.size()) {
+    if (start == 0 && used == kBufferSize) {
       return fail("line " + std::to_string(line_no + 1) + ": longer than " +
                   std::to_string(kBufferSize) + " bytes");
     }
-    std::memmove(buffer_.data(), buffer_.data() + start, used - start);
+    std::memmove(buffer.get(), buffer.get() + start, used - start);
     used -= start;
   }
 }

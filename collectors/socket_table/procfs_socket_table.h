@@ -30,7 +30,6 @@ class ProcfsSocketTable : public SocketTable {
                          const std::function<Verdict(std::string_view)>& line_fn);
 
   procfs::Root root_;
-  std::vector<char> buffer_;
 };
 
 // "tcp6" for (kTcp, kIpv6), ...; nullptr for kUnix.
