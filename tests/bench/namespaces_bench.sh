@@ -50,6 +50,7 @@ cleanup_all() {
   cleanup
 }
 trap cleanup_all EXIT
+trap "exit 1" INT TERM # so that the EXIT trap cleans up
 
 # add_namespaces K: K new namespaces, each with its helper; waits until all are ready.
 add_namespaces() {
