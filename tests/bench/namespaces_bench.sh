@@ -212,7 +212,11 @@ mkdir -p "$(dirname "$OUT")"
   echo "namespaces benchmark ($(date -u +%FT%TZ), $(nproc) cores, kernel $(uname -r))"
   echo "load: $COUNT namespaces (set up in ${SETUP_S} s), each one helper with 2 TCP listeners and"
   echo "      $((2 * CONNS)) connections ($NS_TCP TCP sockets as ss -tan counts them); host: $HOST_TCP TCP sockets"
-  echo "TCP established hash: ${EHASH:+$EHASH buckets per namespace (EHASH)}${EHASH:-shared with the host (EHASH=1024 gives each its own)}"
+  if [ -n "$EHASH" ]; then
+    echo "TCP established hash: $EHASH buckets of its own per namespace (EHASH)"
+  else
+    echo "TCP established hash: shared with the host (EHASH=1024 gives each namespace its own)"
+  fi
   echo "scrapes: curl time_total, sockets + listeners collectors, median of $ROUNDS rounds"
   echo "foreign namespaces covered: $FOREIGN ($COUNT made here; ms/namespace divides by all of them)"
   printf '%-34s %10s %8s %14s %12s\n' "exporter" "scrape ms" "x own" "ms/namespace" "series/ns"
