@@ -314,7 +314,7 @@ TEST_F(Manifests, PrivilegesAreTheSystemdUnitsAndNoMore) {
   // What the unit grants for mode own, plus the drop-in's for mode all by netlink: the
   // ConfigMap runs mode all.
   std::set<std::string> want =
-      SystemdCapabilities(fs::path(NETSTAT_SOURCE_DIR) / "systemd/netstat_exporter.service");
+      SystemdCapabilities(fs::path(NETSTAT_SOURCE_DIR) / "systemd/netstat_exporter.service.in");
   ASSERT_FALSE(want.empty());
   YAML::Node cfg = YAML::Load(
       One("ConfigMap")["data"][fs::path(Arg("config.file")).filename().string()].as<std::string>(
