@@ -1,8 +1,8 @@
 // /proc/PID/cgroup text, cgroup v1 or v2, as any container runtime leaves it.
+#include <cstdlib>
+
 #include "collectors/netns/container_identity.h"
 #include "tests/fuzz/fuzz_text.h"
-
-#include <cstdlib>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const netstat::netns::ContainerIdentity id =

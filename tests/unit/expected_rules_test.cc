@@ -55,7 +55,7 @@ TEST(ExpectedRules, NetnsIsAWholeValueMatch) {
   EXPECT_FALSE(IsExpected(rules, l));
   pods.netns = config::Pattern::Compile("pod");
   l.netns = "pod-a";
-  EXPECT_FALSE(RuleMatches(pods, l));  // the whole value, not a part of it
+  EXPECT_FALSE(RuleMatches(pods, l));                   // the whole value, not a part of it
   EXPECT_TRUE(RuleMatches(config::ExpectedRule{}, l));  // no netns: any namespace
 }
 
