@@ -88,7 +88,8 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 [ -n "$INIT" ] || fail "no PID namespace"
-in_pidns() { nsenter --target "$INIT" --pid --mount -- "$@"; }
+# --root --wd: the target's root, which is not / when the tests run in a chroot.
+in_pidns() { nsenter --target "$INIT" --pid --mount --root --wd -- "$@"; }
 
 start_helper() {  # start_helper NAME COMMAND...: a helper in the PID namespace, once ready
   local name=$1

@@ -99,10 +99,15 @@ one_error "--once into a missing directory"
 grep -q "netstat_exporter: cannot write $WORK/missing/dir/netstat.prom: .*No such file or directory" \
   "$WORK/e" || fail "unclear error: $(cat "$WORK/e")"
 mkdir "$WORK/ro" && echo "old 1" >"$WORK/ro/netstat.prom"
-chmod 0755 "$WORK" "$WORK/ro" && chmod 0644 "$WORK/config.yml"
+# nobody reads a copy of the fixtures: the source tree may sit where only root can read
+# (/root in a fresh chroot).
+cp -r "$FIX" "$WORK/fixtures" && chmod -R a+rX "$WORK/fixtures"
+printf 'paths: {services: "%s"}\n' "$WORK/fixtures/etc/services" >"$WORK/nobody.yml"
+chmod 0755 "$WORK" "$WORK/ro" && chmod 0644 "$WORK/config.yml" "$WORK/nobody.yml"
 RC=0
-setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" --once="$WORK/ro/netstat.prom" "${ARGS[@]}" \
-  >"$WORK/o" 2>"$WORK/e" || RC=$?
+setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" --once="$WORK/ro/netstat.prom" \
+  --path.procfs="$WORK/fixtures/proc" --path.sysfs="$WORK/fixtures/sys" \
+  --config.file="$WORK/nobody.yml" >"$WORK/o" 2>"$WORK/e" || RC=$?
 expect_eq "--once into an unwritable directory: exit" "$RC" 1
 one_error "--once into an unwritable directory"
 grep -q "netstat_exporter: cannot write $WORK/ro/netstat.prom: creating .*Permission denied" "$WORK/e" ||

@@ -5,7 +5,7 @@
 namespace netstat::listeners {
 namespace {
 
-ListenerFacts Sshd() { return ListenerFacts{"tcp", "ipv4", "0.0.0.0", 22, "sshd", "root", 0}; }
+ListenerFacts Sshd() { return ListenerFacts{"tcp", "ipv4", "0.0.0.0", 22, "sshd", "root", 0, ""}; }
 
 TEST(ExpectedRules, EmptyRuleMatchesEverything) {
   EXPECT_TRUE(RuleMatches(config::ExpectedRule{}, Sshd()));
