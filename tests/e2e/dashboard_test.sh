@@ -118,7 +118,7 @@ collectors:
       - {process: netstat_exporter}
       - {port: 9090} # Prometheus, outside the PID namespace: no owner
 YAML
-EXPORTER_PREFIX=(nsenter --target "$INIT" --pid --mount -- ip netns exec "$NS")
+EXPORTER_PREFIX=(nsenter --target "$INIT" --pid --mount --root --wd -- ip netns exec "$NS")
 start_exporter "$WORK/exporter.log" --config.file="$WORK/exporter.yml"
 
 cat >"$WORK/prometheus.yml" <<YAML
