@@ -47,8 +47,6 @@ class NamespaceTables {
   // netstat_namespace_info per namespace within the cap, netstat_namespaces_dropped.
   void Publish(std::vector<prometheus::MetricFamily>* out);
 
-  size_t size() const { return entries_.size(); }
-
  private:
   struct Entry {
     netns::NamespaceRef ref;

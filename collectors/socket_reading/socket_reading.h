@@ -37,8 +37,6 @@ class SocketReading {
   SocketReading(const SocketReading&) = delete;
   SocketReading& operator=(const SocketReading&) = delete;
 
-  socket_table::Source own_source() const { return own_->source(); }
-
   // One run for `consumers`. With namespaces.mode all and `namespace_families` given,
   // appends netstat_namespace_info and netstat_namespaces_dropped there.
   void Read(const std::vector<SocketConsumer*>& consumers,
