@@ -62,6 +62,12 @@ struct ListenersConfig : CollectorSettings {
   uint32_t max_listeners = 1000;
 };
 
+// Listener events (BPF): every listen() as it happens; the expected rules are the
+// listeners collector's.
+struct ListenerEventsConfig : CollectorSettings {
+  uint32_t max_series = 1000;  // distinct label sets of netstat_listener_opened_total
+};
+
 struct InterfacesConfig : CollectorSettings {
   NameFilter filter;
 };
@@ -115,6 +121,7 @@ struct Config {
   NamespacesConfig namespaces;
   SocketsConfig sockets;
   ListenersConfig listeners;
+  ListenerEventsConfig listener_events;
   InterfacesConfig interfaces;
   SnmpConfig snmp;
   RoutesConfig routes;

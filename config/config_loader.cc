@@ -195,8 +195,9 @@ void Loader::LoadSettings(const YAML::Node& n, const std::string& key, Collector
 }
 
 void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
-  RequireMap(n, "collectors",
-             {"sockets", "listeners", "interfaces", "snmp", "routes", "multicast"});
+  RequireMap(
+      n, "collectors",
+      {"sockets", "listeners", "listener_events", "interfaces", "snmp", "routes", "multicast"});
   if (auto s = n["sockets"]) {
     RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports"});
     LoadSettings(s, "collectors.sockets", &c->sockets);
@@ -207,6 +208,13 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
     }
   }
   if (auto l = n["listeners"]) LoadListeners(l, "collectors.listeners", &c->listeners);
+  if (auto e = n["listener_events"]) {
+    RequireMap(e, "collectors.listener_events", {"enabled", "interval", "max_series"});
+    LoadSettings(e, "collectors.listener_events", &c->listener_events);
+    if (auto v = e["max_series"]) {
+      c->listener_events.max_series = Int(v, "collectors.listener_events.max_series", 1, 1000000);
+    }
+  }
   for (auto [name, filter, settings] :
        {std::tuple{"interfaces", &c->interfaces.filter, (CollectorSettings*)&c->interfaces},
         std::tuple{"snmp", &c->snmp.filter, (CollectorSettings*)&c->snmp}}) {

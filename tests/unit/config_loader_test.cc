@@ -24,6 +24,7 @@ TEST(ConfigLoader, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.paths.services, "/etc/services");
   EXPECT_FALSE(c.sockets.enabled.has_value());
   EXPECT_EQ(c.listeners.max_listeners, 1000u);
+  EXPECT_EQ(c.listener_events.max_series, 1000u);
   EXPECT_TRUE(c.snmp.filter.Passes("Tcp_ActiveOpens"));
   EXPECT_EQ(c.listeners.labels, (std::vector<std::string>{"process", "user"}));
 }
@@ -49,6 +50,7 @@ collectors:
   snmp:       {enabled: false, interval: 1m30s, include: "^Tcp", exclude: "^$"}
   routes:     {enabled: true, all: true, max: 10}
   multicast:  {enabled: true, group_labels: true}
+  listener_events: {enabled: false, max_series: 20}
 )",
                               "c.yml");
   EXPECT_EQ(c.web.listen_address, "127.0.0.1:9999");
@@ -68,6 +70,9 @@ collectors:
   EXPECT_EQ(c.snmp.interval, std::chrono::milliseconds(90000));
   EXPECT_TRUE(c.routes.all);
   EXPECT_TRUE(c.multicast.group_labels);
+  EXPECT_EQ(*c.listener_events.enabled, false);
+  EXPECT_EQ(c.listener_events.max_series, 20u);
+  EXPECT_EQ(c.Settings("listener_events"), &c.listener_events);
   EXPECT_EQ(c.Settings("snmp"), &c.snmp);
   EXPECT_EQ(c.Settings("nope"), nullptr);
 }
@@ -137,6 +142,11 @@ TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
             std::string::npos);
   EXPECT_NE(ErrorOf("web:\n  basic_auth_users: {me: plaintext}\n").find("bcrypt"),
             std::string::npos);
+  EXPECT_EQ(ErrorOf("collectors:\n  listener_events: {max_series: 0}\n"),
+            "c.yml:2:33: collectors.listener_events.max_series: must be a whole number from 1 "
+            "to 1000000");
+  EXPECT_EQ(ErrorOf("collectors:\n  listener_events: {udp: true}\n"),
+            "c.yml:2:21: collectors.listener_events.udp: unknown key");
   EXPECT_NE(ErrorOf("web: [1, 2]\n").find("web: must be a mapping"), std::string::npos);
 }
 
