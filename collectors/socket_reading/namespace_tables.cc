@@ -110,7 +110,8 @@ bool NamespaceTables::Gone(const Entry& e) const {
 
 void NamespaceTables::ForEachReadable(const Visit& fn) {
   for (auto& [inode, e] : entries_) {
-    NamespaceView view{false, e.label, e.netlink ? st::Source::kNetlink : st::Source::kProcfs};
+    NamespaceView view{false, e.label, e.netlink ? st::Source::kNetlink : st::Source::kProcfs,
+                       inode};
     if (e.netlink) {
       fn(view, *e.netlink, [] { return false; });
     } else if (e.ref.pid != 0) {

@@ -45,6 +45,9 @@ struct NamespaceView {
   bool own = true;    // the exporter's own namespace: its series carry no netns label
   std::string label;  // the netns label value ("" for the own namespace)
   socket_table::Source source = socket_table::Source::kNetlink;
+  // The namespace's inode ("net:[INODE]"), which kernel-side (BPF) data is keyed by;
+  // 0 for the own namespace.
+  uint64_t inode = 0;
 };
 
 // The calls of one run, in order:
