@@ -1,6 +1,7 @@
 #include "collectors/registry.h"
 
 #include "collectors/interfaces/interfaces_collector.h"
+#include "collectors/listener_events/listener_events_collector.h"
 #include "collectors/listeners/listeners_collector.h"
 #include "collectors/multicast/multicast_collector.h"
 #include "collectors/routes/routes_collector.h"
@@ -15,6 +16,8 @@ const std::vector<Registration>& Registry() {
        [](const Environment& env) { return sockets::MakeSocketsCollector(env); }},
       {"listeners", true, "listening sockets and their owners (netstat -tulnp)",
        [](const Environment& env) { return listeners::MakeListenersCollector(env); }},
+      {"listener_events", true, "every TCP listen() as it happens, and accepted connections (BPF)",
+       [](const Environment& env) { return listener_events::MakeListenerEventsCollector(env); }},
       {"snmp", true, "protocol statistics (netstat -s): /proc/net/snmp, netstat, snmp6",
        [](const Environment& env) { return snmp::MakeSnmpCollector(env); }},
       {"interfaces", true, "interface counters and state (netstat -i): /proc/net/dev, sysfs",

@@ -1,0 +1,250 @@
+// Loading goes through the bpftool skeleton (open, load with CO-RE relocations against
+// /sys/kernel/btf/vmlinux, attach the tp_btf program). Events are read on a thread that
+// sleeps in epoll on the ring buffer and an eventfd (the eventfd stops it): a background
+// reader loses fewer events than draining at scrape would (a burst between two scrapes
+// only needs to fit the 256 KiB ring for the time the thread takes to wake), and it reads
+// /proc/PID/cmdline while the process most likely still exists. A scrape drains what is
+// left in the ring itself (Drain), so it counts every listen() that returned before it.
+#include "collectors/listener_events/bpf_events.h"
+
+#include <linux/capability.h>
+#include <spdlog/spdlog.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#if NETSTAT_HAVE_BPF
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <cstdarg>
+#include <mutex>
+#include <thread>
+
+#include "listener_events.skel.h"
+#endif
+
+namespace netstat::listener_events {
+namespace {
+
+constexpr const char* kBtfPath = "/sys/kernel/btf/vmlinux";
+
+bool HasCapability(const __user_cap_data_struct data[2], int cap) {
+  return (data[cap / 32].effective >> (cap % 32)) & 1u;
+}
+
+// "6.18.44-fc" -> true when at least major.minor.
+bool KernelAtLeast(const char* release, int major, int minor) {
+  int a = 0, b = 0;
+  if (std::sscanf(release, "%d.%d", &a, &b) != 2) return true;  // unknown: just try
+  return a > major || (a == major && b >= minor);
+}
+
+Availability Missing(std::string reason) { return Availability{false, true, std::move(reason)}; }
+
+}  // namespace
+
+Availability CheckPrerequisites() {
+  if (!NETSTAT_HAVE_BPF) {
+    return Missing(
+        "BPF not built in (clang, bpftool, libbpf-dev or the build machine's kernel BTF "
+        "were missing at build time)");
+  }
+  if (access(kBtfPath, R_OK) != 0) {
+    return Missing(std::string("no kernel BTF (") + kBtfPath + ": " + std::strerror(errno) +
+                   "); the kernel needs CONFIG_DEBUG_INFO_BTF");
+  }
+  utsname u{};
+  if (uname(&u) == 0 && !KernelAtLeast(u.release, 5, 8)) {
+    return Missing(std::string("kernel ") + u.release + " is older than 5.8 (BPF ring buffer)");
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &header, data) != 0) {
+    return Missing(std::string("capget: ") + std::strerror(errno));
+  }
+  // CAP_SYS_ADMIN alone would do for the kernel, but a unit that grants it for setns()
+  // (systemd/all-namespaces.conf) has not chosen to allow tracing programs: only the two
+  // capabilities made for it count (root has them).
+  if (!HasCapability(data, CAP_BPF) || !HasCapability(data, CAP_PERFMON)) {
+    return Missing(
+        "no CAP_BPF and CAP_PERFMON to load the BPF program (run as root or "
+        "install systemd/listener-events.conf)");
+  }
+  return Availability{true, true, ""};
+}
+
+#if NETSTAT_HAVE_BPF
+
+struct BpfEvents::Impl {
+  Sink sink;
+  listener_events_bpf* skel = nullptr;
+  ring_buffer* ring = nullptr;
+  int stop_fd = -1;
+  int epoll_fd = -1;
+  std::thread reader;
+  std::mutex consume_mu;  // ring_buffer__consume is for one consumer at a time
+
+  ~Impl() {
+    if (reader.joinable()) {
+      const uint64_t one = 1;
+      if (write(stop_fd, &one, sizeof one) < 0) spdlog::warn("listener_events: cannot stop reader");
+      reader.join();
+    }
+    if (ring != nullptr) ring_buffer__free(ring);
+    if (skel != nullptr) listener_events_bpf__destroy(skel);
+    if (epoll_fd >= 0) close(epoll_fd);
+    if (stop_fd >= 0) close(stop_fd);
+  }
+
+  static int OnRecord(void* ctx, void* data, size_t size) {
+    if (size < sizeof(netstat_listener_event)) return 0;
+    netstat_listener_event e;
+    std::memcpy(&e, data, sizeof e);
+    static_cast<Impl*>(ctx)->sink(e);
+    return 0;
+  }
+
+  void Read() {
+    epoll_event ev[2];
+    for (;;) {
+      const int n = epoll_wait(epoll_fd, ev, 2, -1);
+      if (n < 0 && errno == EINTR) continue;  // the capability drop signals every thread
+      if (n < 0) {
+        spdlog::error("listener_events: epoll_wait: {}; no more events", std::strerror(errno));
+        return;
+      }
+      for (int i = 0; i < n; ++i) {
+        if (ev[i].data.fd == stop_fd) return;
+      }
+      Consume();
+    }
+  }
+
+  void Consume() {
+    std::lock_guard lock(consume_mu);
+    ring_buffer__consume(ring);
+  }
+
+  uint64_t Counter(uint32_t slot) const {
+    uint64_t value = 0;
+    if (bpf_map__lookup_elem(skel->maps.counters, &slot, sizeof slot, &value, sizeof value, 0)) {
+      return 0;
+    }
+    return value;
+  }
+};
+
+namespace {
+
+// libbpf's own messages: its warnings explain a failed load, the rest is noise.
+int LogLibbpf(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[512];
+  const int n = std::vsnprintf(line, sizeof line, format, args);
+  std::string text(line, n > 0 ? std::min<size_t>(n, sizeof line - 1) : 0);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  spdlog::debug("listener_events: libbpf: {}", text);
+  return 0;
+}
+
+Availability Failed(const char* step, int err) {
+  err = err < 0 ? -err : err;
+  // bpf() refused although the capabilities are there: a seccomp profile, an LSM or
+  // lockdown says no. That is the environment's choice, like a missing capability.
+  const bool denied = err == EPERM || err == EACCES;
+  return Availability{false, denied, std::string(step) + ": " + std::strerror(err)};
+}
+
+}  // namespace
+
+std::unique_ptr<BpfEvents> BpfEvents::Open(Sink sink, Availability* why) {
+  libbpf_set_print(LogLibbpf);
+  auto impl = std::make_unique<Impl>();
+  impl->sink = std::move(sink);
+  impl->skel = listener_events_bpf__open();
+  if (impl->skel == nullptr) {
+    *why = Failed("opening the BPF object", errno);
+    return nullptr;
+  }
+  if (int err = listener_events_bpf__load(impl->skel)) {
+    *why = Failed("loading the BPF program", err);
+    return nullptr;
+  }
+  if (int err = listener_events_bpf__attach(impl->skel)) {
+    *why = Failed("attaching to tp_btf/inet_sock_set_state", err);
+    return nullptr;
+  }
+  impl->ring =
+      ring_buffer__new(bpf_map__fd(impl->skel->maps.events), &Impl::OnRecord, impl.get(), nullptr);
+  if (impl->ring == nullptr) {
+    *why = Failed("opening the ring buffer", errno);
+    return nullptr;
+  }
+  impl->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  impl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (impl->stop_fd < 0 || impl->epoll_fd < 0) {
+    *why = Failed("eventfd/epoll", errno);
+    return nullptr;
+  }
+  for (int fd : {impl->stop_fd, ring_buffer__epoll_fd(impl->ring)}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      *why = Failed("epoll_ctl", errno);
+      return nullptr;
+    }
+  }
+  impl->reader = std::thread(&Impl::Read, impl.get());
+  *why = Availability{true, true, ""};
+  return std::unique_ptr<BpfEvents>(new BpfEvents(std::move(impl)));
+}
+
+void BpfEvents::Drain() { impl_->Consume(); }
+uint64_t BpfEvents::Lost() const { return impl_->Counter(NETSTAT_LE_LOST); }
+uint64_t BpfEvents::AcceptUnkeyed() const { return impl_->Counter(NETSTAT_LE_ACCEPT_UNKEYED); }
+
+std::vector<AcceptCount> BpfEvents::AcceptCounts() const {
+  std::vector<AcceptCount> out;
+  const bpf_map* map = impl_->skel->maps.accepted;
+  netstat_accept_key key{}, next{};
+  const void* prev = nullptr;
+  // The map is bounded (16,384 entries); a key deleted meanwhile restarts nothing harmful.
+  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
+    uint64_t count = 0;
+    if (bpf_map__lookup_elem(map, &next, sizeof next, &count, sizeof count, 0) == 0) {
+      out.push_back({next.netns, next.port, count});
+    }
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+#else  // !NETSTAT_HAVE_BPF
+
+struct BpfEvents::Impl {};
+
+std::unique_ptr<BpfEvents> BpfEvents::Open(Sink, Availability* why) {
+  *why = CheckPrerequisites();
+  return nullptr;
+}
+
+void BpfEvents::Drain() {}
+uint64_t BpfEvents::Lost() const { return 0; }
+uint64_t BpfEvents::AcceptUnkeyed() const { return 0; }
+std::vector<AcceptCount> BpfEvents::AcceptCounts() const { return {}; }
+
+#endif
+
+BpfEvents::BpfEvents(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BpfEvents::~BpfEvents() = default;
+
+}  // namespace netstat::listener_events
