@@ -59,6 +59,7 @@ cat >"$WORK/want" <<'EOF'
 ./usr/share/doc/netstat-exporter/copyright
 ./usr/share/doc/netstat_exporter/README.md
 ./usr/share/doc/netstat_exporter/examples/all-namespaces.conf
+./usr/share/doc/netstat_exporter/examples/listener-events.conf
 ./usr/share/doc/netstat_exporter/examples/textfile/netstat_exporter-textfile.service
 ./usr/share/doc/netstat_exporter/examples/textfile/netstat_exporter-textfile.timer
 ./usr/share/man/man1/netstat_exporter.1.gz

@@ -324,6 +324,12 @@ TEST_F(Manifests, PrivilegesAreTheSystemdUnitsAndNoMore) {
          SystemdCapabilities(fs::path(NETSTAT_SOURCE_DIR) / "systemd/all-namespaces.conf"))
       want.insert(c);
   }
+  // listener_events is on by default: the DaemonSet grants what its drop-in grants.
+  if (cfg["collectors"]["listener_events"]["enabled"].as<bool>(true)) {
+    for (const auto& c :
+         SystemdCapabilities(fs::path(NETSTAT_SOURCE_DIR) / "systemd/listener-events.conf"))
+      want.insert(c);
+  }
   std::set<std::string> added;
   for (const auto& c : sc["capabilities"]["add"]) added.insert(c.as<std::string>());
   EXPECT_EQ(added, want);
