@@ -7,10 +7,14 @@
 //   accept ADDR PORT N      listen, connect to itself and accept N times, print "ready",
 //                           then keep listening until killed
 //   loop ADDR SECONDS       connect/accept/close on loopback as fast as possible for
-//                           SECONDS; prints "connections N per_second X"
+//                           SECONDS; prints "connections N per_second X per_cpu_second Y"
+//                           (Y: per second of this process's user + system CPU time,
+//                           which the tracepoint's work is charged to, and which other
+//                           loads on a shared machine disturb far less than wall time)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -127,7 +131,12 @@ int main(int argc, char** argv) {
     }
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("connections %ld per_second %.0f\n", n, static_cast<double>(n) / s);
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    std::printf("connections %ld per_second %.0f per_cpu_second %.0f\n", n,
+                static_cast<double>(n) / s, static_cast<double>(n) / cpu);
     return 0;
   }
   std::fprintf(stderr, "bad arguments for %s\n", mode.c_str());

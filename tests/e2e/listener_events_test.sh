@@ -6,7 +6,9 @@
 #  2. 1,000 listen()/close() cycles count exactly 1,000, none lost;
 #  3. 25 connections accepted on a listening port count 25 in
 #     netstat_port_accepted_connections_total;
-#  4. `namespaces: {mode: own}`: listen() in another namespace (the host's) counts nothing.
+#  4. `namespaces: {mode: own}`: listen() in another namespace (the host's) counts nothing;
+#  5. `namespaces: {mode: all}` (an exporter on the host): the namespace's listen() counts
+#     with netns set to the namespace's name.
 # Exits 77 (skipped) when the build has no BPF or this kernel cannot load it.
 #   $1 exporter binary, $2 source tree, $3 the netstat_e2e_listen_events helper
 BIN=$1
@@ -87,6 +89,19 @@ grep -q '^netstat_port_accepted_connections_total{.*port="471[12]"' "$WORK/m4" &
 "$HELPER" cycles 127.0.0.1 4714 10 >/dev/null
 scrape m5
 grep -q 'port="4714"' "$WORK/m5" && fail "mode own counted a listen() of another namespace"
+
+# 5. mode all, from the host: the test namespace's listen() carries its name.
+printf 'namespaces: {mode: all}\ncollectors:\n  listener_events: {max_series: 1000}\n' \
+  >"$WORK/all.yml"
+EXPORTER_PREFIX=()
+start_exporter "$WORK/log_all" --config.file="$WORK/all.yml" --collector.disable-defaults \
+  --collector.listener_events
+fetch /metrics >"$WORK/a1"
+in_ns "$HELPER" short 127.0.0.1 4715 200
+fetch /metrics >"$WORK/a2"
+A=$(opened ipv4 127.0.0.1 4715 "$P" root | sed "s/}\$/,netns=\"$NS\"}/")
+expect_eq "mode all: the namespace's listen()" "$(value "$A" a2)" 1
+promtool_clean "$WORK/a2" "listener events exposition, mode all"
 
 promtool_clean "$WORK/m5" "listener events exposition"
 echo "PASS"
