@@ -8,7 +8,9 @@
 #     netstat_port_accepted_connections_total;
 #  4. `namespaces: {mode: own}`: listen() in another namespace (the host's) counts nothing;
 #  5. `namespaces: {mode: all}` (an exporter on the host): the namespace's listen() counts
-#     with netns set to the namespace's name.
+#     with netns set to the namespace's name;
+#  6. without CAP_BPF (as nobody): available 0, success 1, one log line naming what is
+#     missing, the other collectors untouched.
 # Exits 77 (skipped) when the build has no BPF or this kernel cannot load it.
 #   $1 exporter binary, $2 source tree, $3 the netstat_e2e_listen_events helper
 BIN=$1
@@ -104,4 +106,16 @@ expect_eq "mode all: the namespace's listen()" "$(value "$A" a2)" 1
 promtool_clean "$WORK/a2" "listener events exposition, mode all"
 
 promtool_clean "$WORK/m5" "listener events exposition"
+
+# 6. No privilege: an expected state, not a failure.
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$BIN" --once \
+  --collector.disable-defaults --collector.listener_events --collector.snmp \
+  >"$WORK/nopriv" 2>"$WORK/nopriv.log" || fail "--once as nobody: $(cat "$WORK/nopriv.log")"
+expect_eq "nobody: available" "$(value netstat_listener_events_available nopriv)" 0
+for c in listener_events snmp; do
+  expect_eq "nobody: $c success" \
+    "$(value "netstat_exporter_collector_success{collector=\"$c\"}" nopriv)" 1
+done
+expect_eq "nobody: log lines" "$(grep -c 'listener_events: not available: no CAP_BPF' \
+  "$WORK/nopriv.log")" 1
 echo "PASS"
