@@ -25,6 +25,9 @@ if(NOT NETSTAT_BPF)
 endif()
 find_program(NETSTAT_CLANG clang)
 find_program(NETSTAT_BPFTOOL bpftool HINTS /usr/sbin /sbin)
+# Optional: strips the DWARF that -g adds (BTF, which CO-RE needs, stays), so that the
+# object embedded in the skeleton, and in the binary, is a fraction of its size.
+find_program(NETSTAT_LLVM_STRIP NAMES llvm-strip llvm-strip-14)
 pkg_check_modules(LIBBPF QUIET IMPORTED_TARGET libbpf)
 if(NOT NETSTAT_CLANG)
   list(APPEND _netstat_bpf_missing "clang")
@@ -91,6 +94,10 @@ function(netstat_bpf_skeleton target source)
   else()
     set(_arch ${CMAKE_SYSTEM_PROCESSOR})
   endif()
+  set(_strip "")
+  if(NETSTAT_LLVM_STRIP)
+    set(_strip COMMAND "${NETSTAT_LLVM_STRIP}" -g "${_obj}")
+  endif()
   set(_includes -I "${NETSTAT_BPF_GEN_DIR}" -I "${CMAKE_SOURCE_DIR}")
   foreach(_inc IN LISTS LIBBPF_INCLUDE_DIRS)
     list(APPEND _includes -I "${_inc}")
@@ -100,6 +107,7 @@ function(netstat_bpf_skeleton target source)
     COMMAND ${CMAKE_COMMAND} -E make_directory "${_dir}"
     COMMAND "${NETSTAT_CLANG}" -g -O2 -Wall -target bpf -D__TARGET_ARCH_${_arch}
             ${_includes} -MD -MF "${_obj}.d" -c "${_src}" -o "${_obj}"
+    ${_strip}
     DEPENDS "${_src}" "${NETSTAT_VMLINUX_H}"
     DEPFILE "${_obj}.d"
     COMMENT "Compiling BPF program ${_file}"
