@@ -62,6 +62,14 @@ struct ListenersConfig : CollectorSettings {
   uint32_t max_listeners = 1000;
 };
 
+// Sockets per process. Runs in the background by default: a walk of every process's fds
+// is worth doing every 30 s, not on every scrape.
+struct ProcessSocketsConfig : CollectorSettings {
+  ProcessSocketsConfig() { interval = std::chrono::seconds(30); }
+  std::vector<std::string> labels;  // beyond process: any of user, pid
+  uint32_t max_processes = 30;      // the rest are summed under process="other"
+};
+
 struct InterfacesConfig : CollectorSettings {
   NameFilter filter;
 };
@@ -115,6 +123,7 @@ struct Config {
   NamespacesConfig namespaces;
   SocketsConfig sockets;
   ListenersConfig listeners;
+  ProcessSocketsConfig process_sockets;
   InterfacesConfig interfaces;
   SnmpConfig snmp;
   RoutesConfig routes;

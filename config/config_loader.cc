@@ -195,8 +195,9 @@ void Loader::LoadSettings(const YAML::Node& n, const std::string& key, Collector
 }
 
 void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
-  RequireMap(n, "collectors",
-             {"sockets", "listeners", "interfaces", "snmp", "routes", "multicast"});
+  RequireMap(
+      n, "collectors",
+      {"sockets", "listeners", "process_sockets", "interfaces", "snmp", "routes", "multicast"});
   if (auto s = n["sockets"]) {
     RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports"});
     LoadSettings(s, "collectors.sockets", &c->sockets);
@@ -207,6 +208,24 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
     }
   }
   if (auto l = n["listeners"]) LoadListeners(l, "collectors.listeners", &c->listeners);
+  if (auto p = n["process_sockets"]) {
+    const std::string key = "collectors.process_sockets";
+    RequireMap(p, key, {"enabled", "interval", "labels", "max_processes"});
+    LoadSettings(p, key, &c->process_sockets);
+    if (auto labels = p["labels"]) {
+      if (!labels.IsSequence()) Fail(labels.Mark(), key + ".labels", "must be a list");
+      for (const auto& v : labels) {
+        std::string label = String(v, key + ".labels");
+        if (label != "user" && label != "pid") {
+          Fail(v.Mark(), key + ".labels", "unknown label \"" + label + "\" (want user, pid)");
+        }
+        c->process_sockets.labels.push_back(label);
+      }
+    }
+    if (auto v = p["max_processes"]) {
+      c->process_sockets.max_processes = Int(v, key + ".max_processes", 1, 100000);
+    }
+  }
   for (auto [name, filter, settings] :
        {std::tuple{"interfaces", &c->interfaces.filter, (CollectorSettings*)&c->interfaces},
         std::tuple{"snmp", &c->snmp.filter, (CollectorSettings*)&c->snmp}}) {

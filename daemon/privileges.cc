@@ -39,6 +39,7 @@ constexpr CollectorCapabilities kCollectorCapabilities[] = {
     // reading the links is a ptrace read-access check (SYS_PTRACE). The socket table's
     // SO_RCVBUFFORCE (CAP_NET_ADMIN) falls back to SO_RCVBUF, which is enough for dumps.
     {"listeners", Bit(CAP_DAC_READ_SEARCH) | Bit(CAP_SYS_PTRACE)},
+    {"process_sockets", Bit(CAP_DAC_READ_SEARCH) | Bit(CAP_SYS_PTRACE)},
 };
 // What `namespaces: {mode: all}` adds when a socket-reading collector is on: opening
 // another user's /proc/PID/ns/net is a ptrace read-access check (SYS_PTRACE); `ip netns`
@@ -46,7 +47,7 @@ constexpr CollectorCapabilities kCollectorCapabilities[] = {
 // needs SYS_ADMIN. Without SYS_ADMIN the namespaces are read from /proc/PID/net instead.
 constexpr uint64_t kAllNamespacesCapabilities =
     Bit(CAP_SYS_ADMIN) | Bit(CAP_SYS_PTRACE) | Bit(CAP_DAC_READ_SEARCH);
-constexpr const char* kSocketReadingCollectors[] = {"sockets", "listeners"};
+constexpr const char* kSocketReadingCollectors[] = {"sockets", "listeners", "process_sockets"};
 
 constexpr const char* kCapabilityNames[] = {"chown",
                                             "dac_override",
