@@ -9,7 +9,7 @@ constexpr size_t kMinSlots = 1024;
 
 void InodeMap::Reset(size_t expected) {
   size_t want = kMinSlots;
-  while (want * 7 / 10 < expected) want *= 2;
+  while (want * 8 / 10 < expected) want *= 2;
   // Keep the allocation unless it is far larger than needed (a host that shed most of
   // its sockets gives the memory back).
   if (slots_.size() < want || slots_.size() > want * 8) {
@@ -24,7 +24,7 @@ void InodeMap::Reset(size_t expected) {
 bool InodeMap::Insert(uint64_t inode, uint32_t owner) {
   if (inode == 0) return false;
   if (inode > UINT32_MAX) return wide_.try_emplace(inode, owner).second;
-  if (slots_.empty() || (size_ + 1) * 10 > slots_.size() * 7) Grow();
+  if (slots_.empty() || (size_ + 1) * 10 > slots_.size() * 8) Grow();
   const auto key = static_cast<uint32_t>(inode);
   const size_t mask = slots_.size() - 1;
   for (size_t i = Home(key);; i = (i + 1) & mask) {

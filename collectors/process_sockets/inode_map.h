@@ -1,6 +1,6 @@
 // Socket inode -> owner index for one collection: an open-addressing table of 8-byte
-// slots (socket inodes come from get_next_ino(), an unsigned int), at most 70% full,
-// rebuilt by each walk of /proc/*/fd: 11 to 23 bytes per socket, kept for the next
+// slots (socket inodes come from get_next_ino(), an unsigned int), at most 80% full,
+// rebuilt by each walk of /proc/*/fd: 10 to 20 bytes per socket, kept for the next
 // walk. Wider inodes (only a fake tree has them) go to a small side map.
 #pragma once
 
@@ -35,7 +35,7 @@ class InodeMap {
     return (inode * 0x9E3779B1u) & (slots_.size() - 1);  // Fibonacci hashing
   }
 
-  std::vector<Slot> slots_;  // a power of two, at most 70% full
+  std::vector<Slot> slots_;  // a power of two, at most 80% full
   size_t size_ = 0;
   std::unordered_map<uint64_t, uint32_t> wide_;
 };

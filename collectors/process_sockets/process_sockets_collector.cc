@@ -58,6 +58,11 @@ class ProcessSocketsCollector : public collectors::Collector,
     unowned_.clear();
     namespaces_.clear();
     owners_.Walk();
+    const WalkStats& w = owners_.stats();
+    spdlog::debug(
+        "process_sockets: walked {} pids, {} fds, {} socket fds; inode map {} entries in {} "
+        "bytes",
+        w.pids, w.fds, w.sockets, owners_.inodes().size(), owners_.inodes().memory_bytes());
     const uint64_t denied = owners_.stats().denied;
     if ((denied > 0) != denied_logged_) {
       denied_logged_ = denied > 0;
