@@ -146,13 +146,13 @@ sums_agree "$WORK/m3" || fail "m3: per-process + unowned != netstat_sockets"
 kill "$EXPORTER_PID"
 wait "$EXPORTER_PID" 2>/dev/null || true
 
-# 3. Churn: children open 3 sockets, take the name psock_churn, live 0-20 ms and exit,
+# 3. Churn: children open 3 sockets, take the name psock_churn, live 0-20 or 100-300 ms and exit,
 # while we scrape. A process is counted whole or not at all: always a multiple of 3.
 start_exporter "$WORK/log3" --config.file="$WORK/config.yml" --collector.disable-defaults \
   --collector.sockets --collector.process_sockets
-start_helper churn churn psock_churn 3 4
+start_helper churn churn psock_churn 3 6
 seen=0
-for i in $(seq 1 40); do
+for i in $(seq 1 60); do
   grep -q '^done' "$WORK/churn.out" && break
   scrape "c$i"
   expect_eq "churn scrape $i success" "$(metric_value 'netstat_exporter_collector_success{collector="process_sockets"}' "$WORK/c$i")" 1

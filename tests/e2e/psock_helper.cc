@@ -12,7 +12,8 @@
 //   many NAME N K                         N children NAME0..NAME(N-1) holding K+i UDP
 //                                         sockets each (child i holds K+i)
 //   churn NAME K SECONDS                  for SECONDS, children that open K UDP sockets,
-//                                         rename themselves NAME, live 0-20 ms and exit
+//                                         rename themselves NAME, live 0-20 or 100-300 ms,
+//                                         and exit
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -168,8 +169,12 @@ void Churn(const std::string& name, int k, int seconds) {
   Ready();
   unsigned seed = static_cast<unsigned>(getpid());
   long children = 0;
+  long forked = 0;
   while (std::chrono::steady_clock::now() < end) {
-    const int live_us = static_cast<int>(rand_r(&seed) % 20000);
+    // Two in three die young (many exits while the exporter runs), one lives long enough that a
+    // slow run (a sanitizer build, a loaded machine) still finds some alive.
+    const int live_us = static_cast<int>(++forked % 3 != 0 ? rand_r(&seed) % 20000
+                                                           : 100000 + rand_r(&seed) % 200000);
     pid_t pid = fork();
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -179,7 +184,7 @@ void Churn(const std::string& name, int k, int seconds) {
       _exit(0);
     }
     if (pid > 0) ++children;
-    while (waitpid(-1, nullptr, children > 8 ? 0 : WNOHANG) > 0) --children;
+    while (waitpid(-1, nullptr, children > 16 ? 0 : WNOHANG) > 0) --children;
   }
   while (waitpid(-1, nullptr, 0) > 0) {
   }
