@@ -143,8 +143,9 @@ TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
 TEST(ConfigLoader, SocketsSource) {
   using Source = SocketsConfig::Source;
   EXPECT_EQ(LoadConfigString("", "c.yml").sockets.source, Source::kAuto);
-  for (auto [text, want] : {std::pair{"auto", Source::kAuto}, std::pair{"netlink", Source::kNetlink},
-                            std::pair{"bpf", Source::kBpf}}) {
+  for (auto [text, want] :
+       {std::pair{"auto", Source::kAuto}, std::pair{"netlink", Source::kNetlink},
+        std::pair{"bpf", Source::kBpf}}) {
     const Config c =
         LoadConfigString(std::string("collectors:\n  sockets: {source: ") + text + "}\n", "c.yml");
     EXPECT_EQ(c.sockets.source, want) << text;
