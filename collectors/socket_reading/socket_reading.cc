@@ -240,11 +240,10 @@ tcp_iter::TcpCounter* SocketReading::ChooseCounter() {
     procfs::ReadTextFile(procfs_ + "/net/sockstat6", &sockstat6);
     tcp_sockets = tcp_iter::TcpSocketsInUse(sockstat, sockstat6);
   }
-  const bool use = tcp_iter::UseIterator(mode_, true, tcp_sockets);
+  const bool use = tcp_iter::UseIterator(mode_, true, tcp_sockets, last_used_counter_);
   if (use != last_used_counter_ && mode_ == tcp_iter::SourceMode::kAuto) {
-    spdlog::info("sockets: source auto: {} TCP sockets, {} the crossover of {}: {}",
-                 tcp_sockets ? std::to_string(*tcp_sockets) : "unknown",
-                 use ? "at or above" : "below", tcp_iter::kAutoCrossover,
+    spdlog::info("sockets: source auto: {} TCP sockets (crossover {}): {}",
+                 tcp_sockets ? std::to_string(*tcp_sockets) : "unknown", tcp_iter::kAutoCrossover,
                  use ? "counting TCP in the kernel (BPF iterator)" : "reading TCP by netlink");
   } else if (use != last_used_counter_) {
     spdlog::info("sockets: source bpf: counting TCP in the kernel (BPF iterator)");

@@ -75,7 +75,7 @@ std::optional<uint64_t> TcpSocketsInUse(std::string_view sockstat, std::string_v
   return *inuse + *tw + Field(sockstat6, "TCP6: ", "inuse").value_or(0);
 }
 
-bool UseIterator(SourceMode mode, bool loaded, std::optional<uint64_t> tcp_sockets,
+bool UseIterator(SourceMode mode, bool loaded, std::optional<uint64_t> tcp_sockets, bool using_now,
                  uint64_t crossover) {
   if (!loaded) return false;
   switch (mode) {
@@ -84,7 +84,7 @@ bool UseIterator(SourceMode mode, bool loaded, std::optional<uint64_t> tcp_socke
     case SourceMode::kBpf:
       return true;
     case SourceMode::kAuto:
-      return tcp_sockets && *tcp_sockets >= crossover;
+      return tcp_sockets && *tcp_sockets >= (using_now ? crossover / 5 * 4 : crossover);
   }
   return false;
 }

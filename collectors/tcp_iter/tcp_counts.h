@@ -22,9 +22,12 @@ using SourceMode = config::SocketsConfig::Source;
 
 // The hosts with fewer TCP sockets than this (TCP + TCP6 inuse + tw in
 // /proc/net/sockstat{,6}) are read by netlink in auto mode: the iterator's fixed cost,
-// a walk of every bucket of the established hash, is larger than the netlink dump of
-// so few sockets. Measured with tests/bench/sockets_bpf_bench.sh (crossover column).
-constexpr uint64_t kAutoCrossover = 3000;
+// a walk of every bucket of the listening and established hashes (about 2.5 ms here),
+// is larger than the netlink dump of so few sockets. Measured on the project machine
+// (2 cores, Linux 6.18) with tests/bench/sockets_bpf_bench.sh: the iterator caught up
+// with the dump at about 8,100 TCP sockets (1.12x the dump's time at 5,100, 1.01x at
+// 8,100, 0.91x at 12,100, 0.73x at 200k).
+constexpr uint64_t kAutoCrossover = 8000;
 
 struct StateSums {
   std::array<uint64_t, kStates> sockets{};
@@ -77,9 +80,11 @@ std::optional<uint64_t> TcpSocketsInUse(std::string_view sockstat, std::string_v
 
 // Whether a run counts TCP in the kernel: never in netlink mode or when the program is
 // not loaded; always in bpf mode; in auto mode when the namespace holds at least
-// `crossover` TCP sockets (unknown: netlink).
+// `crossover` TCP sockets (unknown: netlink). `using_now` (the last run's choice) adds
+// hysteresis: auto leaves the iterator only below 4/5 of the crossover, so a host near it
+// does not switch, and log the switch, on every scrape.
 bool UseIterator(SourceMode mode, bool loaded, std::optional<uint64_t> tcp_sockets,
-                 uint64_t crossover = kAutoCrossover);
+                 bool using_now = false, uint64_t crossover = kAutoCrossover);
 
 // Counts the TCP sockets other than listeners of the calling thread's network namespace
 // (TcpIterCounter, or a test's fake). Count is false, with the reason in *error, when

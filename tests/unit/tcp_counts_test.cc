@@ -75,6 +75,12 @@ TEST(TcpCounts, AutoUsesTheIteratorFromTheCrossoverOn) {
   EXPECT_TRUE(UseIterator(SourceMode::kAuto, true, kAutoCrossover));
   EXPECT_FALSE(UseIterator(SourceMode::kAuto, true, std::nullopt));
   EXPECT_FALSE(UseIterator(SourceMode::kAuto, false, kAutoCrossover * 10));
+  // Hysteresis: once on the iterator, auto stays there down to 4/5 of the crossover.
+  EXPECT_TRUE(UseIterator(SourceMode::kAuto, true, kAutoCrossover - 1, true));
+  EXPECT_TRUE(UseIterator(SourceMode::kAuto, true, kAutoCrossover / 5 * 4, true));
+  EXPECT_FALSE(UseIterator(SourceMode::kAuto, true, kAutoCrossover / 5 * 4 - 1, true));
+  EXPECT_FALSE(UseIterator(SourceMode::kAuto, true, 100, false, 1000));
+  EXPECT_TRUE(UseIterator(SourceMode::kAuto, true, 1000, false, 1000));
 }
 
 // One listener on :80; the connections come from the fake counter only.
