@@ -16,7 +16,7 @@ namespace netstat::tcp_iter {
 class TcpIterCounter : public TcpCounter {
  public:
   // The process's counter, loaded by the first call and kept until exit: loading needs
-  // CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), which the daemon drops after start, but
+  // CAP_BPF and CAP_PERFMON (root has them), which the daemon drops after start, but
   // running a loaded iterator needs none, so a reload reuses what start loaded. nullptr,
   // with the reason in *error, when it cannot load (BPF not built in, no kernel BTF, no
   // privilege); a later call tries again. No bpf() call is made without the capabilities.
