@@ -212,7 +212,8 @@ SocketReading::SocketReading(std::unique_ptr<st::SocketTable> own,
 
 SocketReading::~SocketReading() = default;
 
-std::unique_ptr<SocketReading> SocketReading::Open(const collectors::Environment& env) {
+std::unique_ptr<SocketReading> SocketReading::Open(const collectors::Environment& env,
+                                                   bool tcp_counts) {
   auto own = st::OpenSocketTable(env.root, env.site.live_network);
   LogSource(own->source(), env.root.procfs());
   std::unique_ptr<NamespaceTables> others;
@@ -223,7 +224,7 @@ std::unique_ptr<SocketReading> SocketReading::Open(const collectors::Environment
   std::unique_ptr<SocketReading> reading(new SocketReading(std::move(own), std::move(others)));
   reading->mode_ = env.config.sockets.source;
   reading->procfs_ = env.root.procfs();
-  if (reading->mode_ != tcp_iter::SourceMode::kNetlink && netlink) {
+  if (reading->mode_ != tcp_iter::SourceMode::kNetlink && netlink && tcp_counts) {
     std::string error;
     reading->counter_ = tcp_iter::TcpIterCounter::Shared(&error);
     if (!reading->counter_) LogNoIterator(reading->mode_, error);
@@ -257,8 +258,16 @@ void SocketReading::Read(const std::vector<SocketConsumer*>& consumers,
   for (SocketConsumer* c : consumers) c->BeginRead();
   const NamespaceView own_view{true, "", own_->source()};
   for (SocketConsumer* c : consumers) c->BeginNamespace(own_view);
+  // Only a run that reads non-listening TCP sockets chooses (and may log the choice).
+  bool wants_tcp = false;
+  for (SocketConsumer* c : consumers) {
+    const Interest i = c->interest();
+    wants_tcp = wants_tcp || ((i.States(st::Protocol::kTcp, st::Family::kIpv4) |
+                               i.States(st::Protocol::kTcp, st::Family::kIpv6)) &
+                              ~kListenOnly) != 0;
+  }
   ReadNamespace(
-      *own_, consumers, [] { return false; }, ChooseCounter());
+      *own_, consumers, [] { return false; }, wants_tcp ? ChooseCounter() : nullptr);
   for (SocketConsumer* c : consumers) c->EndNamespace();
   if (!others_) return;
 
