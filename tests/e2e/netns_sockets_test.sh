@@ -78,7 +78,7 @@ run_source() {  # run_source SOURCE
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   if [ "$source" = bpf ] && grep -q 'sockets: source bpf: .*reading TCP by netlink instead' "$log"; then
-    echo "SKIP: the BPF iterator cannot load here: $(grep -o 'source bpf: .*' "$log" | head -1)"
+    echo "SKIP: the BPF iterator cannot load here: $(grep -o 'source bpf: [^"]*' "$log" | head -1)"
     exit 77
   fi
   grep -q "^netstat_sockets_source_info{source=\"$source\"} 1$" "$WORK/$source.metrics" ||
