@@ -149,11 +149,15 @@ bool TcpIterCounter::Count(const std::vector<uint16_t>& local_ports,
     }
   }
   close(fd);
-  using Row = const uint64_t(*)[kStates];
-  const RawTotals totals{reinterpret_cast<Row>(bss->totals.sockets),
-                         reinterpret_cast<Row>(bss->totals.receive_queue),
-                         reinterpret_cast<Row>(bss->totals.send_queue)};
-  *out = Decode(totals, reinterpret_cast<Row>(bss->port_counts), slots);
+  // Copied out rather than cast: the skeleton's __u64 is unsigned long long, uint64_t
+  // unsigned long, and the copy is a few KiB.
+  uint64_t sockets[2][kStates], receive_queue[2][kStates], send_queue[2][kStates];
+  std::memcpy(sockets, bss->totals.sockets, sizeof sockets);
+  std::memcpy(receive_queue, bss->totals.receive_queue, sizeof receive_queue);
+  std::memcpy(send_queue, bss->totals.send_queue, sizeof send_queue);
+  std::unique_ptr<uint64_t[][kStates]> ports(new uint64_t[slots.used()][kStates]);
+  std::memcpy(ports.get(), bss->port_counts, slots.used() * sizeof ports[0]);
+  *out = Decode({sockets, receive_queue, send_queue}, ports.get(), slots);
   return true;
 }
 
