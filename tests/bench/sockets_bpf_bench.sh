@@ -7,7 +7,8 @@
 #     (nl_count, as sockets_bench.sh), and HTTP scrapes (curl time_total) of the exporter
 #     with only the sockets collector in source netlink, bpf and auto; ratios to the bare
 #     dump. Targets: bpf <= 0.45 x bare at 100k; auto no slower than netlink at 1k.
-# Table on stdout and in BUILD/bench/sockets_bpf_bench.txt. Needs root and BPF.
+# Table on stdout and in BUILD/bench/sockets_bpf_bench.txt. Needs root; skipped (exit 0)
+# where the BPF iterator cannot load.
 #   sockets_bpf_bench.sh BUILD_DIR
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
@@ -29,7 +30,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 in_ns sh -c 'echo 4096 >/proc/sys/net/core/somaxconn; echo "32768 65000" >/proc/sys/net/ipv4/ip_local_port_range'
-"$ITER" 1 2>&1 | grep -q 'no BPF iterator' && fail "the BPF iterator cannot load: $("$ITER" 1 2>&1 | head -1)"
+if "$ITER" 1 2>&1 | grep -q 'no BPF iterator'; then # make bench goes on without it
+  echo "skipped: the BPF iterator cannot load here: $("$ITER" 1 2>&1 | head -1)" >&2
+  exit 0
+fi
 
 LOADERS=0
 CONNECTIONS=0
