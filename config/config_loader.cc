@@ -199,8 +199,21 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
       n, "collectors",
       {"sockets", "listeners", "process_sockets", "interfaces", "snmp", "routes", "multicast"});
   if (auto s = n["sockets"]) {
-    RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports"});
+    RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports", "source"});
     LoadSettings(s, "collectors.sockets", &c->sockets);
+    if (auto v = s["source"]) {
+      const std::string source = String(v, "collectors.sockets.source");
+      using Source = SocketsConfig::Source;
+      if (source == "auto") {
+        c->sockets.source = Source::kAuto;
+      } else if (source == "netlink") {
+        c->sockets.source = Source::kNetlink;
+      } else if (source == "bpf") {
+        c->sockets.source = Source::kBpf;
+      } else {
+        Fail(v.Mark(), "collectors.sockets.source", "must be auto, netlink or bpf");
+      }
+    }
     if (auto ports = s["remote_ports"]) {
       const std::string key = "collectors.sockets.remote_ports";
       if (!ports.IsSequence()) Fail(ports.Mark(), key, "must be a list of ports");

@@ -162,6 +162,22 @@ TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
   EXPECT_NE(ErrorOf("web: [1, 2]\n").find("web: must be a mapping"), std::string::npos);
 }
 
+TEST(ConfigLoader, SocketsSource) {
+  using Source = SocketsConfig::Source;
+  EXPECT_EQ(LoadConfigString("", "c.yml").sockets.source, Source::kAuto);
+  for (auto [text, want] :
+       {std::pair{"auto", Source::kAuto}, std::pair{"netlink", Source::kNetlink},
+        std::pair{"bpf", Source::kBpf}}) {
+    const Config c =
+        LoadConfigString(std::string("collectors:\n  sockets: {source: ") + text + "}\n", "c.yml");
+    EXPECT_EQ(c.sockets.source, want) << text;
+  }
+  EXPECT_EQ(ErrorOf("collectors:\n  sockets:\n    source: ebpf\n"),
+            "c.yml:3:13: collectors.sockets.source: must be auto, netlink or bpf");
+  EXPECT_EQ(ErrorOf("collectors:\n  sockets: {source: [bpf]}\n"),
+            "c.yml:2:21: collectors.sockets.source: must be a string");
+}
+
 TEST(ConfigLoader, YamlSyntaxErrorsHaveAPosition) {
   std::string e = ErrorOf("collectors:\n  snmp: {include: [\n");
   EXPECT_EQ(e.rfind("c.yml:", 0), 0u) << e;
