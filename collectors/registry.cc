@@ -4,6 +4,7 @@
 #include "collectors/listener_events/listener_events_collector.h"
 #include "collectors/listeners/listeners_collector.h"
 #include "collectors/multicast/multicast_collector.h"
+#include "collectors/process_sockets/process_sockets_collector.h"
 #include "collectors/routes/routes_collector.h"
 #include "collectors/snmp/snmp_collector.h"
 #include "collectors/sockets/sockets_collector.h"
@@ -18,6 +19,8 @@ const std::vector<Registration>& Registry() {
        [](const Environment& env) { return listeners::MakeListenersCollector(env); }},
       {"listener_events", true, "every TCP listen() as it happens, and accepted connections (BPF)",
        [](const Environment& env) { return listener_events::MakeListenerEventsCollector(env); }},
+      {"process_sockets", true, "sockets per owning process and state (netstat -anp)",
+       [](const Environment& env) { return process_sockets::MakeProcessSocketsCollector(env); }},
       {"snmp", true, "protocol statistics (netstat -s): /proc/net/snmp, netstat, snmp6",
        [](const Environment& env) { return snmp::MakeSnmpCollector(env); }},
       {"interfaces", true, "interface counters and state (netstat -i): /proc/net/dev, sysfs",

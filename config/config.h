@@ -40,6 +40,11 @@ struct CollectorSettings {
 
 struct SocketsConfig : CollectorSettings {
   std::vector<uint16_t> remote_ports;
+  // How the TCP sockets other than listeners are read in the own namespace: netlink
+  // dumps each; bpf counts them in the kernel (a BPF iterator, tcp_iter/) when it
+  // loaded; auto does that only on hosts with enough TCP sockets for it to be faster.
+  enum class Source : uint8_t { kAuto, kNetlink, kBpf };
+  Source source = Source::kAuto;
 };
 
 // One `expected:` rule; every field that is set must match.
@@ -66,6 +71,14 @@ struct ListenersConfig : CollectorSettings {
 // listeners collector's.
 struct ListenerEventsConfig : CollectorSettings {
   uint32_t max_series = 1000;  // distinct label sets of netstat_listener_opened_total
+};
+
+// Sockets per process. Runs in the background by default: a walk of every process's fds
+// is worth doing every 30 s, not on every scrape.
+struct ProcessSocketsConfig : CollectorSettings {
+  ProcessSocketsConfig() { interval = std::chrono::seconds(30); }
+  std::vector<std::string> labels;  // beyond process: any of user, pid
+  uint32_t max_processes = 30;      // the rest are summed under process="other"
 };
 
 struct InterfacesConfig : CollectorSettings {
@@ -122,6 +135,7 @@ struct Config {
   SocketsConfig sockets;
   ListenersConfig listeners;
   ListenerEventsConfig listener_events;
+  ProcessSocketsConfig process_sockets;
   InterfacesConfig interfaces;
   SnmpConfig snmp;
   RoutesConfig routes;

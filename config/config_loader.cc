@@ -195,12 +195,25 @@ void Loader::LoadSettings(const YAML::Node& n, const std::string& key, Collector
 }
 
 void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
-  RequireMap(
-      n, "collectors",
-      {"sockets", "listeners", "listener_events", "interfaces", "snmp", "routes", "multicast"});
+  RequireMap(n, "collectors",
+             {"sockets", "listeners", "listener_events", "process_sockets", "interfaces", "snmp",
+              "routes", "multicast"});
   if (auto s = n["sockets"]) {
-    RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports"});
+    RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports", "source"});
     LoadSettings(s, "collectors.sockets", &c->sockets);
+    if (auto v = s["source"]) {
+      const std::string source = String(v, "collectors.sockets.source");
+      using Source = SocketsConfig::Source;
+      if (source == "auto") {
+        c->sockets.source = Source::kAuto;
+      } else if (source == "netlink") {
+        c->sockets.source = Source::kNetlink;
+      } else if (source == "bpf") {
+        c->sockets.source = Source::kBpf;
+      } else {
+        Fail(v.Mark(), "collectors.sockets.source", "must be auto, netlink or bpf");
+      }
+    }
     if (auto ports = s["remote_ports"]) {
       const std::string key = "collectors.sockets.remote_ports";
       if (!ports.IsSequence()) Fail(ports.Mark(), key, "must be a list of ports");
@@ -213,6 +226,24 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
     LoadSettings(e, "collectors.listener_events", &c->listener_events);
     if (auto v = e["max_series"]) {
       c->listener_events.max_series = Int(v, "collectors.listener_events.max_series", 1, 1000000);
+    }
+  }
+  if (auto p = n["process_sockets"]) {
+    const std::string key = "collectors.process_sockets";
+    RequireMap(p, key, {"enabled", "interval", "labels", "max_processes"});
+    LoadSettings(p, key, &c->process_sockets);
+    if (auto labels = p["labels"]) {
+      if (!labels.IsSequence()) Fail(labels.Mark(), key + ".labels", "must be a list");
+      for (const auto& v : labels) {
+        std::string label = String(v, key + ".labels");
+        if (label != "user" && label != "pid") {
+          Fail(v.Mark(), key + ".labels", "unknown label \"" + label + "\" (want user, pid)");
+        }
+        c->process_sockets.labels.push_back(label);
+      }
+    }
+    if (auto v = p["max_processes"]) {
+      c->process_sockets.max_processes = Int(v, key + ".max_processes", 1, 100000);
     }
   }
   for (auto [name, filter, settings] :

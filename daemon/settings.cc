@@ -1,5 +1,7 @@
 #include "daemon/settings.h"
 
+#include <algorithm>
+
 #include "collectors/procfs/root.h"
 #include "collectors/registry.h"
 #include "config/config_loader.h"
@@ -33,14 +35,19 @@ std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, cons
   const procfs::Root root(config.paths.procfs, config.paths.sysfs);
   const collectors::Environment env{root, config};
   std::vector<CollectorSet::Spec> specs;
-  for (const auto& name : EnabledCollectors(config, flags)) {
+  const std::vector<std::string> names = EnabledCollectors(config, flags);
+  for (const auto& name : names) {
     const auto* reg = collectors::FindCollector(name);
     const auto* settings = config.Settings(name);
     specs.push_back(
         {name, reg->factory(env), settings ? settings->interval : std::chrono::milliseconds(0)});
   }
-  return std::make_shared<CollectorSet>(
-      std::move(specs), [&env] { return socket_reading::SocketReading::Open(env); });
+  // Only the sockets collector takes TCP counts from the BPF iterator: without it, no BPF
+  // is loaded.
+  const bool tcp_counts = std::find(names.begin(), names.end(), "sockets") != names.end();
+  return std::make_shared<CollectorSet>(std::move(specs), [&env, tcp_counts] {
+    return socket_reading::SocketReading::Open(env, tcp_counts);
+  });
 }
 
 }  // namespace netstat::daemon

@@ -2,43 +2,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <cstring>
 #include <unordered_set>
 
-#include "collectors/proctable/proc_parsers.h"
+#include "collectors/proctable/proc_dirs.h"
 
 namespace netstat::proctable {
-namespace {
-
-bool ParseInt(const char* s, int32_t* out) {
-  const char* end = s + strlen(s);
-  auto [ptr, ec] = std::from_chars(s, end, *out);
-  return ec == std::errc() && ptr == end && *out >= 0;
-}
-
-// The socket inode an fd link leads to, or 0. statx on the magic link is ~15% cheaper
-// than readlink and needs no parsing: a socket's st_ino is the inode of "socket:[N]".
-// AT_STATX_DONT_SYNC keeps it from waiting on network filesystems for other fds. A fake
-// tree (fixtures) holds plain symlinks to "socket:[N]" that lead nowhere: read those.
-uint64_t SocketInodeAt(int dirfd, const char* name) {
-  struct statx sx;
-  if (::statx(dirfd, name, AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, &sx) == 0) {
-    return S_ISSOCK(sx.stx_mode) ? sx.stx_ino : 0;
-  }
-  if (errno != ENOENT) return 0;
-  char buf[64];
-  ssize_t n = ::readlinkat(dirfd, name, buf, sizeof buf);
-  if (n <= 0) return 0;
-  return ParseSocketLink(std::string_view(buf, static_cast<size_t>(n))).value_or(0);
-}
-
-}  // namespace
 
 OwnerResolver::OwnerResolver(std::string procfs, ProcessTable* processes,
                              Clock::duration ownerless_retry)
@@ -100,25 +72,10 @@ bool OwnerResolver::Verify(uint64_t inode, const Owner& owner) {
   return SocketInodeAt(AT_FDCWD, path.c_str()) == inode;
 }
 
-std::vector<int32_t> OwnerResolver::ListPids() const {
-  std::vector<int32_t> pids;
-  DIR* dir = ::opendir(procfs_.c_str());
-  if (dir == nullptr) return pids;
-  while (const dirent* e = ::readdir(dir)) {
-    int32_t pid = 0;
-    if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && ParseInt(e->d_name, &pid)) {
-      pids.push_back(pid);
-    }
-  }
-  ::closedir(dir);
-  std::sort(pids.begin(), pids.end());
-  return pids;
-}
-
 void OwnerResolver::Walk(std::unordered_map<uint64_t, Owner>* wanted) {
   stats_.walked = true;
   size_t remaining = wanted->size();
-  for (int32_t pid : ListPids()) {
+  for (int32_t pid : ListPids(procfs_)) {
     if (remaining == 0) break;
     WalkPid(pid, wanted, &remaining);
   }
@@ -147,7 +104,7 @@ void OwnerResolver::WalkPid(int32_t pid, std::unordered_map<uint64_t, Owner>* wa
     auto it = wanted->find(inode);
     if (it == wanted->end()) continue;
     int32_t fd = 0;
-    if (!ParseInt(e->d_name, &fd)) continue;
+    if (!ParseDecimal(e->d_name, &fd)) continue;
     Owner& o = it->second;
     if (o.pid == 0) {
       o.pid = pid;

@@ -55,7 +55,6 @@ class OwnerResolver {
   // Walks /proc/*/fd; sets pid/fd of every entry of *wanted whose inode some process holds.
   void Walk(std::unordered_map<uint64_t, Owner>* wanted);
   void WalkPid(int32_t pid, std::unordered_map<uint64_t, Owner>* wanted, size_t* remaining);
-  std::vector<int32_t> ListPids() const;
 
   std::string procfs_;
   ProcessTable* processes_;

@@ -30,8 +30,31 @@ std::optional<StatFields> ParseStat(std::string_view text) {
   // After ')' come fields 3 (state) .. 22 (starttime): starttime is the 20th.
   std::array<std::string_view, 20> fields;
   if (procfs::SplitFields(text.substr(close + 1), &fields) < fields.size()) return std::nullopt;
-  if (!ParseNumber(fields.back(), &out.starttime)) return std::nullopt;
+  if (!ParseNumber(fields.back(), &out.starttime) || fields[0].size() != 1 ||
+      !ParseNumber(fields[6], &out.flags)) {
+    return std::nullopt;
+  }
+  out.state = fields[0][0];
   return out;
+}
+
+std::optional<uint32_t> ParseStatusEffectiveUid(std::string_view text) {
+  constexpr std::string_view kKey = "Uid:";
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.substr(0, kKey.size()) != kKey) continue;
+    std::array<std::string_view, 3> fields;  // key, real, effective
+    uint32_t uid = 0;
+    if (procfs::SplitFields(line, &fields) < fields.size() || !ParseNumber(fields[2], &uid)) {
+      return std::nullopt;
+    }
+    return uid;
+  }
+  return std::nullopt;
 }
 
 std::optional<uint64_t> ParseSocketLink(std::string_view target) {

@@ -7,8 +7,10 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "collectors/socket_table/socket_table.h"
+#include "collectors/tcp_iter/tcp_counts.h"
 
 namespace netstat::socket_reading {
 
@@ -59,6 +61,9 @@ struct NamespaceView {
 //       interrupted the dump and it is read again], EndDump
 //     (TCP listeners of both families are dumped before any other TCP socket of the
 //      namespace, and ListenersRead marks that point)
+//     (with sockets.source bpf or auto, the other TCP sockets of the own namespace may
+//      come counted instead: TakesTcpCounts, then OnTcpCounts in place of their OnInet
+//      calls, then EndDump for TCP as after a dump)
 //     EndNamespace, or DiscardNamespace when the namespace vanished while it was read
 // Only sockets whose state is in the consumer's mask reach it. Never throws.
 class SocketConsumer {
@@ -73,6 +78,17 @@ class SocketConsumer {
   virtual void RestoreDump() {}
   virtual void OnInet(const socket_table::InetSocket& s) = 0;
   virtual void OnUnix(const socket_table::UnixSocket&) {}
+  // Whether this consumer can take the TCP sockets other than listeners as counts per
+  // family and state (counted in the kernel: tcp_iter/) instead of one by one; if so,
+  // it appends the ports it wants counted per state (asked after ListenersRead). The
+  // counts cover every state but listen, whatever the consumer's mask. A consumer that
+  // needs each socket (its inode, its addresses) keeps the default: then the namespace's
+  // TCP sockets are dumped by netlink for every consumer, as without BPF.
+  virtual bool TakesTcpCounts(std::vector<uint16_t>* /*local_ports*/,
+                              std::vector<uint16_t>* /*remote_ports*/) {
+    return false;
+  }
+  virtual void OnTcpCounts(const tcp_iter::TcpCounts&) {}
   // protocol kUnix / family kUnix for the unix dump. A failed dump (!r.ok) may have
   // handed over part of the sockets: undo them here.
   virtual void EndDump(socket_table::Protocol p, socket_table::Family f,

@@ -5,8 +5,13 @@
 #include <array>
 #include <atomic>
 #include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <string>
 
+#include "collectors/procfs/root.h"
 #include "collectors/socket_reading/namespace_tables.h"
+#include "collectors/tcp_iter/tcp_iter_counter.h"
 
 namespace netstat::socket_reading {
 namespace {
@@ -117,6 +122,42 @@ bool DumpUnix(st::SocketTable& table, const std::vector<Member>& members,
   return true;
 }
 
+// The TCP sockets other than listeners counted by `counter` instead of dumped, when every
+// member that wants any of them takes counts. False: dump them by netlink (a member needs
+// each socket, or the run failed, which is logged once per distinct reason).
+bool CountTcp(tcp_iter::TcpCounter& counter, const std::vector<Member>& members) {
+  std::vector<std::pair<SocketConsumer*, Interest>> takers;
+  std::vector<uint16_t> local, remote;
+  for (const Member& m : members) {
+    const uint32_t v4 = m.interest.States(st::Protocol::kTcp, st::Family::kIpv4) & ~kListenOnly;
+    const uint32_t v6 = m.interest.States(st::Protocol::kTcp, st::Family::kIpv6) & ~kListenOnly;
+    if (v4 == 0 && v6 == 0) continue;
+    if (!m.consumer->TakesTcpCounts(&local, &remote)) return false;
+    takers.emplace_back(m.consumer, m.interest);
+  }
+  if (takers.empty()) return true;
+  tcp_iter::TcpCounts counts;
+  std::string error;
+  if (!counter.Count(local, remote, &counts, &error)) {
+    static std::mutex mu;
+    static std::string logged;
+    std::lock_guard lock(mu);
+    if (logged != error) spdlog::warn("sockets: {}; reading TCP by netlink instead", error);
+    logged = error;
+    return false;
+  }
+  const st::DumpResult ok;
+  for (const auto& [consumer, interest] : takers) {
+    consumer->OnTcpCounts(counts);
+    for (st::Family f : kFamilies) {
+      if (interest.States(st::Protocol::kTcp, f) & ~kListenOnly) {
+        consumer->EndDump(st::Protocol::kTcp, f, ok);
+      }
+    }
+  }
+  return true;
+}
+
 // Logs the own namespace's source once per process, and again only when it changes
 // (e.g. on reload with another --path.procfs).
 void LogSource(st::Source source, const std::string& procfs) {
@@ -129,23 +170,41 @@ void LogSource(st::Source source, const std::string& procfs) {
   }
 }
 
+// Once per process and reason: the iterator cannot be used, so TCP is read by netlink.
+void LogNoIterator(tcp_iter::SourceMode mode, const std::string& error) {
+  static std::mutex mu;
+  static std::string logged;
+  std::lock_guard lock(mu);
+  if (logged == error) return;
+  logged = error;
+  if (mode == tcp_iter::SourceMode::kBpf) {
+    spdlog::warn("sockets: source bpf: {}; reading TCP by netlink instead", error);
+  } else {
+    spdlog::info("sockets: source auto: {}; reading TCP by netlink", error);
+  }
+}
+
 }  // namespace
 
 bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
-                   const std::function<bool()>& gone) {
+                   const std::function<bool()>& gone, tcp_iter::TcpCounter* counter) {
   std::vector<Member> members;
   for (SocketConsumer* c : consumers) members.push_back({c, c->interest()});
   if (!DumpInet(table, st::Protocol::kTcp, kListenOnly, members, gone)) return false;
   for (const Member& m : members) m.consumer->ListenersRead();
   for (st::Protocol p : kInetProtocols) {
+    if (p == st::Protocol::kTcp && counter != nullptr && CountTcp(*counter, members)) continue;
     const uint32_t phase = p == st::Protocol::kTcp ? st::kAllStates & ~kListenOnly : st::kAllStates;
     if (!DumpInet(table, p, phase, members, gone)) return false;
   }
   return DumpUnix(table, members, gone);
 }
 
-SocketReading::SocketReading(std::unique_ptr<st::SocketTable> own)
-    : SocketReading(std::move(own), nullptr) {}
+SocketReading::SocketReading(std::unique_ptr<st::SocketTable> own,
+                             std::shared_ptr<tcp_iter::TcpCounter> counter)
+    : SocketReading(std::move(own), std::unique_ptr<NamespaceTables>()) {
+  counter_ = std::move(counter);
+}
 
 SocketReading::SocketReading(std::unique_ptr<st::SocketTable> own,
                              std::unique_ptr<NamespaceTables> others)
@@ -153,14 +212,45 @@ SocketReading::SocketReading(std::unique_ptr<st::SocketTable> own,
 
 SocketReading::~SocketReading() = default;
 
-std::unique_ptr<SocketReading> SocketReading::Open(const collectors::Environment& env) {
+std::unique_ptr<SocketReading> SocketReading::Open(const collectors::Environment& env,
+                                                   bool tcp_counts) {
   auto own = st::OpenSocketTable(env.root, env.site.live_network);
   LogSource(own->source(), env.root.procfs());
   std::unique_ptr<NamespaceTables> others;
   if (env.config.namespaces.mode == config::NamespacesConfig::Mode::kAll) {
     others = std::make_unique<NamespaceTables>(env.root, env.config.namespaces);
   }
-  return std::unique_ptr<SocketReading>(new SocketReading(std::move(own), std::move(others)));
+  const bool netlink = own->source() == st::Source::kNetlink;
+  std::unique_ptr<SocketReading> reading(new SocketReading(std::move(own), std::move(others)));
+  reading->mode_ = env.config.sockets.source;
+  reading->procfs_ = env.root.procfs();
+  if (reading->mode_ != tcp_iter::SourceMode::kNetlink && netlink && tcp_counts) {
+    std::string error;
+    reading->counter_ = tcp_iter::TcpIterCounter::Shared(&error);
+    if (!reading->counter_) LogNoIterator(reading->mode_, error);
+  }
+  return reading;
+}
+
+tcp_iter::TcpCounter* SocketReading::ChooseCounter() {
+  if (!counter_) return nullptr;
+  std::optional<uint64_t> tcp_sockets;
+  if (mode_ == tcp_iter::SourceMode::kAuto) {
+    std::string sockstat, sockstat6;
+    procfs::ReadTextFile(procfs_ + "/net/sockstat", &sockstat);
+    procfs::ReadTextFile(procfs_ + "/net/sockstat6", &sockstat6);
+    tcp_sockets = tcp_iter::TcpSocketsInUse(sockstat, sockstat6);
+  }
+  const bool use = tcp_iter::UseIterator(mode_, true, tcp_sockets, last_used_counter_);
+  if (use != last_used_counter_ && mode_ == tcp_iter::SourceMode::kAuto) {
+    spdlog::info("sockets: source auto: {} TCP sockets (crossover {}): {}",
+                 tcp_sockets ? std::to_string(*tcp_sockets) : "unknown", tcp_iter::kAutoCrossover,
+                 use ? "counting TCP in the kernel (BPF iterator)" : "reading TCP by netlink");
+  } else if (use != last_used_counter_) {
+    spdlog::info("sockets: source bpf: counting TCP in the kernel (BPF iterator)");
+  }
+  last_used_counter_ = use;
+  return use ? counter_.get() : nullptr;
 }
 
 void SocketReading::Read(const std::vector<SocketConsumer*>& consumers,
@@ -168,7 +258,16 @@ void SocketReading::Read(const std::vector<SocketConsumer*>& consumers,
   for (SocketConsumer* c : consumers) c->BeginRead();
   const NamespaceView own_view{true, "", own_->source()};
   for (SocketConsumer* c : consumers) c->BeginNamespace(own_view);
-  ReadNamespace(*own_, consumers, [] { return false; });
+  // Only a run that reads non-listening TCP sockets chooses (and may log the choice).
+  bool wants_tcp = false;
+  for (SocketConsumer* c : consumers) {
+    const Interest i = c->interest();
+    wants_tcp = wants_tcp || ((i.States(st::Protocol::kTcp, st::Family::kIpv4) |
+                               i.States(st::Protocol::kTcp, st::Family::kIpv6)) &
+                              ~kListenOnly) != 0;
+  }
+  ReadNamespace(
+      *own_, consumers, [] { return false; }, wants_tcp ? ChooseCounter() : nullptr);
   for (SocketConsumer* c : consumers) c->EndNamespace();
   if (!others_) return;
 

@@ -10,6 +10,12 @@
 //
 // With `namespaces: {mode: all}` every other network namespace of the host is read too
 // (namespace_tables.h); the own namespace always comes first.
+//
+// `sockets: {source: bpf|auto}` replaces the second TCP request of the own namespace,
+// the costly one (one netlink message per connection), by one run of a BPF iterator that
+// counts in the kernel (tcp_iter/), when every consumer of those sockets takes counts;
+// auto does so only above tcp_iter::kAutoCrossover TCP sockets (/proc/net/sockstat).
+// Other namespaces, other protocols and TCP listeners stay on netlink.
 #pragma once
 
 #include <prometheus/metric_family.h>
@@ -20,6 +26,7 @@
 #include "collectors/common/environment.h"
 #include "collectors/socket_reading/socket_consumer.h"
 #include "collectors/socket_table/socket_table.h"
+#include "collectors/tcp_iter/tcp_counts.h"
 
 namespace netstat::socket_reading {
 
@@ -27,11 +34,16 @@ class NamespaceTables;
 
 class SocketReading {
  public:
-  // The own namespace only, through `own` (a test's table, say).
-  explicit SocketReading(std::unique_ptr<socket_table::SocketTable> own);
+  // The own namespace only, through `own` (a test's table, say); with `counter`, its TCP
+  // sockets other than listeners are counted by it (source bpf).
+  explicit SocketReading(std::unique_ptr<socket_table::SocketTable> own,
+                         std::shared_ptr<tcp_iter::TcpCounter> counter = nullptr);
   // As the environment says: the own namespace by netlink on the live kernel, else from
-  // <procfs>/net; every other namespace too when namespaces.mode is all.
-  static std::unique_ptr<SocketReading> Open(const collectors::Environment& env);
+  // <procfs>/net; every other namespace too when namespaces.mode is all. `tcp_counts`:
+  // a collector that takes TCP counts (sockets) is enabled, so sockets.source bpf|auto
+  // loads the BPF iterator (once per process; nothing is loaded for the others).
+  static std::unique_ptr<SocketReading> Open(const collectors::Environment& env,
+                                             bool tcp_counts = true);
   ~SocketReading();
 
   SocketReading(const SocketReading&) = delete;
@@ -45,15 +57,23 @@ class SocketReading {
  private:
   SocketReading(std::unique_ptr<socket_table::SocketTable> own,
                 std::unique_ptr<NamespaceTables> others);
+  // This run's counter for the own namespace, or nullptr for netlink.
+  tcp_iter::TcpCounter* ChooseCounter();
 
   std::unique_ptr<socket_table::SocketTable> own_;
-  std::unique_ptr<NamespaceTables> others_;  // null in mode own
+  std::unique_ptr<NamespaceTables> others_;        // null in mode own
+  std::shared_ptr<tcp_iter::TcpCounter> counter_;  // null: netlink only
+  tcp_iter::SourceMode mode_ = tcp_iter::SourceMode::kBpf;
+  std::string procfs_;  // for /proc/net/sockstat in auto mode
+  bool last_used_counter_ = false;
 };
 
 // Runs one namespace's dumps for `consumers` (all of whom have had BeginNamespace), in
 // the order SocketConsumer describes. Returns false, without EndDump for the rest, when
 // `gone()` says the namespace vanished after a dump failed; the caller then discards it.
+// With `counter`, TCP sockets other than listeners are counted by it when the consumers
+// allow (netlink when they do not or when it fails).
 bool ReadNamespace(socket_table::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
-                   const std::function<bool()>& gone);
+                   const std::function<bool()>& gone, tcp_iter::TcpCounter* counter = nullptr);
 
 }  // namespace netstat::socket_reading

@@ -45,10 +45,10 @@ size_t PortCounts::Slot(uint16_t port) const {
   }
 }
 
-void PortCounts::Add(uint16_t port, uint8_t state) {
+void PortCounts::Add(uint16_t port, uint8_t state, uint64_t n) {
   if (state >= kStates) return;
   const size_t i = Slot(port);
-  if (i != SIZE_MAX) ++counts_[i * kStates + state];
+  if (i != SIZE_MAX) counts_[i * kStates + state] += n;
 }
 
 uint64_t PortCounts::Count(uint16_t port, uint8_t state) const {
@@ -84,6 +84,29 @@ void SocketTally::AddInet(const InetSocket& s) {
   c.send_queue[s.state] += s.send_queue;
   local_.Add(s.local_port, s.state);
   remote_.Add(s.remote_port, s.state);
+}
+
+void SocketTally::AddTcpCounts(const tcp_iter::TcpCounts& counts) {
+  for (size_t f = 0; f < kInetFamilies; ++f) {
+    const tcp_iter::StateSums& sums = counts.family[f];
+    StateCounts& c = inet_[Index(Protocol::kTcp, static_cast<socket_table::Family>(f))];
+    for (size_t s = 0; s < tcp_iter::kStates; ++s) {
+      if (s >= kStates) {
+        unknown_ += sums.sockets[s];
+        continue;
+      }
+      c.sockets[s] += sums.sockets[s];
+      c.receive_queue[s] += sums.receive_queue[s];
+      c.send_queue[s] += sums.send_queue[s];
+    }
+  }
+  auto add = [](const std::vector<tcp_iter::PortStates>& ports, PortCounts* to) {
+    for (const tcp_iter::PortStates& p : ports) {
+      for (size_t s = 0; s < kStates; ++s) to->Add(p.port, static_cast<uint8_t>(s), p.sockets[s]);
+    }
+  };
+  add(counts.local_ports, &local_);
+  add(counts.remote_ports, &remote_);
 }
 
 void SocketTally::AddUnix(const UnixSocket& s) {

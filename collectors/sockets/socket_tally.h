@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "collectors/socket_table/socket_table.h"
+#include "collectors/tcp_iter/tcp_counts.h"
 
 namespace netstat::sockets {
 
@@ -29,7 +30,8 @@ class PortCounts {
   // Allocates; duplicates are fine. Clears every count.
   void Track(const std::vector<uint16_t>& ports);
   bool Tracks(uint16_t port) const { return tracked_[port]; }
-  void Add(uint16_t port, uint8_t state);  // a no-op for untracked ports or states
+  // A no-op for untracked ports or states.
+  void Add(uint16_t port, uint8_t state, uint64_t n = 1);
   uint64_t Count(uint16_t port, uint8_t state) const;
   const std::vector<uint16_t>& ports() const { return ports_; }  // sorted, distinct
 
@@ -58,6 +60,8 @@ class SocketTally {
 
   void AddInet(const socket_table::InetSocket& s);
   void AddUnix(const socket_table::UnixSocket& s);
+  // TCP sockets other than listeners counted in the kernel: as AddInet of each.
+  void AddTcpCounts(const tcp_iter::TcpCounts& counts);
 
   // Around one dump: Restore drops whatever was added since Save (a dump that failed
   // or was interrupted and is retried).

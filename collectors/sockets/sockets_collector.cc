@@ -56,6 +56,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
 
   void BeginRead() override {
     error_.clear();
+    counted_in_kernel_ = false;
     families_ = Families{};
   }
 
@@ -83,6 +84,15 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     tally_.AddInet(s);
   }
   void ListenersRead() override { tally_.TrackListenPorts(listen_ports_); }
+  bool TakesTcpCounts(std::vector<uint16_t>* local, std::vector<uint16_t>* remote) override {
+    local->insert(local->end(), listen_ports_.begin(), listen_ports_.end());
+    remote->insert(remote->end(), remote_ports_.begin(), remote_ports_.end());
+    return true;
+  }
+  void OnTcpCounts(const tcp_iter::TcpCounts& counts) override {
+    if (ns_.own) counted_in_kernel_ = true;
+    tally_.AddTcpCounts(counts);
+  }
   void OnUnix(const st::UnixSocket& s) override { tally_.AddUnix(s); }
   void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override;
   void EndNamespace() override;
@@ -97,9 +107,11 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     std::string error = error_;
     PublishSockstat(out, &error);
     FamilyBuilder("netstat_sockets_source_info",
-                  "Where socket counts come from: netlink (sock_diag) or procfs (/proc/net).",
+                  "Where socket counts come from: netlink (sock_diag), bpf (TCP sockets other "
+                  "than listeners counted in the kernel by a BPF iterator, the rest by netlink) "
+                  "or procfs (/proc/net).",
                   MetricType::Gauge)
-        .Add({{"source", st::SourceName(own_source_)}}, 1)
+        .Add({{"source", counted_in_kernel_ ? "bpf" : st::SourceName(own_source_)}}, 1)
         .MoveTo(out);
     return error;
   }
@@ -180,6 +192,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   std::string error_;
   Families families_;
   st::Source own_source_ = st::Source::kProcfs;
+  bool counted_in_kernel_ = false;  // this run's own-namespace TCP came from the iterator
   socket_reading::NamespaceView ns_;
   std::vector<uint16_t> listen_ports_;
   size_t saved_listen_ports_ = 0;

@@ -8,7 +8,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # Profile the largest sockets run too when perf is there (PERF=0 to skip).
 export PERF=${PERF:-1}
 status=0
-for bench in sockets_bench.sh listeners_bench.sh listener_events_bench.sh; do
+for bench in sockets_bench.sh sockets_bpf_bench.sh listeners_bench.sh process_sockets_bench.sh \
+  listener_events_bench.sh; do
   [ -x "$HERE/$bench" ] || continue
   echo "== $bench" >&2
   "$HERE/$bench" "$BUILD" || status=1

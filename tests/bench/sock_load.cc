@@ -2,9 +2,14 @@
 //   sock_load scenario BASE_PORT  a known mix (see RunScenario) on loopback, v4 and v6
 //   sock_load pairs PORT COUNT    one listener on 127.0.0.1:PORT and COUNT established
 //                                 loopback connections to it (2 * COUNT + 1 fds)
+//   sock_load synrecv PORT SRC DST COUNT
+//                                 a listener on 0.0.0.0:PORT and COUNT request sockets
+//                                 (new_syn_recv): hand-made SYNs from SRC (an address
+//                                 whose replies go nowhere) to DST, a local address
 // Prints "ready" on stdout once everything is in place, then waits for SIGTERM.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -171,6 +176,69 @@ void RunPairs(uint16_t port, long count, std::vector<int>* keep) {
   }
 }
 
+uint16_t Checksum(const unsigned char* data, size_t length, uint32_t sum = 0) {
+  for (size_t i = 0; i + 1 < length; i += 2)
+    sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
+  if (length % 2) sum += static_cast<uint32_t>(data[length - 1] << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+// SYNs whose SYN-ACKs never get an answer: the listener keeps a request socket for each
+// (until its SYN-ACK retries run out, about a minute).
+void RunSynRecv(uint16_t port, const char* src, const char* dst, int count,
+                std::vector<int>* keep) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_port = htons(port);
+  if (bind(l, reinterpret_cast<sockaddr*>(&any), sizeof any) < 0 || listen(l, 64) < 0) {
+    Die("listen");
+  }
+  keep->push_back(l);
+  int raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);  // we write the IP header
+  if (raw < 0) Die("raw socket");
+  in_addr from{}, to{};
+  if (inet_pton(AF_INET, src, &from) != 1 || inet_pton(AF_INET, dst, &to) != 1) Die("address");
+  for (int i = 0; i < count; ++i) {
+    unsigned char packet[40] = {};
+    auto* ip = reinterpret_cast<iphdr*>(packet);
+    ip->version = 4;
+    ip->ihl = 5;
+    ip->tot_len = htons(sizeof packet);
+    ip->ttl = 64;
+    ip->protocol = IPPROTO_TCP;
+    ip->saddr = from.s_addr;
+    ip->daddr = to.s_addr;
+    auto* tcp = reinterpret_cast<tcphdr*>(packet + 20);
+    tcp->source = htons(static_cast<uint16_t>(40000 + i));
+    tcp->dest = htons(port);
+    tcp->seq = htonl(1000);
+    tcp->doff = 5;
+    tcp->syn = 1;
+    tcp->window = htons(65535);
+    unsigned char pseudo[12] = {};
+    std::memcpy(pseudo, &ip->saddr, 4);
+    std::memcpy(pseudo + 4, &ip->daddr, 4);
+    pseudo[9] = IPPROTO_TCP;
+    pseudo[11] = 20;
+    uint32_t sum = 0;
+    for (size_t j = 0; j < sizeof pseudo; j += 2)
+      sum += static_cast<uint32_t>(pseudo[j] << 8 | pseudo[j + 1]);
+    tcp->check = htons(Checksum(packet + 20, 20, sum));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr = to;
+    if (sendto(raw, packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+      Die("sendto");
+    }
+  }
+  close(raw);
+  usleep(100 * 1000);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,8 +253,13 @@ int main(int argc, char** argv) {
     RunScenario(static_cast<uint16_t>(std::atoi(argv[2])), &keep);
   } else if (mode == "pairs" && argc == 4) {
     RunPairs(static_cast<uint16_t>(std::atoi(argv[2])), std::atol(argv[3]), &keep);
+  } else if (mode == "synrecv" && argc == 6) {
+    RunSynRecv(static_cast<uint16_t>(std::atoi(argv[2])), argv[3], argv[4], std::atoi(argv[5]),
+               &keep);
   } else {
-    std::fprintf(stderr, "usage: sock_load scenario BASE_PORT | pairs PORT COUNT\n");
+    std::fprintf(stderr,
+                 "usage: sock_load scenario BASE_PORT | pairs PORT COUNT | synrecv PORT SRC DST "
+                 "COUNT\n");
     return 2;
   }
   std::printf("ready %zu\n", keep.size());

@@ -109,6 +109,28 @@ collectors:
             std::string::npos);
 }
 
+TEST(ConfigLoader, ProcessSockets) {
+  Config d = LoadConfigString("", "c.yml");
+  EXPECT_EQ(d.process_sockets.interval, std::chrono::seconds(30));  // background by default
+  EXPECT_EQ(d.process_sockets.max_processes, 30u);
+  EXPECT_TRUE(d.process_sockets.labels.empty());
+  EXPECT_EQ(d.Settings("process_sockets"), &d.process_sockets);
+  Config c = LoadConfigString(
+      "collectors:\n  process_sockets: {interval: 0s, labels: [user, pid], max_processes: 5}\n",
+      "c.yml");
+  EXPECT_EQ(c.process_sockets.interval.count(), 0);  // 0s: on each scrape
+  EXPECT_EQ(c.process_sockets.labels, (std::vector<std::string>{"user", "pid"}));
+  EXPECT_EQ(c.process_sockets.max_processes, 5u);
+  EXPECT_NE(ErrorOf("collectors:\n  process_sockets:\n    labels: [user, exe]\n")
+                .find("c.yml:3:20: collectors.process_sockets.labels: unknown label \"exe\""),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("collectors:\n  process_sockets: {max_processes: 0}\n")
+                .find("c.yml:2:36: collectors.process_sockets.max_processes: must be a whole"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("collectors:\n  process_sockets: {pids: true}\n"),
+            "c.yml:2:21: collectors.process_sockets.pids: unknown key");
+}
+
 TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
   EXPECT_EQ(ErrorOf("collectors:\n  snmp:\n    includ: x\n"),
             "c.yml:3:5: collectors.snmp.includ: unknown key");
@@ -148,6 +170,22 @@ TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
   EXPECT_EQ(ErrorOf("collectors:\n  listener_events: {udp: true}\n"),
             "c.yml:2:21: collectors.listener_events.udp: unknown key");
   EXPECT_NE(ErrorOf("web: [1, 2]\n").find("web: must be a mapping"), std::string::npos);
+}
+
+TEST(ConfigLoader, SocketsSource) {
+  using Source = SocketsConfig::Source;
+  EXPECT_EQ(LoadConfigString("", "c.yml").sockets.source, Source::kAuto);
+  for (auto [text, want] :
+       {std::pair{"auto", Source::kAuto}, std::pair{"netlink", Source::kNetlink},
+        std::pair{"bpf", Source::kBpf}}) {
+    const Config c =
+        LoadConfigString(std::string("collectors:\n  sockets: {source: ") + text + "}\n", "c.yml");
+    EXPECT_EQ(c.sockets.source, want) << text;
+  }
+  EXPECT_EQ(ErrorOf("collectors:\n  sockets:\n    source: ebpf\n"),
+            "c.yml:3:13: collectors.sockets.source: must be auto, netlink or bpf");
+  EXPECT_EQ(ErrorOf("collectors:\n  sockets: {source: [bpf]}\n"),
+            "c.yml:2:21: collectors.sockets.source: must be a string");
 }
 
 TEST(ConfigLoader, YamlSyntaxErrorsHaveAPosition) {

@@ -17,6 +17,28 @@ TEST(ParseStat, RealLine) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->comm, "sshd");
   EXPECT_EQ(s->starttime, 1820u);
+  EXPECT_EQ(s->state, 'S');
+  EXPECT_EQ(s->flags, 4194560u);
+  EXPECT_EQ(s->flags & kPfExiting, 0u);
+}
+
+TEST(ParseStat, ExitingStateAndBadFlags) {
+  auto s = ParseStat("5 (x) Z 1 1 1 0 -1 4194564 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0\n");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, 'Z');
+  EXPECT_NE(s->flags & kPfExiting, 0u);
+  EXPECT_FALSE(ParseStat("5 (x) Z 1 1 1 0 -1 4x 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0\n"));
+  EXPECT_FALSE(ParseStat("5 (x) ZZ 1 1 1 0 -1 4 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0\n"));
+}
+
+TEST(ParseStatusEffectiveUid, RealTruncatedGarbage) {
+  EXPECT_EQ(ParseStatusEffectiveUid("Name:\tsshd\nUmask:\t0022\nUid:\t1000\t33\t33\t33\nGid:\t0\n"),
+            33u);
+  EXPECT_EQ(ParseStatusEffectiveUid("Uid:\t0\t0\t0\t0"), 0u);
+  EXPECT_FALSE(ParseStatusEffectiveUid("Name:\tx\nUid:\t1000\n"));
+  EXPECT_FALSE(ParseStatusEffectiveUid("Uid:\t1\tx\t1\t1\n"));
+  EXPECT_FALSE(ParseStatusEffectiveUid("Name:\tx\nXUid:\t1\t2\n"));
+  EXPECT_FALSE(ParseStatusEffectiveUid(""));
 }
 
 TEST(ParseStat, CommWithSpacesAndParens) {

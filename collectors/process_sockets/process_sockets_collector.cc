@@ -1,0 +1,205 @@
+// process_sockets collector: who holds the sockets. At the start of a run one walk of
+// /proc/*/fd maps every socket inode to its lowest-pid holder (SocketOwners); the
+// shared socket reading then streams each namespace's sockets, which are counted per
+// owner as they pass (nothing is stored per socket) and, when the namespace ends,
+// folded into label groups. Sockets without an inode (time-wait, request sockets,
+// orphans), sockets no readable process holds, and sockets of a process that began to
+// exit during the run are counted as unowned, so per-process counts plus unowned equal
+// netstat_sockets of the same reading.
+#include "collectors/process_sockets/process_sockets_collector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "collectors/common/family_builder.h"
+#include "collectors/process_sockets/process_tally.h"
+#include "collectors/process_sockets/socket_owners.h"
+#include "collectors/socket_reading/socket_consumer.h"
+
+namespace netstat::process_sockets {
+namespace {
+
+namespace st = socket_table;
+using collectors::FamilyBuilder;
+using collectors::Labels;
+using prometheus::MetricType;
+
+constexpr st::Protocol kInetProtocols[] = {st::Protocol::kTcp, st::Protocol::kUdp,
+                                           st::Protocol::kUdpLite, st::Protocol::kRaw};
+constexpr st::Family kFamilies[] = {st::Family::kIpv4, st::Family::kIpv6};
+
+bool Has(const std::vector<std::string>& v, const char* s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+class ProcessSocketsCollector : public collectors::Collector,
+                                public socket_reading::SocketConsumer {
+ public:
+  explicit ProcessSocketsCollector(const collectors::Environment& env)
+      : want_user_(Has(env.config.process_sockets.labels, "user")),
+        want_pid_(Has(env.config.process_sockets.labels, "pid")),
+        max_processes_(env.config.process_sockets.max_processes),
+        owners_(env.root.procfs(), env.root.IsLiveProc(), want_user_, want_pid_) {}
+
+  socket_reading::Interest interest() const override {
+    socket_reading::Interest wanted;
+    for (st::Protocol p : kInetProtocols) {
+      for (st::Family f : kFamilies) wanted.Want(p, f, st::kAllStates);
+    }
+    return wanted.WantUnix();
+  }
+
+  void BeginRead() override {
+    error_.clear();
+    rows_.clear();
+    unowned_.clear();
+    namespaces_.clear();
+    owners_.Walk();
+    const WalkStats& w = owners_.stats();
+    spdlog::debug(
+        "process_sockets: walked {} pids, {} fds, {} socket fds; inode map {} entries in {} "
+        "bytes",
+        w.pids, w.fds, w.sockets, owners_.inodes().size(), owners_.inodes().memory_bytes());
+    const uint64_t denied = owners_.stats().denied;
+    if ((denied > 0) != denied_logged_) {
+      denied_logged_ = denied > 0;
+      if (denied_logged_) {
+        spdlog::warn(
+            "process_sockets: the fds of {} processes cannot be read (the exporter lacks "
+            "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH); their sockets count as unowned",
+            denied);
+      }
+    }
+  }
+
+  void BeginNamespace(const socket_reading::NamespaceView& ns) override {
+    ns_ = namespaces_.size();
+    namespaces_.push_back(ns);
+    tally_.Begin(owners_.owners());
+  }
+  void SaveDump() override { tally_.Save(); }
+  void RestoreDump() override { tally_.Restore(); }
+  void OnInet(const st::InetSocket& s) override {
+    tally_.Add(Owner(s.inode), InetSlot(s.protocol, s.family, s.state));
+  }
+  void OnUnix(const st::UnixSocket& s) override { tally_.Add(Owner(s.inode), UnixSlot(s.state)); }
+  void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override {
+    if (r.ok) return;
+    tally_.Restore();  // publish nothing of a failed dump rather than a part
+    std::string what = p == st::Protocol::kUnix
+                           ? std::string("unix")
+                           : std::string(st::ProtocolName(p)) + " " + st::FamilyName(f);
+    if (!namespaces_[ns_].own) what = "netns " + namespaces_[ns_].label + ": " + what;
+    if (!error_.empty()) error_ += "; ";
+    error_ += what + ": " + r.error;
+  }
+  void EndNamespace() override;
+  void DiscardNamespace() override { namespaces_.pop_back(); }
+
+  std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
+
+ private:
+  uint32_t Owner(uint64_t inode) const {
+    const uint32_t o = owners_.OwnerOf(inode);
+    return o == InodeMap::kNone ? NamespaceTally::kUnowned : o;
+  }
+  Labels SeriesLabels(size_t ns, const std::string& process, const std::string& user,
+                      const std::string& pid, const SlotLabels& slot) const;
+
+  bool want_user_;
+  bool want_pid_;
+  size_t max_processes_;
+  SocketOwners owners_;
+  bool denied_logged_ = false;
+
+  // The run being read.
+  std::string error_;
+  std::vector<socket_reading::NamespaceView> namespaces_;
+  size_t ns_ = 0;
+  NamespaceTally tally_;
+  std::vector<Row> rows_;
+  std::vector<std::pair<size_t, Counts>> unowned_;  // by namespace
+};
+
+void ProcessSocketsCollector::EndNamespace() {
+  std::vector<std::pair<uint32_t, Counts>> groups;
+  Counts unowned{};
+  tally_.Fold([this](uint32_t owner) { return owners_.GroupOf(owner); },
+              [this](uint32_t owner) { return owners_.StillAlive(owner); }, &groups, &unowned);
+  for (auto& [group, counts] : groups) rows_.push_back(Row{ns_, group, counts, 0});
+  unowned_.emplace_back(ns_, unowned);
+}
+
+Labels ProcessSocketsCollector::SeriesLabels(size_t ns, const std::string& process,
+                                             const std::string& user, const std::string& pid,
+                                             const SlotLabels& slot) const {
+  Labels labels;
+  labels.emplace_back("process", process);
+  labels.emplace_back("protocol", slot.protocol);
+  labels.emplace_back("family", slot.family);
+  labels.emplace_back("state", slot.state);
+  if (want_user_) labels.emplace_back("user", user);
+  if (want_pid_) labels.emplace_back("pid", pid);
+  if (!namespaces_[ns].own) labels.emplace_back("netns", namespaces_[ns].label);
+  return labels;
+}
+
+std::string ProcessSocketsCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
+  FamilyBuilder sockets("netstat_process_sockets",
+                        "Sockets by owning process (the lowest pid holding each), protocol, "
+                        "family and state, as ss -anp would list them; only non-zero "
+                        "combinations.",
+                        MetricType::Gauge);
+  FamilyBuilder unowned("netstat_process_sockets_unowned",
+                        "Sockets no process could be named for: time-wait and request "
+                        "sockets, orphans, sockets of processes whose fds cannot be read or "
+                        "that were exiting. With netstat_process_sockets they add up to "
+                        "netstat_sockets.",
+                        MetricType::Gauge);
+  std::vector<std::pair<size_t, Counts>> other;
+  const size_t folded = CapRows(&rows_, max_processes_, &other);
+  auto add = [&](size_t ns, const std::string& process, const std::string& user,
+                 const std::string& pid, const Counts& counts) {
+    for (size_t slot = 0; slot < kSlots; ++slot) {
+      const SlotLabels l = LabelsOf(slot);
+      if (counts[slot] == 0 || l.state == nullptr) continue;
+      sockets.Add(SeriesLabels(ns, process, user, pid, l), static_cast<double>(counts[slot]));
+    }
+  };
+  const auto& groups = owners_.groups();
+  for (const Row& r : rows_) {
+    const GroupKey& g = groups[r.group];
+    add(r.ns, g.process, g.user, want_pid_ ? std::to_string(g.pid) : "", r.counts);
+  }
+  for (const auto& [ns, counts] : other) add(ns, "other", "", "", counts);
+  for (const auto& [ns, counts] : unowned_) {
+    for (size_t slot = 0; slot < kSlots; ++slot) {
+      const SlotLabels l = LabelsOf(slot);
+      if (counts[slot] == 0 || l.state == nullptr) continue;
+      Labels labels{{"protocol", l.protocol}, {"family", l.family}, {"state", l.state}};
+      if (!namespaces_[ns].own) labels.emplace_back("netns", namespaces_[ns].label);
+      unowned.Add(labels, static_cast<double>(counts[slot]));
+    }
+  }
+  sockets.MoveTo(out);
+  unowned.MoveTo(out);
+  FamilyBuilder("netstat_process_sockets_folded_processes",
+                "Process label sets (name, plus user and pid when labelled, per namespace) "
+                "beyond process_sockets.max_processes, summed under process=\"other\".",
+                MetricType::Gauge)
+      .Add(static_cast<double>(folded))
+      .MoveTo(out);
+  return error_;
+}
+
+}  // namespace
+
+std::unique_ptr<collectors::Collector> MakeProcessSocketsCollector(
+    const collectors::Environment& env) {
+  return std::make_unique<ProcessSocketsCollector>(env);
+}
+
+}  // namespace netstat::process_sockets

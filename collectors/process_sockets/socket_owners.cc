@@ -1,0 +1,108 @@
+#include "collectors/process_sockets/socket_owners.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "collectors/procfs/root.h"
+#include "collectors/proctable/proc_dirs.h"
+#include "collectors/proctable/proc_parsers.h"
+
+namespace netstat::process_sockets {
+
+SocketOwners::SocketOwners(std::string procfs, bool live, bool want_user, bool want_pid)
+    : procfs_(std::move(procfs)),
+      want_user_(want_user),
+      want_pid_(want_pid),
+      processes_(procfs_, false, false),
+      users_(procfs_, live) {}
+
+void SocketOwners::Walk() {
+  stats_ = WalkStats{};
+  inodes_.Reset(last_sockets_);
+  owners_.clear();
+  groups_.clear();
+  group_index_.clear();
+  processes_.BeginScrape();
+  for (int32_t pid : proctable::ListPids(procfs_)) WalkPid(pid);
+  last_sockets_ = inodes_.size();
+}
+
+void SocketOwners::WalkPid(int32_t pid) {
+  // The name first (see the header); a process that is gone or whose stat cannot be
+  // read holds nothing we can label.
+  const proctable::ProcessInfo* info = processes_.Get(pid);
+  if (info == nullptr) return;
+  const std::string path = procfs_ + "/" + std::to_string(pid) + "/fd";
+  int dfd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    if (errno == EACCES || errno == EPERM) ++stats_.denied;
+    return;  // ENOENT/ESRCH: exited since the listing
+  }
+  DIR* dir = ::fdopendir(dfd);
+  if (dir == nullptr) {
+    ::close(dfd);
+    return;
+  }
+  ++stats_.pids;
+  pid_sockets_.clear();
+  bool complete = true;
+  for (;;) {
+    errno = 0;
+    const dirent* e = ::readdir(dir);
+    if (e == nullptr) {
+      complete = errno == 0;
+      break;
+    }
+    if (e->d_name[0] == '.') continue;
+    ++stats_.fds;
+    if (uint64_t inode = proctable::SocketInodeAt(dfd, e->d_name)) pid_sockets_.push_back(inode);
+  }
+  ::closedir(dir);
+  // A listing cut short (the process exited under it) is dropped whole: its sockets
+  // are closing anyway, and a half-listed process must not be half counted.
+  if (!complete || pid_sockets_.empty()) return;
+  const auto owner = static_cast<uint32_t>(owners_.size());
+  bool added = false;
+  for (uint64_t inode : pid_sockets_) added |= inodes_.Insert(inode, owner);
+  stats_.sockets += pid_sockets_.size();
+  if (!added) return;  // every socket belongs to a lower pid
+  owners_.push_back(Owner{pid, info->starttime, GroupFor(pid, *info)});
+}
+
+uint32_t SocketOwners::GroupFor(int32_t pid, const proctable::ProcessInfo& info) {
+  GroupKey key{info.name, "", want_pid_ ? pid : 0};
+  if (want_user_) {
+    std::string status;
+    std::optional<uint32_t> uid;
+    if (procfs::ReadTextFile(procfs_ + "/" + std::to_string(pid) + "/status", &status) == 0) {
+      uid = proctable::ParseStatusEffectiveUid(status);
+    }
+    // Exited since its fds were read: the sockets are closing; no user is as good as any.
+    if (uid) key.user = users_.Name(*uid);
+  }
+  std::string encoded = key.process;
+  encoded.append(1, '\0').append(key.user).append(1, '\0').append(std::to_string(key.pid));
+  auto [it, fresh] = group_index_.try_emplace(std::move(encoded), groups_.size());
+  if (fresh) groups_.push_back(std::move(key));
+  return it->second;
+}
+
+bool SocketOwners::StillAlive(uint32_t owner) {
+  Owner& o = owners_[owner];
+  if (o.alive < 0) {
+    std::optional<proctable::StatFields> stat;
+    if (procfs::ReadTextFile(procfs_ + "/" + std::to_string(o.pid) + "/stat", &buffer_, false,
+                             procfs::kMaxAttributeBytes) == 0) {
+      stat = proctable::ParseStat(buffer_);
+    }
+    o.alive = stat && stat->starttime == o.starttime &&
+              (stat->flags & proctable::kPfExiting) == 0 && stat->state != 'Z' &&
+              stat->state != 'X';
+  }
+  return o.alive == 1;
+}
+
+}  // namespace netstat::process_sockets

@@ -1,0 +1,82 @@
+// Who holds each socket, host-wide: one walk of /proc/*/fd per collection, in ascending
+// pid order, so a socket shared by several processes (a forked server's listener)
+// belongs to the lowest pid, as the listeners collector has it. A process's name is
+// read before its fds: a process that renames itself (exec, prctl) after the read is
+// counted under the name it had when its fds were listed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collectors/process_sockets/inode_map.h"
+#include "collectors/proctable/process_table.h"
+#include "collectors/proctable/user_names.h"
+
+namespace netstat::process_sockets {
+
+// The labels a process's sockets are published under.
+struct GroupKey {
+  std::string process;
+  std::string user;  // empty unless the user label is wanted
+  int32_t pid = 0;   // 0 unless the pid label is wanted
+  bool operator==(const GroupKey&) const = default;
+};
+
+struct WalkStats {
+  uint64_t pids = 0;     // fd directories read
+  uint64_t fds = 0;      // fd links looked at
+  uint64_t sockets = 0;  // socket fds (a shared socket counts once per holder)
+  uint64_t denied = 0;   // fd directories we may not read
+};
+
+class SocketOwners {
+ public:
+  SocketOwners(std::string procfs, bool live, bool want_user, bool want_pid);
+
+  // Walks /proc/*/fd afresh: every socket held by a process whose name could be read.
+  void Walk();
+
+  // The owner index of a socket inode, or InodeMap::kNone.
+  uint32_t OwnerOf(uint64_t inode) const { return inodes_.Find(inode); }
+  size_t owners() const { return owners_.size(); }
+  // The group of an owner (an index into groups()).
+  uint32_t GroupOf(uint32_t owner) const { return owners_[owner].group; }
+  const std::vector<GroupKey>& groups() const { return groups_; }
+
+  // Whether the owner is still the same process and not exiting: a process that began
+  // to exit may have closed part of its sockets while they were counted, so its count
+  // is not trusted. Read once per owner per walk.
+  bool StillAlive(uint32_t owner);
+
+  const WalkStats& stats() const { return stats_; }
+  const InodeMap& inodes() const { return inodes_; }
+
+ private:
+  struct Owner {
+    int32_t pid = 0;
+    uint64_t starttime = 0;
+    uint32_t group = 0;
+    int8_t alive = -1;  // StillAlive's answer once asked: -1 not yet, 0, 1
+  };
+  std::vector<int32_t> ListPids() const;
+  void WalkPid(int32_t pid);
+  uint32_t GroupFor(int32_t pid, const proctable::ProcessInfo& info);
+
+  std::string procfs_;
+  bool want_user_;
+  bool want_pid_;
+  proctable::ProcessTable processes_;
+  proctable::UserNames users_;
+  InodeMap inodes_;
+  std::vector<Owner> owners_;
+  std::vector<GroupKey> groups_;
+  std::unordered_map<std::string, uint32_t> group_index_;  // by an encoded GroupKey
+  std::vector<uint64_t> pid_sockets_;                      // scratch: one process's inodes
+  std::string buffer_;
+  WalkStats stats_;
+  size_t last_sockets_ = 0;  // the previous walk's socket count, to size the map
+};
+
+}  // namespace netstat::process_sockets

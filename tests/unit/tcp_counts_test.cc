@@ -1,0 +1,239 @@
+// TCP counted in the kernel (sockets.source bpf|auto): the pure parts (decoding the
+// program's memory, the sockstat count, the auto decision), the reading's aggregate path
+// with a fake counter, and the real iterator against a loopback connection (root only).
+#include "collectors/tcp_iter/tcp_counts.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "collectors/socket_reading/socket_reading.h"
+#include "collectors/sockets/sockets_collector.h"
+#include "collectors/tcp_iter/tcp_iter_counter.h"
+#include "tests/unit/collector_output.h"
+
+namespace netstat::tcp_iter {
+namespace {
+
+namespace st = socket_table;
+
+TEST(TcpCounts, DecodeTakesTotalsAndTheTrackedPortsBySlot) {
+  uint64_t sockets[2][kStates] = {}, rq[2][kStates] = {}, wq[2][kStates] = {};
+  sockets[0][st::kEstablished] = 5;
+  sockets[1][st::kTimeWait] = 2;
+  rq[0][st::kEstablished] = 150;
+  wq[1][st::kCloseWait] = 7;
+  static uint64_t ports[kMaxSlots][kStates] = {};
+  const PortSlots slots({443, 80, 443}, {5432});  // sorted, distinct: 80 -> 1, 443 -> 2
+  ASSERT_EQ(slots.local, (std::vector<uint16_t>{80, 443}));
+  EXPECT_EQ(slots.RemoteSlot(0), 3u);
+  ports[1][st::kEstablished] = 3;
+  ports[2][st::kFinWait2] = 1;
+  ports[3][st::kCloseWait] = 4;
+  const TcpCounts c = Decode({sockets, rq, wq}, ports, slots);
+  EXPECT_EQ(c.family[0].sockets[st::kEstablished], 5u);
+  EXPECT_EQ(c.family[1].sockets[st::kTimeWait], 2u);
+  EXPECT_EQ(c.family[0].receive_queue[st::kEstablished], 150u);
+  EXPECT_EQ(c.family[1].send_queue[st::kCloseWait], 7u);
+  ASSERT_EQ(c.local_ports.size(), 2u);
+  EXPECT_EQ(c.local_ports[0].port, 80);
+  EXPECT_EQ(c.local_ports[0].sockets[st::kEstablished], 3u);
+  EXPECT_EQ(c.local_ports[1].sockets[st::kFinWait2], 1u);
+  ASSERT_EQ(c.remote_ports.size(), 1u);
+  EXPECT_EQ(c.remote_ports[0].sockets[st::kCloseWait], 4u);
+}
+
+TEST(TcpCounts, TooManyPortsDoNotFit) {
+  std::vector<uint16_t> many;
+  for (uint16_t p = 1; p <= kMaxSlots; ++p) many.push_back(p);  // one more than the slots
+  EXPECT_FALSE(PortSlots(many, {}).Fits());
+  many.pop_back();
+  EXPECT_TRUE(PortSlots(many, {}).Fits());
+}
+
+TEST(TcpCounts, SocketsInUseFromSockstat) {
+  const char* v4 =
+      "sockets: used 412\nTCP: inuse 120 orphan 0 tw 30 alloc 130 mem 5\nUDP: inuse 3 mem 1\n";
+  EXPECT_EQ(TcpSocketsInUse(v4, "TCP6: inuse 7\nUDP6: inuse 1\n"), 157u);
+  EXPECT_EQ(TcpSocketsInUse(v4, ""), 150u);  // no IPv6
+  EXPECT_EQ(TcpSocketsInUse("sockets: used 1\n", ""), std::nullopt);
+  EXPECT_EQ(TcpSocketsInUse("TCP: inuse x orphan 0 tw 1\n", ""), std::nullopt);
+  EXPECT_EQ(TcpSocketsInUse("", ""), std::nullopt);
+}
+
+TEST(TcpCounts, AutoUsesTheIteratorFromTheCrossoverOn) {
+  EXPECT_FALSE(UseIterator(SourceMode::kNetlink, true, 1000000));
+  EXPECT_TRUE(UseIterator(SourceMode::kBpf, true, 10));
+  EXPECT_TRUE(UseIterator(SourceMode::kBpf, true, std::nullopt));
+  EXPECT_FALSE(UseIterator(SourceMode::kBpf, false, 1000000));  // not loaded
+  EXPECT_FALSE(UseIterator(SourceMode::kAuto, true, kAutoCrossover - 1));
+  EXPECT_TRUE(UseIterator(SourceMode::kAuto, true, kAutoCrossover));
+  EXPECT_FALSE(UseIterator(SourceMode::kAuto, true, std::nullopt));
+  EXPECT_FALSE(UseIterator(SourceMode::kAuto, false, kAutoCrossover * 10));
+  // Hysteresis: once on the iterator, auto stays there down to 4/5 of the crossover.
+  EXPECT_TRUE(UseIterator(SourceMode::kAuto, true, kAutoCrossover - 1, true));
+  EXPECT_TRUE(UseIterator(SourceMode::kAuto, true, kAutoCrossover / 5 * 4, true));
+  EXPECT_FALSE(UseIterator(SourceMode::kAuto, true, kAutoCrossover / 5 * 4 - 1, true));
+  EXPECT_FALSE(UseIterator(SourceMode::kAuto, true, 100, false, 1000));
+  EXPECT_TRUE(UseIterator(SourceMode::kAuto, true, 1000, false, 1000));
+}
+
+// One listener on :80; the connections come from the fake counter only.
+class ListenerTable : public st::SocketTable {
+ public:
+  st::Source source() const override { return st::Source::kNetlink; }
+  st::DumpResult DumpInet(st::Protocol p, st::Family f, uint32_t states,
+                          const std::function<void(const st::InetSocket&)>& visit) override {
+    if (p == st::Protocol::kTcp && (states & ~st::StateBit(st::kListen))) ++tcp_dumps;
+    if (p == st::Protocol::kTcp && f == st::Family::kIpv4 && (states & st::StateBit(st::kListen))) {
+      st::InetSocket s{};
+      s.protocol = p;
+      s.family = f;
+      s.state = st::kListen;
+      s.local_port = 80;
+      visit(s);
+    }
+    return {};
+  }
+  st::DumpResult DumpUnix(const std::function<void(const st::UnixSocket&)>&) override { return {}; }
+  int tcp_dumps = 0;  // requests for TCP sockets other than listeners
+};
+
+class FakeCounter : public TcpCounter {
+ public:
+  bool Count(const std::vector<uint16_t>& local, const std::vector<uint16_t>& remote,
+             TcpCounts* out, std::string* error) override {
+    asked_local = local;
+    asked_remote = remote;
+    if (fail) {
+      *error = "boom";
+      return false;
+    }
+    out->family[1].sockets[st::kEstablished] = 4;
+    out->family[1].receive_queue[st::kEstablished] = 10;
+    out->family[0].sockets[st::kFinWait2] = 1;
+    PortStates p;
+    p.port = 80;
+    p.sockets[st::kEstablished] = 3;
+    out->local_ports.push_back(p);
+    p.port = 5432;
+    out->remote_ports.push_back(p);
+    return true;
+  }
+  std::vector<uint16_t> asked_local, asked_remote;
+  bool fail = false;
+};
+
+TEST(TcpCounts, TheSocketsCollectorPublishesKernelCounts) {
+  auto table = std::make_unique<ListenerTable>();
+  ListenerTable* t = table.get();
+  auto counter = std::make_shared<FakeCounter>();
+  socket_reading::SocketReading reading(std::move(table), counter);
+  auto collector = sockets::MakeSocketsCollector(procfs::Root("/nonexistent", ""), {5432});
+  std::vector<prometheus::MetricFamily> families;
+  testing::ReadAndCollect(reading, *collector, &families);
+  const std::string text = prometheus::TextSerializer().Serialize(families);
+  EXPECT_EQ(t->tcp_dumps, 0);  // no netlink dump of connections
+  EXPECT_EQ(counter->asked_local, (std::vector<uint16_t>{80}));
+  EXPECT_EQ(counter->asked_remote, (std::vector<uint16_t>{5432}));
+  using netstat::testing::HasLine;
+  EXPECT_TRUE(
+      HasLine(text, R"(netstat_sockets{protocol="tcp",family="ipv6",state="established"} 4)"));
+  EXPECT_TRUE(
+      HasLine(text, R"(netstat_sockets{protocol="tcp",family="ipv4",state="fin_wait2"} 1)"));
+  EXPECT_TRUE(HasLine(text, R"(netstat_sockets{protocol="tcp",family="ipv4",state="listen"} 1)"));
+  EXPECT_TRUE(HasLine(
+      text,
+      R"(netstat_socket_receive_queue_bytes{protocol="tcp",family="ipv6",state="established"} 10)"));
+  EXPECT_TRUE(
+      HasLine(text, R"(netstat_port_connections{protocol="tcp",port="80",state="established"} 3)"));
+  EXPECT_TRUE(HasLine(
+      text,
+      R"(netstat_remote_port_connections{protocol="tcp",port="5432",state="established"} 3)"));
+  EXPECT_TRUE(HasLine(text, R"(netstat_sockets_source_info{source="bpf"} 1)")) << text;
+}
+
+TEST(TcpCounts, AFailedRunFallsBackToNetlink) {
+  auto table = std::make_unique<ListenerTable>();
+  ListenerTable* t = table.get();
+  auto counter = std::make_shared<FakeCounter>();
+  counter->fail = true;
+  socket_reading::SocketReading reading(std::move(table), counter);
+  auto collector = sockets::MakeSocketsCollector(procfs::Root("/nonexistent", ""), {});
+  std::vector<prometheus::MetricFamily> families;
+  testing::ReadAndCollect(reading, *collector, &families);
+  EXPECT_EQ(t->tcp_dumps, 2);  // one per family: this table cannot do both at once
+  const std::string text = prometheus::TextSerializer().Serialize(families);
+  EXPECT_TRUE(testing::HasLine(text, R"(netstat_sockets_source_info{source="netlink"} 1)"));
+}
+
+// A consumer that needs each socket keeps the namespace on netlink.
+class PerSocket : public socket_reading::SocketConsumer {
+ public:
+  socket_reading::Interest interest() const override {
+    return socket_reading::Interest().Want(st::Protocol::kTcp, st::Family::kIpv4, st::kAllStates);
+  }
+  void BeginNamespace(const socket_reading::NamespaceView&) override {}
+  void OnInet(const st::InetSocket&) override {}
+  void EndDump(st::Protocol, st::Family, const st::DumpResult&) override {}
+  void EndNamespace() override {}
+  void DiscardNamespace() override {}
+};
+
+TEST(TcpCounts, AConsumerThatNeedsEachSocketKeepsNetlink) {
+  ListenerTable table;
+  FakeCounter counter;
+  PerSocket per_socket;
+  auto collector = sockets::MakeSocketsCollector(procfs::Root("/nonexistent", ""), {});
+  auto* sockets = dynamic_cast<socket_reading::SocketConsumer*>(collector.get());
+  ASSERT_TRUE(socket_reading::ReadNamespace(
+      table, {sockets, &per_socket}, [] { return false; }, &counter));
+  EXPECT_EQ(table.tcp_dumps, 2);  // one per family
+}
+
+// The real program, where it loads (root, BTF): a loopback connection in this namespace,
+// counted on both ends, with the bytes the server has not read.
+TEST(TcpIterCounter, CountsALoopbackConnection) {
+  std::string error;
+  auto counter = TcpIterCounter::Shared(&error);
+  if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
+  const int server = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(server, 4), 0);
+  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const uint16_t port = ntohs(a.sin_port);
+  TcpCounts before;
+  ASSERT_TRUE(counter->Count({port}, {port}, &before, &error)) << error;
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const int accepted = accept(server, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  ASSERT_EQ(write(client, "0123456789", 10), 10);
+  usleep(20000);
+  TcpCounts after;
+  ASSERT_TRUE(counter->Count({port}, {port}, &after, &error)) << error;
+  const auto& v4 = after.family[0];
+  EXPECT_GE(v4.sockets[st::kEstablished], before.family[0].sockets[st::kEstablished] + 2);
+  EXPECT_GE(v4.receive_queue[st::kEstablished],
+            before.family[0].receive_queue[st::kEstablished] + 10);
+  ASSERT_EQ(after.local_ports.size(), 1u);
+  EXPECT_EQ(after.local_ports[0].sockets[st::kEstablished], 1u);  // the accepted end
+  ASSERT_EQ(after.remote_ports.size(), 1u);
+  EXPECT_EQ(after.remote_ports[0].sockets[st::kEstablished], 1u);  // the client end
+  EXPECT_EQ(v4.sockets[st::kListen], 0u);                          // listeners are left to netlink
+  close(client);
+  close(accepted);
+  close(server);
+}
+
+}  // namespace
+}  // namespace netstat::tcp_iter
