@@ -92,8 +92,9 @@ grep -q '^netstat_port_accepted_connections_total{.*port="471[12]"' "$WORK/m4" &
 scrape m5
 grep -q 'port="4714"' "$WORK/m5" && fail "mode own counted a listen() of another namespace"
 
-# 5. mode all, from the host: the test namespace's listen() carries its name.
-printf 'namespaces: {mode: all}\ncollectors:\n  listener_events: {max_series: 1000}\n' \
+# 5. mode all, from the host: the test namespace's listen() carries its name. Other tests
+# running at the same time listen() too: max_series leaves room for all of them.
+printf 'namespaces: {mode: all}\ncollectors:\n  listener_events: {max_series: 1000000}\n' \
   >"$WORK/all.yml"
 EXPORTER_PREFIX=()
 start_exporter "$WORK/log_all" --config.file="$WORK/all.yml" --collector.disable-defaults \
