@@ -9,13 +9,14 @@
  * The program runs about six times per TCP connection, so the socket is read with plain
  * BTF-typed loads (tp_btf hands a trusted pointer; vmlinux.h's types carry CO-RE
  * relocations), not with bpf_probe_read_kernel() calls. */
+/* vmlinux.h first: the libbpf headers use its types. */
+/* clang-format off */
 #include "vmlinux.h"
-
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-
 #include "collectors/listener_events/listener_event.h"
+/* clang-format on */
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -48,19 +49,19 @@ struct {
 } counters SEC(".maps");
 
 static __always_inline void bump(__u32 slot) {
-  __u64 *n = bpf_map_lookup_elem(&counters, &slot);
+  __u64* n = bpf_map_lookup_elem(&counters, &slot);
   if (n) __sync_fetch_and_add(n, 1);
 }
 
-static __always_inline __u64 netns_of(const struct sock *sk) {
+static __always_inline __u64 netns_of(const struct sock* sk) {
   return sk->__sk_common.skc_net.net->ns.inum;
 }
 
-static __always_inline void count_accepted(const struct sock *sk) {
+static __always_inline void count_accepted(const struct sock* sk) {
   struct netstat_accept_key key = {};
   key.netns = netns_of(sk);
   key.port = sk->__sk_common.skc_num;
-  __u64 *n = bpf_map_lookup_elem(&accepted, &key);
+  __u64* n = bpf_map_lookup_elem(&accepted, &key);
   if (n) {
     __sync_fetch_and_add(n, 1);
     return;
@@ -76,8 +77,8 @@ static __always_inline void count_accepted(const struct sock *sk) {
   }
 }
 
-static __always_inline void send_event(const struct sock *sk, int opened) {
-  struct netstat_listener_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+static __always_inline void send_event(const struct sock* sk, int opened) {
+  struct netstat_listener_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
     bump(NETSTAT_LE_LOST);
     return;
@@ -103,7 +104,7 @@ static __always_inline void send_event(const struct sock *sk, int opened) {
 }
 
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(on_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate) {
+int BPF_PROG(on_inet_sock_set_state, const struct sock* sk, int oldstate, int newstate) {
   /* Every TCP state change of every socket passes here: leave early for the rest. */
   if (newstate == TCP_ESTABLISHED) {
     if (oldstate == TCP_SYN_RECV && sk->sk_protocol == IPPROTO_TCP) {
