@@ -164,7 +164,7 @@ Availability Failed(const char* step, int err) {
 
 }  // namespace
 
-std::unique_ptr<BpfEvents> BpfEvents::Open(Sink sink, Availability* why) {
+std::unique_ptr<BpfEvents> BpfEvents::Open(Sink sink, uint64_t only_netns, Availability* why) {
   libbpf_set_print(LogLibbpf);
   auto impl = std::make_unique<Impl>();
   impl->sink = std::move(sink);
@@ -173,6 +173,7 @@ std::unique_ptr<BpfEvents> BpfEvents::Open(Sink sink, Availability* why) {
     *why = Failed("opening the BPF object", errno);
     return nullptr;
   }
+  impl->skel->rodata->only_netns = only_netns;
   if (int err = listener_events_bpf__load(impl->skel)) {
     *why = Failed("loading the BPF program", err);
     return nullptr;
@@ -228,11 +229,22 @@ std::vector<AcceptCount> BpfEvents::AcceptCounts() const {
   return out;
 }
 
+void BpfEvents::ForgetNamespaces(const std::function<bool(uint64_t)>& keep) {
+  const bpf_map* map = impl_->skel->maps.accepted;
+  for (const AcceptCount& c : AcceptCounts()) {
+    if (keep(c.netns)) continue;
+    netstat_accept_key key{};
+    key.netns = c.netns;
+    key.port = c.port;
+    bpf_map__delete_elem(map, &key, sizeof key, 0);
+  }
+}
+
 #else  // !NETSTAT_HAVE_BPF
 
 struct BpfEvents::Impl {};
 
-std::unique_ptr<BpfEvents> BpfEvents::Open(Sink, Availability* why) {
+std::unique_ptr<BpfEvents> BpfEvents::Open(Sink, uint64_t, Availability* why) {
   *why = CheckPrerequisites();
   return nullptr;
 }
@@ -241,6 +253,7 @@ void BpfEvents::Drain() {}
 uint64_t BpfEvents::Lost() const { return 0; }
 uint64_t BpfEvents::AcceptUnkeyed() const { return 0; }
 std::vector<AcceptCount> BpfEvents::AcceptCounts() const { return {}; }
+void BpfEvents::ForgetNamespaces(const std::function<bool(uint64_t)>&) {}
 
 #endif
 

@@ -33,8 +33,9 @@ class BpfEvents {
   using Sink = std::function<void(const netstat_listener_event&)>;
 
   // Loads, attaches and starts reading; `sink` runs on the reader thread for each event.
-  // nullptr with *why set when anything fails.
-  static std::unique_ptr<BpfEvents> Open(Sink sink, Availability* why);
+  // `only_netns` (an inode; 0: every namespace) limits events and counts to one network
+  // namespace in the kernel. nullptr with *why set when anything fails.
+  static std::unique_ptr<BpfEvents> Open(Sink sink, uint64_t only_netns, Availability* why);
   ~BpfEvents();  // stops the reader, detaches and unloads
 
   // Runs the sink for every event already in the ring buffer, on the calling thread
@@ -45,6 +46,9 @@ class BpfEvents {
   uint64_t Lost() const;           // events the full ring buffer could not take
   uint64_t AcceptUnkeyed() const;  // connections not counted: the per-port map was full
   std::vector<AcceptCount> AcceptCounts() const;
+  // Drops the counts of namespaces that no longer exist (`keep` says which do), so that
+  // namespaces coming and going over months do not fill the kernel's map of ports.
+  void ForgetNamespaces(const std::function<bool(uint64_t netns)>& keep);
 
   struct Impl;
 

@@ -29,6 +29,11 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Set by user space before loading: with `namespaces: {mode: own}` the inode of the
+ * exporter's own network namespace, and only its sockets are reported and counted (the
+ * map then holds one namespace's ports, the ring buffer no other's events); 0: all. */
+const volatile __u64 only_netns = 0;
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 256 * 1024); /* 4,096 events of 64 bytes between two drains */

@@ -31,6 +31,8 @@ namespace st = socket_table;
 // Events decoded but not yet counted: a scrape empties the queue. Beyond this many
 // (scrapes stopped for a long time during a storm of listen() calls) they are lost.
 constexpr size_t kMaxQueued = 100000;
+// Kernel map entries (of 16,384) above which the ports of vanished namespaces are dropped.
+constexpr size_t kForgetAbove = 8192;
 // Processes whose whole name is remembered (a pid's entry holds while its comm is the same).
 constexpr size_t kMaxNames = 4096;
 
@@ -144,8 +146,8 @@ ListenerEventsCollector::ListenerEventsCollector(const collectors::Environment& 
   } else {
     availability_ = CheckPrerequisites();
     if (availability_.loaded) {
-      bpf_ =
-          BpfEvents::Open([this](const netstat_listener_event& e) { OnEvent(e); }, &availability_);
+      bpf_ = BpfEvents::Open([this](const netstat_listener_event& e) { OnEvent(e); },
+                             all_namespaces_ ? 0 : own_netns_, &availability_);
     }
   }
   LogAvailability(availability_);
@@ -227,7 +229,15 @@ std::string ListenerEventsCollector::Collect(std::vector<prometheus::MetricFamil
                 MetricType::Counter)
       .Add(static_cast<double>(bpf_->Lost() + queue_lost))
       .MoveTo(out);
-  ports_.Publish(bpf_->AcceptCounts(), out);
+  std::vector<AcceptCount> accepted = bpf_->AcceptCounts();
+  if (all_namespaces_ && accepted.size() > kForgetAbove) {
+    // Only when the map fills: a reading that missed a namespace then costs a counter
+    // reset, never a lost port.
+    bpf_->ForgetNamespaces(
+        [this](uint64_t netns) { return netns == own_netns_ || labels_.count(netns) > 0; });
+    accepted = bpf_->AcceptCounts();
+  }
+  ports_.Publish(accepted, out);
   FamilyBuilder("netstat_port_accepted_connections_unkeyed_total",
                 "Accepted TCP connections not counted per port: the kernel map of ports "
                 "was full.",
