@@ -39,22 +39,18 @@ std::optional<StatFields> ParseStat(std::string_view text) {
 }
 
 std::optional<uint32_t> ParseStatusEffectiveUid(std::string_view text) {
-  constexpr std::string_view kKey = "Uid:";
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t end = text.find('\n', at);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(at, end - at);
-    at = end + 1;
-    if (line.substr(0, kKey.size()) != kKey) continue;
+  std::optional<uint32_t> uid;
+  bool seen = false;
+  procfs::ForEachLine(text, [&](std::string_view line, size_t) {
+    if (seen || line.substr(0, 4) != "Uid:") return;
+    seen = true;
     std::array<std::string_view, 3> fields;  // key, real, effective
-    uint32_t uid = 0;
-    if (procfs::SplitFields(line, &fields) < fields.size() || !ParseNumber(fields[2], &uid)) {
-      return std::nullopt;
+    uint32_t value = 0;
+    if (procfs::SplitFields(line, &fields) >= fields.size() && ParseNumber(fields[2], &value)) {
+      uid = value;
     }
-    return uid;
-  }
-  return std::nullopt;
+  });
+  return uid;
 }
 
 std::optional<uint64_t> ParseSocketLink(std::string_view target) {

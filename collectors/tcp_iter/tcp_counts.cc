@@ -1,7 +1,8 @@
 #include "collectors/tcp_iter/tcp_counts.h"
 
 #include <algorithm>
-#include <charconv>
+
+#include "collectors/sockets/sockstat_parser.h"
 
 namespace netstat::tcp_iter {
 namespace {
@@ -10,32 +11,6 @@ std::vector<uint16_t> SortedDistinct(std::vector<uint16_t> ports) {
   std::sort(ports.begin(), ports.end());
   ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
   return ports;
-}
-
-// The number after `key` among the words of the line starting with `prefix`.
-std::optional<uint64_t> Field(std::string_view text, std::string_view prefix,
-                              std::string_view key) {
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t end = text.find('\n', at);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(at, end - at);
-    at = end + 1;
-    if (line.substr(0, prefix.size()) != prefix) continue;
-    line.remove_prefix(prefix.size());
-    for (size_t pos = line.find(key); pos != std::string_view::npos;
-         pos = line.find(key, pos + 1)) {
-      const bool word_start = pos == 0 || line[pos - 1] == ' ';
-      const size_t value = pos + key.size();
-      if (!word_start || value >= line.size() || line[value] != ' ') continue;
-      uint64_t n = 0;
-      const char* first = line.data() + value + 1;
-      const char* last = line.data() + line.size();
-      if (std::from_chars(first, last, n).ec == std::errc()) return n;
-    }
-    return std::nullopt;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -69,10 +44,16 @@ TcpCounts Decode(const RawTotals& totals, const uint64_t (*port_counts)[kStates]
 }
 
 std::optional<uint64_t> TcpSocketsInUse(std::string_view sockstat, std::string_view sockstat6) {
-  const auto inuse = Field(sockstat, "TCP: ", "inuse");
-  const auto tw = Field(sockstat, "TCP: ", "tw");
+  std::optional<uint64_t> inuse, tw, inuse6;
+  for (std::string_view text : {sockstat, sockstat6}) {
+    for (const auto& v : sockets::ParseSockstat(text).values) {
+      if (v.group == "TCP" && v.field == "inuse") inuse = v.value;
+      if (v.group == "TCP" && v.field == "tw") tw = v.value;
+      if (v.group == "TCP6" && v.field == "inuse") inuse6 = v.value;
+    }
+  }
   if (!inuse || !tw) return std::nullopt;
-  return *inuse + *tw + Field(sockstat6, "TCP6: ", "inuse").value_or(0);
+  return *inuse + *tw + inuse6.value_or(0);
 }
 
 bool UseIterator(SourceMode mode, bool loaded, std::optional<uint64_t> tcp_sockets, bool using_now,
