@@ -26,3 +26,21 @@ time_cmd() {
     awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
   done | median
 }
+
+# grow_to N: starts `$LOAD pairs` processes of at most PER_PROCESS connections each in NS
+# until N connections are held (the scripts set LOAD and PER_PROCESS).
+LOADERS=0
+CONNECTIONS=0
+grow_to() {
+  while [ "$CONNECTIONS" -lt "$1" ]; do
+    local n=$(($1 - CONNECTIONS))
+    [ "$n" -gt "$PER_PROCESS" ] && n=$PER_PROCESS
+    ip netns exec "$NS" "$LOAD" pairs $((20000 + LOADERS)) "$n" >"$WORK/load.$LOADERS" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 1200); do grep -q ready "$WORK/load.$LOADERS" && break; sleep 0.05; done
+    grep -q ready "$WORK/load.$LOADERS" || fail "load $LOADERS: $(cat "$WORK/load.$LOADERS")"
+    LOADERS=$((LOADERS + 1))
+    CONNECTIONS=$((CONNECTIONS + n))
+  done
+  sleep 0.5 # the last handshakes settle
+}

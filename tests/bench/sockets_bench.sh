@@ -35,20 +35,6 @@ ip -n "$NS" link set lo up
 in_ns sh -c 'echo 4096 >/proc/sys/net/core/somaxconn; echo "32768 65000" >/proc/sys/net/ipv4/ip_local_port_range'
 [ -x "$NODE" ] || echo "note: $NODE not found; node_exporter column left empty" >&2
 
-LOADERS=0
-CONNECTIONS=0
-grow_to() {  # grow_to N: start load processes until N connections are held
-  while [ "$CONNECTIONS" -lt "$1" ]; do
-    local n=$(($1 - CONNECTIONS))
-    [ "$n" -gt "$PER_PROCESS" ] && n=$PER_PROCESS
-    ip netns exec "$NS" "$LOAD" pairs $((20000 + LOADERS)) "$n" >"$WORK/load.$LOADERS" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 1 1200); do grep -q ready "$WORK/load.$LOADERS" && break; sleep 0.05; done
-    grep -q ready "$WORK/load.$LOADERS" || fail "load $LOADERS: $(cat "$WORK/load.$LOADERS")"
-    LOADERS=$((LOADERS + 1))
-    CONNECTIONS=$((CONNECTIONS + n))
-  done
-}
 
 # start_exporter PROCFS: sets EXP_PID and EXP_URL.
 start_exporter() {

@@ -35,21 +35,6 @@ if "$ITER" 1 2>&1 | grep -q 'no BPF iterator'; then # make bench goes on without
   exit 0
 fi
 
-LOADERS=0
-CONNECTIONS=0
-grow_to() { # grow_to N: start load processes until N connections are held
-  while [ "$CONNECTIONS" -lt "$1" ]; do
-    local n=$(($1 - CONNECTIONS))
-    [ "$n" -gt "$PER_PROCESS" ] && n=$PER_PROCESS
-    ip netns exec "$NS" "$LOAD" pairs $((20000 + LOADERS)) "$n" >"$WORK/load.$LOADERS" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 1 1200); do grep -q ready "$WORK/load.$LOADERS" && break; sleep 0.05; done
-    grep -q ready "$WORK/load.$LOADERS" || fail "load $LOADERS: $(cat "$WORK/load.$LOADERS")"
-    LOADERS=$((LOADERS + 1))
-    CONNECTIONS=$((CONNECTIONS + n))
-  done
-  sleep 0.5
-}
 
 # start_exporter SOURCE: sets EXP_PID and EXP_URL.
 start_exporter() {
