@@ -44,3 +44,23 @@ grow_to() {
   done
   sleep 0.5 # the last handshakes settle
 }
+
+# exporter_in_ns LOG ARGS...: starts $BIN in NS on 127.0.0.1:0 with ARGS, logging to LOG;
+# sets EXP_PID and EXP_URL once it listens, and scrapes once to warm it up.
+exporter_in_ns() {
+  local log=$1 port=""
+  shift
+  : >"$log"
+  ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 "$@" 2>"$log" &
+  EXP_PID=$!
+  PIDS+=("$EXP_PID")
+  for _ in $(seq 1 100); do
+    port=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "exporter ($*) did not start: $(cat "$log")"
+  EXP_URL=http://127.0.0.1:$port/metrics
+  in_ns curl -sS -o /dev/null --max-time 120 "$EXP_URL" # warm-up
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }

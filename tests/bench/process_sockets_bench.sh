@@ -32,23 +32,10 @@ in_ns sh -c 'echo 4096 >/proc/sys/net/core/somaxconn; echo "32768 65000" >/proc/
 
 
 printf 'collectors:\n  process_sockets: {interval: 0s}\n' >"$WORK/config.yml"
-start_exporter() {  # sets EXP_PID and EXP_URL
-  local log=$WORK/exporter.log port=""
-  : >"$log"
-  ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --collector.disable-defaults \
-    --collector.process_sockets --config.file="$WORK/config.yml" --log.level=debug 2>"$log" &
-  EXP_PID=$!
-  PIDS+=("$EXP_PID")
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || fail "exporter did not start: $(cat "$log")"
-  EXP_URL=http://127.0.0.1:$port/metrics
-  in_ns curl -sS -o /dev/null --max-time 120 "$EXP_URL"  # warm-up
+start_exporter() {
+  exporter_in_ns "$WORK/exporter.log" --collector.disable-defaults \
+    --collector.process_sockets --config.file="$WORK/config.yml" --log.level=debug
 }
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 ms() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 

@@ -38,20 +38,8 @@ in_ns sh -c 'echo 4096 >/proc/sys/net/core/somaxconn; echo "32768 65000" >/proc/
 
 # start_exporter PROCFS: sets EXP_PID and EXP_URL.
 start_exporter() {
-  local log=$WORK/exporter.log port=""
-  : >"$log"
-  ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --collector.disable-defaults \
-    --collector.sockets --path.procfs="$1" 2>"$log" &
-  EXP_PID=$!
-  PIDS+=("$EXP_PID")
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || fail "exporter did not start: $(cat "$log")"
-  EXP_URL=http://127.0.0.1:$port/metrics
-  scrape_time "$EXP_URL" >/dev/null  # warm-up
+  exporter_in_ns "$WORK/exporter.log" --collector.disable-defaults --collector.sockets \
+    --path.procfs="$1"
 }
 
 # start_node: sets NODE_PID and NODE_URL (both empty without node_exporter).
@@ -68,7 +56,6 @@ start_node() {
   if in_ns curl -s -o /dev/null "$url"; then NODE_URL=$url; else echo "node_exporter did not start" >&2; fi
 }
 
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # measure RUNS: the contenders in rounds (bare dump, exporter, node_exporter, ss -s,
 # ss -tan), so a change in background load hits all of them alike. Sets *_S medians,

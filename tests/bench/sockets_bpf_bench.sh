@@ -38,20 +38,9 @@ fi
 
 # start_exporter SOURCE: sets EXP_PID and EXP_URL.
 start_exporter() {
-  local log=$WORK/exporter.$1.log port=""
   printf 'collectors:\n  sockets: {source: %s}\n' "$1" >"$WORK/$1.yml"
-  ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/$1.yml" \
-    --collector.disable-defaults --collector.sockets 2>"$log" &
-  EXP_PID=$!
-  PIDS+=("$EXP_PID")
-  for _ in $(seq 1 100); do
-    port=$(grep -o 'port=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || fail "exporter ($1) did not start: $(cat "$log")"
-  EXP_URL=http://127.0.0.1:$port/metrics
-  scrape_time "$EXP_URL" >/dev/null # warm-up
+  exporter_in_ns "$WORK/exporter.$1.log" --config.file="$WORK/$1.yml" \
+    --collector.disable-defaults --collector.sockets
 }
 
 # crossover N: a row of the crossover table.
