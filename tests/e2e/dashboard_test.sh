@@ -121,19 +121,7 @@ YAML
 EXPORTER_PREFIX=(nsenter --target "$INIT" --pid --mount --root --wd -- ip netns exec "$NS")
 start_exporter "$WORK/exporter.log" --config.file="$WORK/exporter.yml"
 
-cat >"$WORK/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: netstat
-    static_configs: [{targets: ["127.0.0.1:$PORT"]}]
-YAML
-ip netns exec "$NS" prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
-  --web.listen-address=127.0.0.1:9090 >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
-
-query() {  # query PROMQL: the JSON answer of an instant query
-  in_ns curl -sS --max-time 5 -G "http://127.0.0.1:9090/api/v1/query" --data-urlencode "query=$1"
-}
+start_prometheus "127.0.0.1:$PORT"
 
 # Rate windows are [30s] here; 5 scrapes at 1 s give every rate() enough samples.
 deadline=$((SECONDS + 40))

@@ -80,3 +80,25 @@ metric_value() {
 expect_eq() {  # expect_eq WHAT ACTUAL EXPECTED
   [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }
+
+# start_prometheus TARGET [RULE_FILE...]: a real Prometheus in $NS on 127.0.0.1:9090 that
+# scrapes TARGET (host:port) as job "netstat" and evaluates RULE_FILEs (paths relative to
+# $WORK), both every second. Its log is $WORK/prometheus.log.
+start_prometheus() {
+  local target=$1 rules=""
+  shift
+  if [ $# -gt 0 ]; then rules="rule_files: [$(printf '%s, ' "$@" | sed 's/, $//')]"; fi
+  cat >"$WORK/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+$rules
+scrape_configs:
+  - job_name: netstat
+    static_configs: [{targets: ["$target"]}]
+YAML
+  ip netns exec "$NS" prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
+    --web.listen-address=127.0.0.1:9090 >"$WORK/prometheus.log" 2>&1 &
+  PIDS+=($!)
+}
+query() {  # query PROMQL: the JSON answer of an instant query to start_prometheus's server
+  in_ns curl -sS --max-time 5 -G "http://127.0.0.1:9090/api/v1/query" --data-urlencode "query=$1"
+}

@@ -39,20 +39,7 @@ cp "$SRC/deploy/prometheus/rules.yml" "$WORK/rules.yml"
 sed -E 's/^( +for:) .*/\1 1s/' "$SRC/deploy/prometheus/alerts.yml" >"$WORK/alerts.yml"
 grep -E '^ +for:' "$WORK/alerts.yml" | grep -qv 'for: 1s$' &&
   fail "the test's copy of alerts.yml still has a long for:"
-cat >"$WORK/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: [rules.yml, alerts.yml]
-scrape_configs:
-  - job_name: netstat
-    static_configs: [{targets: ["127.0.0.1:10099"]}]
-YAML
-ip netns exec "$NS" prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/data" \
-  --web.listen-address=127.0.0.1:9090 >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
-
-query() {  # query PROMQL: the JSON answer of an instant query
-  in_ns curl -sS --max-time 5 -G "http://127.0.0.1:9090/api/v1/query" --data-urlencode "query=$1"
-}
+start_prometheus 127.0.0.1:10099 rules.yml alerts.yml
 
 # Bounded waits: at most 50 s in all for Prometheus to start, scrape and evaluate.
 deadline=$((SECONDS + 50))
