@@ -27,10 +27,6 @@ using collectors::FamilyBuilder;
 using collectors::Labels;
 using prometheus::MetricType;
 
-constexpr st::Protocol kInetProtocols[] = {st::Protocol::kTcp, st::Protocol::kUdp,
-                                           st::Protocol::kUdpLite, st::Protocol::kRaw};
-constexpr st::Family kFamilies[] = {st::Family::kIpv4, st::Family::kIpv6};
-
 bool Has(const std::vector<std::string>& v, const char* s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -45,11 +41,7 @@ class ProcessSocketsCollector : public collectors::Collector,
         owners_(env.root.procfs(), env.root.IsLiveProc(), want_user_, want_pid_) {}
 
   socket_reading::Interest interest() const override {
-    socket_reading::Interest wanted;
-    for (st::Protocol p : kInetProtocols) {
-      for (st::Family f : kFamilies) wanted.Want(p, f, st::kAllStates);
-    }
-    return wanted.WantUnix();
+    return socket_reading::Interest::EverySocket();
   }
 
   void BeginRead() override {

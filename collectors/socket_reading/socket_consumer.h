@@ -27,6 +27,14 @@ class Interest {
     unix_ = true;
     return *this;
   }
+  // Every inet socket of every protocol, family and state, and unix: what counting
+  // collectors (sockets, process_sockets) want.
+  static Interest EverySocket() {
+    Interest all;
+    all.inet_.fill(socket_table::kAllStates);
+    all.unix_ = true;
+    return all;
+  }
   uint32_t States(socket_table::Protocol p, socket_table::Family f) const {
     return p == socket_table::Protocol::kUnix || f == socket_table::Family::kUnix
                ? 0

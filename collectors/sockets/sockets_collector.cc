@@ -47,11 +47,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
         page_size_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
 
   socket_reading::Interest interest() const override {
-    socket_reading::Interest wanted;
-    for (st::Protocol p : kInetProtocolList) {
-      for (st::Family f : kFamilyList) wanted.Want(p, f, st::kAllStates);
-    }
-    return wanted.WantUnix();
+    return socket_reading::Interest::EverySocket();
   }
 
   void BeginRead() override {
