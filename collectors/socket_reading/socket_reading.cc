@@ -241,13 +241,14 @@ tcp_iter::TcpCounter* SocketReading::ChooseCounter() {
     procfs::ReadTextFile(procfs_ + "/net/sockstat6", &sockstat6);
     tcp_sockets = tcp_iter::TcpSocketsInUse(sockstat, sockstat6);
   }
-  const bool use = tcp_iter::UseIterator(mode_, true, tcp_sockets, last_used_counter_);
+  const uint64_t crossover = counter_->AutoCrossover();
+  const bool use = tcp_iter::UseIterator(mode_, true, tcp_sockets, last_used_counter_, crossover);
   if (use != last_used_counter_ && mode_ == tcp_iter::SourceMode::kAuto) {
     spdlog::info("sockets: source auto: {} TCP sockets (crossover {}): {}",
-                 tcp_sockets ? std::to_string(*tcp_sockets) : "unknown", tcp_iter::kAutoCrossover,
-                 use ? "counting TCP in the kernel (BPF iterator)" : "reading TCP by netlink");
+                 tcp_sockets ? std::to_string(*tcp_sockets) : "unknown", crossover,
+                 use ? "counting TCP in the kernel (BPF)" : "reading TCP by netlink");
   } else if (use != last_used_counter_) {
-    spdlog::info("sockets: source bpf: counting TCP in the kernel (BPF iterator)");
+    spdlog::info("sockets: source bpf: counting TCP in the kernel (BPF)");
   }
   last_used_counter_ = use;
   return use ? counter_.get() : nullptr;

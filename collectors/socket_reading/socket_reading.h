@@ -12,9 +12,10 @@
 // (namespace_tables.h); the own namespace always comes first.
 //
 // `sockets: {source: bpf|auto}` replaces the second TCP request of the own namespace,
-// the costly one (one netlink message per connection), by one run of a BPF iterator that
-// counts in the kernel (tcp_iter/), when every consumer of those sockets takes counts;
-// auto does so only above tcp_iter::kAutoCrossover TCP sockets (/proc/net/sockstat).
+// the costly one (one netlink message per connection), by one count in the kernel by
+// BPF (tcp_iter/: a walk of the established hash, or iter/tcp), when every consumer of
+// those sockets takes counts;
+// auto does so only from the counter's AutoCrossover() TCP sockets on (/proc/net/sockstat).
 // Other namespaces, other protocols and TCP listeners stay on netlink.
 #pragma once
 

@@ -1,6 +1,7 @@
-/* The memory shared by tcp_count.bpf.c and its user side (tcp_iter_counter.cc): the
- * program's global variables, which libbpf maps into the exporter (.bss), so a run's
- * result is read without a map lookup. C, for both compilers. */
+/* The memory shared by tcp_ehash.bpf.c and tcp_count.bpf.c and their user side
+ * (tcp_iter_counter.cc): the programs' global variables, which libbpf maps into the
+ * exporter (.bss), so a run's result is read without a map lookup. Both programs use
+ * the same names for their slots and results. C, for both compilers. */
 #ifndef NETSTAT_COLLECTORS_TCP_ITER_TCP_COUNT_LAYOUT_H_
 #define NETSTAT_COLLECTORS_TCP_ITER_TCP_COUNT_LAYOUT_H_
 

@@ -21,13 +21,18 @@ constexpr size_t kMaxSlots = 4096;  // NETSTAT_TCP_MAX_SLOTS: slot 0 means untra
 using SourceMode = config::SocketsConfig::Source;
 
 // The hosts with fewer TCP sockets than this (TCP + TCP6 inuse + tw in
-// /proc/net/sockstat{,6}) are read by netlink in auto mode: the iterator's fixed cost,
-// a walk of every bucket of the listening and established hashes (about 2.5 ms here),
-// is larger than the netlink dump of so few sockets. Measured on the project machine
-// (2 cores, Linux 6.18) with tests/bench/sockets_bpf_bench.sh: the iterator caught up
-// with the dump at about 8,100 TCP sockets (1.12x the dump's time at 5,100, 1.01x at
-// 8,100, 0.91x at 12,100, 0.73x at 200k).
-constexpr uint64_t kAutoCrossover = 8000;
+// /proc/net/sockstat{,6}) are read by netlink in auto mode: below it, counting in the
+// kernel costs more than the netlink dump of so few sockets, because either program
+// visits every bucket of the kernel's hash. Measured on the project machine (2 cores,
+// Linux 6.18, 262,144 buckets) with tests/bench/sockets_bpf_bench.sh, in-process wall
+// time against the dump of the same sockets:
+//   - the hash walk (tcp_ehash.bpf.c): 1.19x at 500 sockets, 0.89x at 1,000, 0.51x at
+//     2,000, 0.28x at 200k;
+//   - the iterator (tcp_count.bpf.c): 1.10x at 5,100, about 1.0x at 8,100, 0.89x at
+//     12,100, 0.73x at 200k.
+constexpr uint64_t kWalkCrossover = 1000;
+constexpr uint64_t kIteratorCrossover = 8000;
+constexpr uint64_t kAutoCrossover = kIteratorCrossover;  // a counter that says nothing else
 
 struct StateSums {
   std::array<uint64_t, kStates> sockets{};
@@ -92,6 +97,8 @@ bool UseIterator(SourceMode mode, bool loaded, std::optional<uint64_t> tcp_socke
 class TcpCounter {
  public:
   virtual ~TcpCounter() = default;
+  // The number of TCP sockets from which auto mode counts with this counter.
+  virtual uint64_t AutoCrossover() const { return kAutoCrossover; }
   virtual bool Count(const std::vector<uint16_t>& local_ports,
                      const std::vector<uint16_t>& remote_ports, TcpCounts* out,
                      std::string* error) = 0;

@@ -1,7 +1,11 @@
-// The BPF side of `sockets: {source: bpf|auto}`: tcp_count.bpf.c loaded once per process
-// and run once per reading through an iterator fd (a read() of it walks the sockets of
-// the namespace of the thread that opened it, and returns no data: the result is in the
-// program's global variables, which libbpf maps into this process).
+// The BPF side of `sockets: {source: bpf|auto}`, loaded once per process. Two programs
+// count the same figures, and write them to their global variables, which libbpf maps
+// into this process:
+//   - tcp_ehash.bpf.c walks the TCP established hash of the calling thread's namespace
+//     directly, run through BPF_PROG_TEST_RUN (Linux 6.2+); used when it loads;
+//   - tcp_count.bpf.c, an iter/tcp program run once per reading through an iterator fd
+//     (a read() walks the sockets of the namespace of the thread that opened it), about
+//     2.5x slower; used when the walk does not load, or reports an incomplete walk.
 #pragma once
 
 #include <memory>
@@ -27,13 +31,26 @@ class TcpIterCounter : public TcpCounter {
   bool Count(const std::vector<uint16_t>& local_ports, const std::vector<uint16_t>& remote_ports,
              TcpCounts* out, std::string* error) override;
 
-  struct Impl;  // the skeleton and the iterator link; empty when BPF is not built in
+  uint64_t AutoCrossover() const override {
+    return has_walk() ? kWalkCrossover : kIteratorCrossover;
+  }
+
+  // Whether the hash walk loaded; tests compare it with the iterator by forcing the latter.
+  bool has_walk() const;
+  void force_iterator(bool force) {
+    std::lock_guard lock(mu_);
+    force_iterator_ = force;
+  }
+
+  struct Impl;  // the skeletons and the iterator link; empty when BPF is not built in
 
  private:
   explicit TcpIterCounter(std::unique_ptr<Impl> impl);
 
   std::mutex mu_;
   std::unique_ptr<Impl> impl_;
+  bool force_iterator_ = false;
+  std::string walk_failure_;  // the last reason the walk was not used, logged once
 };
 
 }  // namespace netstat::tcp_iter

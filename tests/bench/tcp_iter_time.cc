@@ -1,9 +1,10 @@
 // The auto crossover of sockets.source: in this process's network namespace, the time of
 // what the two sources do differently, alternated REPEAT times: the netlink sock_diag
 // dump of the TCP sockets other than listeners (both families, decoded and counted as the
-// exporter does) and one run of the BPF iterator that counts them in the kernel. Prints
-// "tcp_sockets netlink_us bpf_us" (medians); bpf_us is "-" when the iterator cannot load.
-//   tcp_iter_time [REPEAT] [bpf]   ("bpf": the iterator only, to profile it)
+// exporter does) and one count in the kernel by BPF, as the exporter counts (the hash
+// walk where it loads), and by the iter/tcp program it falls back to. Prints
+// "tcp_sockets netlink_us bpf_us iter_us" (medians); "-" for what cannot load.
+//   tcp_iter_time [REPEAT] [bpf]   ("bpf": the BPF counts only, to profile them)
 #include <time.h>
 
 #include <algorithm>
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
   auto counter = netstat::tcp_iter::TcpIterCounter::Shared(&error);
   if (!counter) std::fprintf(stderr, "tcp_iter_time: no BPF iterator: %s\n", error.c_str());
   const uint32_t states = st::kAllStates & ~st::StateBit(st::kListen);
-  std::vector<double> netlink, bpf;
+  std::vector<double> netlink, bpf, iter;
   uint64_t sockets = 0;
   for (int i = 0; i < repeat; ++i) {
     uint64_t n = 0;
@@ -74,12 +75,17 @@ int main(int argc, char** argv) {
     if (!counter) continue;
     netstat::tcp_iter::TcpCounts counts;
     bpf.push_back(Micros([&] { counter->Count({80, 443}, {5432}, &counts, &error); }));
+    if (!counter->has_walk()) continue;
+    counter->force_iterator(true);
+    iter.push_back(Micros([&] { counter->Count({80, 443}, {5432}, &counts, &error); }));
+    counter->force_iterator(false);
   }
   if (counter) {
-    std::printf("%llu %.0f %.0f\n", static_cast<unsigned long long>(sockets), Median(netlink),
+    std::printf("%llu %.0f %.0f ", static_cast<unsigned long long>(sockets), Median(netlink),
                 Median(bpf));
+    std::printf(iter.empty() ? "-\n" : "%.0f\n", Median(iter));
   } else {
-    std::printf("%llu %.0f -\n", static_cast<unsigned long long>(sockets), Median(netlink));
+    std::printf("%llu %.0f - -\n", static_cast<unsigned long long>(sockets), Median(netlink));
   }
   return 0;
 }

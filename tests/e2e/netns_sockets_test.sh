@@ -2,7 +2,7 @@
 # Sockets truth test: in a fresh network namespace, open a known set of sockets (see
 # RunScenario in tests/bench/sock_load.cc), run the exporter there with only the
 # sockets collector, once per source (netlink; procfs through a tree whose net/ links to
-# /proc/net; bpf: sockets.source bpf, TCP counted in the kernel by the BPF iterator),
+# /proc/net; bpf: sockets.source bpf, TCP counted in the kernel by BPF, the hash walk),
 # and check every count, per-port count and queue sum against what `ss` reports and what
 # we created, then the sources against the first one.
 # Usage: netns_sockets_test.sh BINARY SOURCE_TREE SOCK_LOAD [SOURCE...]
