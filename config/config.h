@@ -41,7 +41,7 @@ struct CollectorSettings {
 struct SocketsConfig : CollectorSettings {
   std::vector<uint16_t> remote_ports;
   // How the TCP sockets other than listeners are read in the own namespace: netlink
-  // dumps each; bpf counts them in the kernel (a BPF iterator, tcp_iter/) when it
+  // dumps each; bpf counts them in the kernel (BPF programs, tcp_iter/) when one
   // loaded; auto does that only on hosts with enough TCP sockets for it to be faster.
   enum class Source : uint8_t { kAuto, kNetlink, kBpf };
   Source source = Source::kAuto;

@@ -42,7 +42,7 @@ std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, cons
     specs.push_back(
         {name, reg->factory(env), settings ? settings->interval : std::chrono::milliseconds(0)});
   }
-  // Only the sockets collector takes TCP counts from the BPF iterator: without it, no BPF
+  // Only the sockets collector takes TCP counts from BPF (tcp_iter/): without it, no BPF
   // is loaded.
   const bool tcp_counts = std::find(names.begin(), names.end(), "sockets") != names.end();
   return std::make_shared<CollectorSet>(std::move(specs), [&env, tcp_counts] {

@@ -42,7 +42,7 @@ class SocketReading {
   // As the environment says: the own namespace by netlink on the live kernel, else from
   // <procfs>/net; every other namespace too when namespaces.mode is all. `tcp_counts`:
   // a collector that takes TCP counts (sockets) is enabled, so sockets.source bpf|auto
-  // loads the BPF iterator (once per process; nothing is loaded for the others).
+  // loads the BPF counting programs (once per process; nothing is loaded for the others).
   static std::unique_ptr<SocketReading> Open(const collectors::Environment& env,
                                              bool tcp_counts = true);
   ~SocketReading();

@@ -104,7 +104,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     PublishSockstat(out, &error);
     FamilyBuilder("netstat_sockets_source_info",
                   "Where socket counts come from: netlink (sock_diag), bpf (TCP sockets other "
-                  "than listeners counted in the kernel by a BPF iterator, the rest by netlink) "
+                  "than listeners counted in the kernel by BPF, the rest by netlink) "
                   "or procfs (/proc/net).",
                   MetricType::Gauge)
         .Add({{"source", counted_in_kernel_ ? "bpf" : st::SourceName(own_source_)}}, 1)

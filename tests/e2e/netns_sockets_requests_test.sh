@@ -5,7 +5,7 @@
 # a second, silent netns, so the SYN-ACKs are never answered; ss, source netlink and
 # source bpf must all see three syn_recv sockets on that port.
 # Usage: netns_sockets_requests_test.sh BINARY SOURCE_TREE SOCK_LOAD
-# Exits 77 (skipped) when the BPF iterator cannot load here.
+# Exits 77 (skipped) when BPF cannot load here.
 BIN=$1
 SRC=$2
 LOAD=$3
@@ -36,7 +36,7 @@ for source in netlink bpf; do
     --collector.sockets >"$WORK/$source.prom" 2>"$WORK/$source.log" ||
     fail "$source: exporter failed: $(cat "$WORK/$source.log")"
   if [ "$source" = bpf ] && grep -q 'source bpf: .*reading TCP by netlink instead' "$WORK/bpf.log"; then
-    echo "SKIP: the BPF iterator cannot load here: $(grep -o 'source bpf: [^"]*' "$WORK/bpf.log" | head -1)"
+    echo "SKIP: BPF cannot load here: $(grep -o 'source bpf: [^"]*' "$WORK/bpf.log" | head -1)"
     exit 77
   fi
   m=$WORK/$source.prom
