@@ -223,10 +223,13 @@ bool TcpIterCounter::Impl::Walk(const PortSlots& slots, TcpCounts* out, std::str
     *error = "the BPF hash walk found no TCP hash for this namespace";
     return false;
   }
-  if (bss->unstable_buckets != 0 || bss->long_chains != 0) {
-    *error = "the BPF hash walk was incomplete (" + std::to_string(bss->unstable_buckets) +
-             " buckets kept changing, " + std::to_string(bss->long_chains) +
-             " longer than it follows)";
+  // The reasons carry no numbers, so that each is logged once however often it recurs.
+  if (bss->unstable_buckets != 0) {
+    *error = "the BPF hash walk was incomplete (a bucket kept changing while it was read)";
+    return false;
+  }
+  if (bss->long_chains != 0) {
+    *error = "the BPF hash walk was incomplete (a bucket held more than 64 sockets)";
     return false;
   }
   *out = Collect(bss, slots);

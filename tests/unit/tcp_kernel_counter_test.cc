@@ -1,0 +1,260 @@
+// The real BPF programs of sockets.source bpf|auto (root and kernel BTF; skipped where
+// they cannot load): the iterator against a loopback connection, the hash walk against
+// the iterator on known sockets in a fresh network namespace, and the walk while
+// connections come and go.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collectors/socket_table/socket_table.h"
+#include "collectors/tcp_iter/tcp_iter_counter.h"
+
+namespace netstat::tcp_iter {
+namespace {
+
+namespace st = socket_table;
+
+// The real program, where it loads (root, BTF): a loopback connection in this namespace,
+// counted on both ends, with the bytes the server has not read.
+TEST(TcpIterCounter, CountsALoopbackConnection) {
+  std::string error;
+  auto counter = TcpIterCounter::Shared(&error);
+  if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
+  const int server = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(server, 4), 0);
+  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const uint16_t port = ntohs(a.sin_port);
+  TcpCounts before;
+  ASSERT_TRUE(counter->Count({port}, {port}, &before, &error)) << error;
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const int accepted = accept(server, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  ASSERT_EQ(write(client, "0123456789", 10), 10);
+  usleep(20000);
+  TcpCounts after;
+  ASSERT_TRUE(counter->Count({port}, {port}, &after, &error)) << error;
+  const auto& v4 = after.family[0];
+  EXPECT_GE(v4.sockets[st::kEstablished], before.family[0].sockets[st::kEstablished] + 2);
+  EXPECT_GE(v4.receive_queue[st::kEstablished],
+            before.family[0].receive_queue[st::kEstablished] + 10);
+  ASSERT_EQ(after.local_ports.size(), 1u);
+  EXPECT_EQ(after.local_ports[0].sockets[st::kEstablished], 1u);  // the accepted end
+  ASSERT_EQ(after.remote_ports.size(), 1u);
+  EXPECT_EQ(after.remote_ports[0].sockets[st::kEstablished], 1u);  // the client end
+  EXPECT_EQ(v4.sockets[st::kListen], 0u);                          // listeners are left to netlink
+  close(client);
+  close(accepted);
+  close(server);
+}
+
+// A fresh namespace whose loopback is up, for this thread only.
+void EnterFreshNamespace() {
+  ASSERT_EQ(unshare(CLONE_NEWNET), 0);
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ifreq lo{};
+  std::strcpy(lo.ifr_name, "lo");
+  ASSERT_EQ(ioctl(fd, SIOCGIFFLAGS, &lo), 0);
+  lo.ifr_flags |= IFF_UP;
+  ASSERT_EQ(ioctl(fd, SIOCSIFFLAGS, &lo), 0);
+  close(fd);
+}
+
+// Known sockets in a fresh network namespace (this test's thread only) and the two
+// programs, the hash walk and the iterator, field by field: the walk reads kernel
+// structures without the iterator's locks, so this is what says it reads them right.
+struct Endpoint {
+  int family;
+  uint16_t port = 0;
+  int listener = -1;
+};
+
+void Listen(Endpoint* e) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (e->family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
+  }
+  e->listener = socket(e->family, SOCK_STREAM, 0);
+  ASSERT_EQ(bind(e->listener, reinterpret_cast<sockaddr*>(&ss), len), 0);
+  ASSERT_EQ(listen(e->listener, 64), 0);
+  ASSERT_EQ(getsockname(e->listener, reinterpret_cast<sockaddr*>(&ss), &len), 0);
+  e->port = ntohs(e->family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+// A connected pair: [0] the client, [1] the accepted end.
+std::array<int, 2> Connect(const Endpoint& e) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(e.listener, reinterpret_cast<sockaddr*>(&ss), &len);
+  const int client = socket(e.family, SOCK_STREAM, 0);
+  EXPECT_EQ(connect(client, reinterpret_cast<sockaddr*>(&ss), len), 0);
+  return {client, accept(e.listener, nullptr, nullptr)};
+}
+
+void CountKnownSockets(TcpIterCounter* counter, TcpCounts* walk, TcpCounts* iterated,
+                       std::vector<uint16_t>* ports) {
+  EnterFreshNamespace();
+  if (::testing::Test::HasFatalFailure()) return;
+  Endpoint v4{AF_INET}, v6{AF_INET6};
+  Listen(&v4);
+  Listen(&v6);
+  std::vector<int> open;
+  for (int i = 0; i < 5; ++i) {  // established, 10 unread bytes at each accepted end
+    auto [client, accepted] = Connect(v4);
+    ASSERT_EQ(write(client, "0123456789", 10), 10);
+    open.insert(open.end(), {client, accepted});
+  }
+  for (int i = 0; i < 3; ++i) {  // the client closes: fin_wait2 and close_wait
+    auto [client, accepted] = Connect(v6);
+    close(client);
+    open.push_back(accepted);
+  }
+  for (int i = 0; i < 2; ++i) {  // the server closes first: time_wait at the server
+    auto [client, accepted] = Connect(v4);
+    close(accepted);
+    usleep(10000);
+    close(client);
+  }
+  usleep(50000);
+  *ports = {v4.port, v6.port};
+  std::string error;
+  counter->force_iterator(false);
+  ASSERT_TRUE(counter->Count(*ports, *ports, walk, &error)) << error;
+  counter->force_iterator(true);
+  ASSERT_TRUE(counter->Count(*ports, *ports, iterated, &error)) << error;
+  counter->force_iterator(false);
+  for (int s : open) close(s);
+  close(v4.listener);
+  close(v6.listener);
+}
+
+TEST(TcpIterCounter, TheHashWalkCountsWhatTheIteratorCounts) {
+  std::string error;
+  auto counter = TcpIterCounter::Shared(&error);
+  if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
+  if (!counter->has_walk()) GTEST_SKIP() << "the BPF hash walk does not load on this kernel";
+  TcpCounts walk, iterated;
+  std::vector<uint16_t> ports;
+  std::thread(CountKnownSockets, counter.get(), &walk, &iterated, &ports).join();
+  if (HasFatalFailure()) return;
+  const auto& v4 = walk.family[0];
+  const auto& v6 = walk.family[1];
+  EXPECT_EQ(v4.sockets[st::kEstablished], 10u);
+  EXPECT_EQ(v4.receive_queue[st::kEstablished], 50u);
+  EXPECT_EQ(v4.sockets[st::kTimeWait], 2u);
+  EXPECT_EQ(v6.sockets[st::kCloseWait], 3u);
+  EXPECT_EQ(v6.sockets[st::kFinWait2], 3u);
+  EXPECT_EQ(v4.sockets[st::kListen] + v6.sockets[st::kListen], 0u);
+  ASSERT_EQ(walk.local_ports.size(), 2u);
+  ASSERT_EQ(walk.remote_ports.size(), 2u);
+  for (size_t f = 0; f < 2; ++f) {
+    EXPECT_EQ(walk.family[f].sockets, iterated.family[f].sockets) << "family " << f;
+    EXPECT_EQ(walk.family[f].receive_queue, iterated.family[f].receive_queue) << "family " << f;
+    EXPECT_EQ(walk.family[f].send_queue, iterated.family[f].send_queue) << "family " << f;
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(walk.local_ports[i].port, iterated.local_ports[i].port);
+    EXPECT_EQ(walk.local_ports[i].sockets, iterated.local_ports[i].sockets) << i;
+    EXPECT_EQ(walk.remote_ports[i].sockets, iterated.remote_ports[i].sockets) << i;
+  }
+  // By port: the v4 server's accepted ends (5 established, 2 in time_wait) and clients.
+  const size_t v4_index = walk.local_ports[0].port == ports[0] ? 0 : 1;
+  EXPECT_EQ(walk.local_ports[v4_index].sockets[st::kEstablished], 5u);
+  EXPECT_EQ(walk.local_ports[v4_index].sockets[st::kTimeWait], 2u);
+  EXPECT_EQ(walk.remote_ports[v4_index].sockets[st::kEstablished], 5u);
+  EXPECT_EQ(walk.local_ports[1 - v4_index].sockets[st::kCloseWait], 3u);
+  EXPECT_EQ(walk.remote_ports[1 - v4_index].sockets[st::kFinWait2], 3u);
+}
+
+// 200 walks while another thread of the namespace opens and closes connections to a
+// second listener: every walk answers (complete, or redone by the iterator), and counts
+// the 100 stable connections on the first listener's port exactly, both ends, however
+// the churn moves the hash around them.
+struct ChurnResult {
+  std::vector<uint64_t> local, remote, established;
+  std::string error;
+};
+
+void WalkWhileChurning(TcpIterCounter* counter, ChurnResult* result) {
+  EnterFreshNamespace();
+  if (::testing::Test::HasFatalFailure()) return;
+  Endpoint stable_ep{AF_INET}, churn_ep{AF_INET};
+  Listen(&stable_ep);
+  Listen(&churn_ep);
+  std::vector<int> stable;
+  for (int i = 0; i < 100; ++i) {
+    auto [client, accepted] = Connect(stable_ep);
+    stable.insert(stable.end(), {client, accepted});
+  }
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!stop && std::chrono::steady_clock::now() < end) {  // bounded in time too
+      std::vector<int> open;
+      for (int i = 0; i < 8; ++i) {
+        auto [client, accepted] = Connect(churn_ep);
+        open.insert(open.end(), {client, accepted});
+      }
+      for (int s : open) close(s);
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    TcpCounts counts;
+    if (!counter->Count({stable_ep.port}, {stable_ep.port}, &counts, &result->error)) break;
+    result->local.push_back(counts.local_ports.at(0).sockets[st::kEstablished]);
+    result->remote.push_back(counts.remote_ports.at(0).sockets[st::kEstablished]);
+    result->established.push_back(counts.family[0].sockets[st::kEstablished]);
+  }
+  stop = true;
+  churn.join();
+  for (int s : stable) close(s);
+  close(stable_ep.listener);
+  close(churn_ep.listener);
+}
+
+TEST(TcpIterCounter, TheHashWalkAnswersWhileConnectionsComeAndGo) {
+  std::string error;
+  auto counter = TcpIterCounter::Shared(&error);
+  if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
+  if (!counter->has_walk()) GTEST_SKIP() << "the BPF hash walk does not load on this kernel";
+  ChurnResult result;
+  std::thread(WalkWhileChurning, counter.get(), &result).join();
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(result.local.size(), 200u) << result.error;
+  for (size_t i = 0; i < result.local.size(); ++i) {
+    EXPECT_EQ(result.local[i], 100u) << "walk " << i;   // the accepted ends
+    EXPECT_EQ(result.remote[i], 100u) << "walk " << i;  // the clients
+    EXPECT_GE(result.established[i], 200u) << "walk " << i;
+  }
+}
+
+}  // namespace
+}  // namespace netstat::tcp_iter
