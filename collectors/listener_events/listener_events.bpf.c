@@ -62,6 +62,11 @@ static __always_inline __u64 netns_of(const struct sock* sk) {
   return sk->__sk_common.skc_net.net->ns.inum;
 }
 
+/* Whether the socket's namespace is one to report and count (only_netns). */
+static __always_inline int wanted(const struct sock* sk) {
+  return only_netns == 0 || netns_of(sk) == only_netns;
+}
+
 static __always_inline void count_accepted(const struct sock* sk) {
   struct netstat_accept_key key = {};
   key.netns = netns_of(sk);
@@ -112,7 +117,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_inet_sock_set_state, const struct sock* sk, int oldstate, int newstate) {
   /* Every TCP state change of every socket passes here: leave early for the rest. */
   if (newstate == TCP_ESTABLISHED) {
-    if (oldstate == TCP_SYN_RECV && sk->sk_protocol == IPPROTO_TCP) {
+    if (oldstate == TCP_SYN_RECV && sk->sk_protocol == IPPROTO_TCP && wanted(sk)) {
       count_accepted(sk);
     }
     return 0;
@@ -121,7 +126,7 @@ int BPF_PROG(on_inet_sock_set_state, const struct sock* sk, int oldstate, int ne
    * closing; a listener closes (or a failed listen() undoes itself) into CLOSE. */
   const int opened = newstate == TCP_LISTEN;
   if (!opened && !(oldstate == TCP_LISTEN && newstate == TCP_CLOSE)) return 0;
-  if (sk->sk_protocol != IPPROTO_TCP) return 0;
+  if (sk->sk_protocol != IPPROTO_TCP || !wanted(sk)) return 0;
   send_event(sk, opened);
   return 0;
 }
