@@ -4,19 +4,18 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/unit/fresh_netns.h"
 
 namespace netstat::listener_events {
 namespace {
@@ -92,14 +91,8 @@ TEST(BpfEvents, OnlyTheChosenNamespaceIsReportedAndCounted) {
   uint64_t other = 0;
   uint16_t other_port = 0;
   std::thread([&] {
-    ASSERT_EQ(unshare(CLONE_NEWNET), 0);
-    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    ifreq lo{};
-    std::strcpy(lo.ifr_name, "lo");
-    ASSERT_EQ(ioctl(fd, SIOCGIFFLAGS, &lo), 0);
-    lo.ifr_flags |= IFF_UP;
-    ASSERT_EQ(ioctl(fd, SIOCSIFFLAGS, &lo), 0);
-    close(fd);
+    std::string error;
+    ASSERT_TRUE(netstat::testing::EnterFreshNetns(&error)) << error;
     other = NetnsOfThisThread();
     other_port = ListenAndAccept(3);
   }).join();

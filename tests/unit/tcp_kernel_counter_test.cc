@@ -4,23 +4,20 @@
 // connections come and go.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "collectors/socket_table/socket_table.h"
 #include "collectors/tcp_iter/tcp_iter_counter.h"
+#include "tests/unit/fresh_netns.h"
 
 namespace netstat::tcp_iter {
 namespace {
@@ -68,14 +65,8 @@ TEST(TcpIterCounter, CountsALoopbackConnection) {
 
 // A fresh namespace whose loopback is up, for this thread only.
 void EnterFreshNamespace() {
-  ASSERT_EQ(unshare(CLONE_NEWNET), 0);
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  ifreq lo{};
-  std::strcpy(lo.ifr_name, "lo");
-  ASSERT_EQ(ioctl(fd, SIOCGIFFLAGS, &lo), 0);
-  lo.ifr_flags |= IFF_UP;
-  ASSERT_EQ(ioctl(fd, SIOCSIFFLAGS, &lo), 0);
-  close(fd);
+  std::string error;
+  ASSERT_TRUE(netstat::testing::EnterFreshNetns(&error)) << error;
 }
 
 // Known sockets in a fresh network namespace (this test's thread only) and the two
