@@ -220,7 +220,7 @@ bool TcpIterCounter::Impl::Walk(const PortSlots& slots, TcpCounts* out, std::str
     if (bss->done) break;
   }
   if (bss->error != 0) {
-    *error = "the BPF hash walk found no TCP hash for this namespace";
+    *error = "the BPF hash walk could not read this namespace's TCP hash";
     return false;
   }
   // The reasons carry no numbers, so that each is logged once however often it recurs.
