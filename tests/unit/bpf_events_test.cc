@@ -2,9 +2,7 @@
 // for what only the kernel side decides: which namespace's sockets it reports and counts.
 #include "collectors/listener_events/bpf_events.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/unit/fresh_netns.h"
+#include "tests/unit/kernel_sockets.h"
 
 namespace netstat::listener_events {
 namespace {
@@ -61,23 +59,16 @@ std::unique_ptr<BpfEvents> OpenOrSkip(Seen* seen, uint64_t only_netns, std::stri
 
 // On 127.0.0.1: a listener on a port the kernel picks, and `n` connections it accepts.
 uint16_t ListenAndAccept(int n) {
-  const int listener = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(listen(listener, 16), 0);
-  getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+  const auto listener = netstat::testing::ListenOnLoopback(AF_INET, 16);
+  EXPECT_GE(listener.fd, 0);
   for (int i = 0; i < n; ++i) {
-    const int client = socket(AF_INET, SOCK_STREAM, 0);
-    EXPECT_EQ(connect(client, reinterpret_cast<sockaddr*>(&a), len), 0);
-    const int accepted = accept(listener, nullptr, nullptr);
+    const auto [client, accepted] = netstat::testing::ConnectAndAccept(listener);
+    EXPECT_GE(accepted, 0);
     close(accepted);
     close(client);
   }
-  close(listener);
-  return ntohs(a.sin_port);
+  close(listener.fd);
+  return listener.port;
 }
 
 // Another namespace's listen() and accepted connections (a thread of its own there) are

@@ -2,9 +2,7 @@
 // they cannot load): the iterator against a loopback connection, the hash walk against
 // the iterator on known sockets in a fresh network namespace, and the walk while
 // connections come and go.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,7 +15,7 @@
 
 #include "collectors/socket_table/socket_table.h"
 #include "collectors/tcp_iter/tcp_iter_counter.h"
-#include "tests/unit/fresh_netns.h"
+#include "tests/unit/kernel_sockets.h"
 
 namespace netstat::tcp_iter {
 namespace {
@@ -30,20 +28,12 @@ TEST(TcpIterCounter, CountsALoopbackConnection) {
   std::string error;
   auto counter = TcpIterCounter::Shared(&error);
   if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
-  const int server = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(listen(server, 4), 0);
-  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  const uint16_t port = ntohs(a.sin_port);
+  const auto server = netstat::testing::ListenOnLoopback(AF_INET, 4);
+  ASSERT_GE(server.fd, 0);
+  const uint16_t port = server.port;
   TcpCounts before;
   ASSERT_TRUE(counter->Count({port}, {port}, &before, &error)) << error;
-  const int client = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  const int accepted = accept(server, nullptr, nullptr);
+  const auto [client, accepted] = netstat::testing::ConnectAndAccept(server);
   ASSERT_GE(accepted, 0);
   ASSERT_EQ(write(client, "0123456789", 10), 10);
   usleep(20000);
@@ -60,7 +50,7 @@ TEST(TcpIterCounter, CountsALoopbackConnection) {
   EXPECT_EQ(v4.sockets[st::kListen], 0u);                          // listeners are left to netlink
   close(client);
   close(accepted);
-  close(server);
+  close(server.fd);
 }
 
 // A fresh namespace whose loopback is up, for this thread only.
@@ -72,64 +62,29 @@ void EnterFreshNamespace() {
 // Known sockets in a fresh network namespace (this test's thread only) and the two
 // programs, the hash walk and the iterator, field by field: the walk reads kernel
 // structures without the iterator's locks, so this is what says it reads them right.
-struct Endpoint {
-  int family;
-  uint16_t port = 0;
-  int listener = -1;
-};
-
-void Listen(Endpoint* e) {
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (e->family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_addr = in6addr_loopback;
-    len = sizeof *a;
-  }
-  e->listener = socket(e->family, SOCK_STREAM, 0);
-  ASSERT_EQ(bind(e->listener, reinterpret_cast<sockaddr*>(&ss), len), 0);
-  ASSERT_EQ(listen(e->listener, 64), 0);
-  ASSERT_EQ(getsockname(e->listener, reinterpret_cast<sockaddr*>(&ss), &len), 0);
-  e->port = ntohs(e->family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
-                                       : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-}
-
-// A connected pair: [0] the client, [1] the accepted end.
-std::array<int, 2> Connect(const Endpoint& e) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  getsockname(e.listener, reinterpret_cast<sockaddr*>(&ss), &len);
-  const int client = socket(e.family, SOCK_STREAM, 0);
-  EXPECT_EQ(connect(client, reinterpret_cast<sockaddr*>(&ss), len), 0);
-  return {client, accept(e.listener, nullptr, nullptr)};
-}
+using netstat::testing::ConnectAndAccept;
+using netstat::testing::ListenOnLoopback;
 
 void CountKnownSockets(TcpIterCounter* counter, TcpCounts* walk, TcpCounts* iterated,
                        std::vector<uint16_t>* ports) {
   EnterFreshNamespace();
   if (::testing::Test::HasFatalFailure()) return;
-  Endpoint v4{AF_INET}, v6{AF_INET6};
-  Listen(&v4);
-  Listen(&v6);
+  const auto v4 = ListenOnLoopback(AF_INET), v6 = ListenOnLoopback(AF_INET6);
+  ASSERT_GE(v4.fd, 0);
+  ASSERT_GE(v6.fd, 0);
   std::vector<int> open;
   for (int i = 0; i < 5; ++i) {  // established, 10 unread bytes at each accepted end
-    auto [client, accepted] = Connect(v4);
+    auto [client, accepted] = ConnectAndAccept(v4);
     ASSERT_EQ(write(client, "0123456789", 10), 10);
     open.insert(open.end(), {client, accepted});
   }
   for (int i = 0; i < 3; ++i) {  // the client closes: fin_wait2 and close_wait
-    auto [client, accepted] = Connect(v6);
+    auto [client, accepted] = ConnectAndAccept(v6);
     close(client);
     open.push_back(accepted);
   }
   for (int i = 0; i < 2; ++i) {  // the server closes first: time_wait at the server
-    auto [client, accepted] = Connect(v4);
+    auto [client, accepted] = ConnectAndAccept(v4);
     close(accepted);
     usleep(10000);
     close(client);
@@ -143,8 +98,8 @@ void CountKnownSockets(TcpIterCounter* counter, TcpCounts* walk, TcpCounts* iter
   ASSERT_TRUE(counter->Count(*ports, *ports, iterated, &error)) << error;
   counter->force_iterator(false);
   for (int s : open) close(s);
-  close(v4.listener);
-  close(v6.listener);
+  close(v4.fd);
+  close(v6.fd);
 }
 
 TEST(TcpIterCounter, TheHashWalkCountsWhatTheIteratorCounts) {
@@ -197,12 +152,12 @@ struct ChurnResult {
 void WalkWhileChurning(TcpIterCounter* counter, ChurnResult* result) {
   EnterFreshNamespace();
   if (::testing::Test::HasFatalFailure()) return;
-  Endpoint stable_ep{AF_INET}, churn_ep{AF_INET};
-  Listen(&stable_ep);
-  Listen(&churn_ep);
+  const auto stable_ep = ListenOnLoopback(AF_INET), churn_ep = ListenOnLoopback(AF_INET);
+  ASSERT_GE(stable_ep.fd, 0);
+  ASSERT_GE(churn_ep.fd, 0);
   std::vector<int> stable;
   for (int i = 0; i < 100; ++i) {
-    auto [client, accepted] = Connect(stable_ep);
+    auto [client, accepted] = ConnectAndAccept(stable_ep);
     stable.insert(stable.end(), {client, accepted});
   }
   std::atomic<bool> stop{false};
@@ -211,7 +166,7 @@ void WalkWhileChurning(TcpIterCounter* counter, ChurnResult* result) {
     while (!stop && std::chrono::steady_clock::now() < end) {  // bounded in time too
       std::vector<int> open;
       for (int i = 0; i < 8; ++i) {
-        auto [client, accepted] = Connect(churn_ep);
+        auto [client, accepted] = ConnectAndAccept(churn_ep);
         open.insert(open.end(), {client, accepted});
       }
       for (int s : open) close(s);
@@ -227,8 +182,8 @@ void WalkWhileChurning(TcpIterCounter* counter, ChurnResult* result) {
   stop = true;
   churn.join();
   for (int s : stable) close(s);
-  close(stable_ep.listener);
-  close(churn_ep.listener);
+  close(stable_ep.fd);
+  close(churn_ep.fd);
 }
 
 TEST(TcpIterCounter, TheHashWalkAnswersWhileConnectionsComeAndGo) {
