@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,19 @@ TEST(TcpIterCounter, CountsALoopbackConnection) {
   close(accepted);
   close(server.fd);
 }
+
+// The tests of the hash walk: skipped where it, or the iterator it is compared with,
+// cannot load.
+class HashWalk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    counter = TcpIterCounter::Shared(&error);
+    if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
+    if (!counter->has_walk()) GTEST_SKIP() << "the BPF hash walk does not load on this kernel";
+  }
+  std::shared_ptr<TcpIterCounter> counter;
+};
 
 // A fresh namespace whose loopback is up, for this thread only.
 void EnterFreshNamespace() {
@@ -102,11 +116,7 @@ void CountKnownSockets(TcpIterCounter* counter, TcpCounts* walk, TcpCounts* iter
   close(v6.fd);
 }
 
-TEST(TcpIterCounter, TheHashWalkCountsWhatTheIteratorCounts) {
-  std::string error;
-  auto counter = TcpIterCounter::Shared(&error);
-  if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
-  if (!counter->has_walk()) GTEST_SKIP() << "the BPF hash walk does not load on this kernel";
+TEST_F(HashWalk, CountsWhatTheIteratorCounts) {
   TcpCounts walk, iterated;
   std::vector<uint16_t> ports;
   std::thread(CountKnownSockets, counter.get(), &walk, &iterated, &ports).join();
@@ -186,11 +196,7 @@ void WalkWhileChurning(TcpIterCounter* counter, ChurnResult* result) {
   close(churn_ep.fd);
 }
 
-TEST(TcpIterCounter, TheHashWalkAnswersWhileConnectionsComeAndGo) {
-  std::string error;
-  auto counter = TcpIterCounter::Shared(&error);
-  if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
-  if (!counter->has_walk()) GTEST_SKIP() << "the BPF hash walk does not load on this kernel";
+TEST_F(HashWalk, AnswersWhileConnectionsComeAndGo) {
   ChurnResult result;
   std::thread(WalkWhileChurning, counter.get(), &result).join();
   if (HasFatalFailure()) return;
