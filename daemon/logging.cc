@@ -46,9 +46,18 @@ class EscapedMessage : public spdlog::custom_flag_formatter {
 
 }  // namespace
 
+// The logger is made once and only reconfigured afterwards. spdlog's free functions
+// (spdlog::info, ...) use the default logger through a raw pointer without a lock, so a
+// reload that dropped and replaced it would leave every other thread (a BPF event
+// reader, a background collector, a scrape) logging through a null or freed pointer.
+// A sink's formatter is swapped under the sink's own mutex and the level is atomic, so
+// reconfiguring in place is safe while other threads log.
 void SetupLogging(const std::string& level, const std::string& format) {
-  spdlog::drop("netstat_exporter");  // SIGHUP sets logging up again
-  auto logger = spdlog::stderr_logger_mt("netstat_exporter");
+  static const std::shared_ptr<spdlog::logger> logger = [] {
+    auto made = spdlog::stderr_logger_mt("netstat_exporter");
+    spdlog::set_default_logger(made);
+    return made;
+  }();
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   formatter->add_flag<EscapedMessage>('Q');
   if (format == "json") {
@@ -59,7 +68,6 @@ void SetupLogging(const std::string& level, const std::string& format) {
   logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog::level::from_str(level == "warn" ? "warning" : level));
   logger->flush_on(spdlog::level::debug);
-  spdlog::set_default_logger(logger);
 }
 
 }  // namespace netstat::daemon
