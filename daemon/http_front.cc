@@ -7,10 +7,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 namespace netstat::daemon {
 namespace {
@@ -30,13 +33,18 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
                  static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
-// Each connection holds one fd while it sends its request and three while CivetWeb
-// answers it (ours, the upstream one, CivetWeb's); keep room for the collectors' own.
+// A connection holds one fd; a quarter of the limit stays for the collectors (netlink
+// sockets, /proc files, namespace handles, BPF objects).
 size_t ConnectionsForFileLimit() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 4096;
   if (rl.rlim_cur <= 256) return 64;
-  return std::min<size_t>((rl.rlim_cur - 128) / 2, 16384);
+  return std::min<size_t>(rl.rlim_cur / 4 * 3, 16384);
+}
+
+// The body stays alive while libevent references it from an output buffer.
+void DropBodyReference(const void*, size_t, void* holder) {
+  delete static_cast<std::shared_ptr<const std::string>*>(holder);
 }
 
 SSL_CTX* MakeTlsContext(const std::string& cert, const std::string& key) {
@@ -55,17 +63,31 @@ SSL_CTX* MakeTlsContext(const std::string& cert, const std::string& key) {
 
 }  // namespace
 
+HttpFront::Response HttpFront::Response::Text(int status, std::string reason, std::string body,
+                                              std::string headers) {
+  Response r;
+  r.status = status;
+  r.reason = std::move(reason);
+  r.headers = std::move(headers);
+  r.body = std::make_shared<const std::string>(std::move(body));
+  return r;
+}
+
 struct HttpFront::Conn {
   HttpFront* front = nullptr;
+  uint64_t id = 0;
   bufferevent* client = nullptr;
-  bufferevent* upstream = nullptr;
   event* deadline = nullptr;
-  Phase phase = Phase::kRequest;
-  bool answered = false;  // bytes of CivetWeb's answer already went to the client
+  Phase phase = kRequest;
+  bool head_only = false;   // HEAD: the answer's head without its body
+  bool flushed = false;     // the whole answer is in the kernel; waiting for the client's close
+  bool client_eof = false;  // the client has shut down its side
+  std::shared_ptr<const std::string> held;  // the body while the client has not read it
   std::list<std::unique_ptr<Conn>>::iterator self;
 };
 
-HttpFront::HttpFront(Options options) : options_(std::move(options)) {
+HttpFront::HttpFront(Options options)
+    : options_(std::move(options)), workers_(options_.workers ? options_.workers : 1) {
   static std::once_flag threads_once;
   std::call_once(threads_once, [] { evthread_use_pthreads(); });
   max_connections_ =
@@ -77,14 +99,19 @@ HttpFront::HttpFront(Options options) : options_(std::move(options)) {
   if (!base_) throw std::runtime_error("event_base_new failed");
   stop_ev_ = event_new(base_, -1, 0, &HttpFront::OnStop, this);
   resume_ev_ = evtimer_new(base_, &HttpFront::OnResume, this);
+  done_ev_ = event_new(base_, -1, 0, &HttpFront::OnDone, this);
 }
 
 HttpFront::~HttpFront() {
   Stop();
-  while (!conns_.empty()) Close(conns_.front().get());
+  workers_.Stop();  // after the loop: a job still running may post to done_ev_
+  for (auto& list : conns_) {
+    while (!list.empty()) Close(list.front().get());
+  }
   for (evconnlistener* l : listeners_) evconnlistener_free(l);
   event_free(stop_ev_);
   event_free(resume_ev_);
+  event_free(done_ev_);
   event_base_free(base_);
   if (ssl_ctx_) SSL_CTX_free(static_cast<SSL_CTX*>(ssl_ctx_));
 }
@@ -144,16 +171,22 @@ void HttpFront::Stop() {
 
 void HttpFront::OnStop(int, short, void* self) { static_cast<HttpFront*>(self)->StopInLoop(); }
 
+bool HttpFront::Empty() const {
+  return conns_[kRequest].empty() && conns_[kWorking].empty() && conns_[kWriting].empty();
+}
+
 void HttpFront::StopInLoop() {
   stopping_ = true;
   for (evconnlistener* l : listeners_) evconnlistener_free(l);
   listeners_.clear();
-  std::vector<Conn*> waiting;
-  for (auto& c : conns_) {
-    if (c->phase == Phase::kRequest) waiting.push_back(c.get());
+  while (!conns_[kRequest].empty()) Close(conns_[kRequest].front().get());
+  // Answers already in the kernel are delivered from there.
+  std::vector<Conn*> flushed;
+  for (auto& c : conns_[kWriting]) {
+    if (c->flushed) flushed.push_back(c.get());
   }
-  for (Conn* c : waiting) Close(c);
-  if (conns_.empty()) event_base_loopbreak(base_);
+  for (Conn* c : flushed) Close(c, /*reset_unread=*/false);
+  if (Empty()) event_base_loopbreak(base_);
 }
 
 void HttpFront::OnAccept(evconnlistener*, int fd, sockaddr*, int, void* self) {
@@ -173,28 +206,36 @@ void HttpFront::OnResume(int, short, void* self) {
   for (evconnlistener* l : static_cast<HttpFront*>(self)->listeners_) evconnlistener_enable(l);
 }
 
-// At the limit, the oldest connection that has not finished its request makes room: a
-// flood of idle connections then only ever displaces itself.
+// At the limit the oldest connection that has not sent its whole request makes room; when
+// every connection has, the oldest one whose answer is still unread, then the oldest
+// still waiting for its answer. A flood of idle or non-reading clients so only ever
+// displaces itself, and Prometheus gets in.
 bool HttpFront::MakeRoom() {
-  for (auto& c : conns_) {
-    if (c->phase != Phase::kRequest) continue;
+  for (Phase p : {kRequest, kWriting, kWorking}) {
+    if (conns_[p].empty()) continue;
     if (!warned_full_) {
-      spdlog::warn("http: {} connections open; closing the oldest that has not sent a request",
+      spdlog::warn("http: {} connections open; closing the oldest that is idle or not reading",
                    max_connections_);
       warned_full_ = true;
     }
-    Close(c.get());
+    Close(conns_[p].front().get());
     return true;
   }
   return false;
 }
 
+void HttpFront::MoveTo(Conn* c, Phase phase) {
+  conns_[phase].splice(conns_[phase].end(), conns_[c->phase], c->self);
+  c->phase = phase;
+}
+
 void HttpFront::Accept(int fd) {
-  if (stopping_ || (conns_.size() >= max_connections_ && !MakeRoom())) {
+  const size_t open = conns_[kRequest].size() + conns_[kWorking].size() + conns_[kWriting].size();
+  if (stopping_ || (open >= max_connections_ && !MakeRoom())) {
     ::close(fd);
     return;
   }
-  if (conns_.size() < max_connections_ / 2) warned_full_ = false;
+  if (open < max_connections_ / 2) warned_full_ = false;
   bufferevent* bev;
   if (ssl_ctx_) {
     SSL* ssl = SSL_new(static_cast<SSL_CTX*>(ssl_ctx_));
@@ -209,20 +250,29 @@ void HttpFront::Accept(int fd) {
     ::close(fd);
     return;
   }
+  // What the kernel holds of an answer the client does not read: at most twice this, so
+  // 10,000 clients that never read cost the host's TCP memory ~320 MB, not gigabytes; the
+  // rest waits in our buffer, shared with every other client of the same run. A scrape
+  // over a 50 ms path still gets a gzipped answer in one round trip, a plain one in a few.
+  const int sndbuf = 16 * 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   auto conn = std::make_unique<Conn>();
   Conn* c = conn.get();
   c->front = this;
+  c->id = next_id_++;
   c->client = bev;
   c->deadline = evtimer_new(base_, &HttpFront::OnDeadline, c);
   const timeval deadline = ToTimeval(options_.header_timeout);
   evtimer_add(c->deadline, &deadline);
-  bufferevent_setcb(bev, &HttpFront::OnClientRead, nullptr, &HttpFront::OnClientEvent, c);
+  bufferevent_setcb(bev, &HttpFront::OnClientRead, &HttpFront::OnClientWritten,
+                    &HttpFront::OnClientEvent, c);
   // Reading stops at the watermark; what is larger than the limits is refused anyway.
   bufferevent_setwatermark(bev, EV_READ, 0,
                            options_.limits.max_head_bytes + options_.limits.max_body_bytes + 1);
   bufferevent_enable(bev, EV_READ);
-  conns_.push_back(std::move(conn));
-  c->self = std::prev(conns_.end());
+  conns_[kRequest].push_back(std::move(conn));
+  c->self = std::prev(conns_[kRequest].end());
+  by_id_[c->id] = c;
 }
 
 void HttpFront::OnClientRead(bufferevent*, void* conn) {
@@ -232,13 +282,13 @@ void HttpFront::OnClientRead(bufferevent*, void* conn) {
 
 void HttpFront::ReadRequest(Conn* c) {
   evbuffer* in = bufferevent_get_input(c->client);
-  if (c->phase != Phase::kRequest) {
-    evbuffer_drain(in, evbuffer_get_length(in));  // nothing more is read from a client
+  if (c->phase != kRequest) {
+    evbuffer_drain(in, evbuffer_get_length(in));  // one request per connection
     return;
   }
   const size_t len = evbuffer_get_length(in);
   const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, -1));
-  const RequestHead head = ParseRequestHead(std::string_view(data, len), options_.limits);
+  RequestHead head = ParseRequestHead(std::string_view(data, len), options_.limits);
   switch (head.status) {
     case RequestHead::Status::kIncomplete:
       return;
@@ -252,94 +302,124 @@ void HttpFront::ReadRequest(Conn* c) {
       return Reply(c, 411, "Length Required");
     case RequestHead::Status::kComplete:
       if (len < head.head_bytes + head.body_bytes) return;  // the body is on its way
-      return Forward(c, head.head_bytes, head.body_bytes);
+      evbuffer_drain(in, len);
+      return Dispatch(c, std::move(head));
   }
 }
 
-void HttpFront::Forward(Conn* c, size_t head_bytes, size_t body_bytes) {
-  evbuffer* in = bufferevent_get_input(c->client);
-  const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, -1));
-  std::string request = UpstreamHead(std::string_view(data, head_bytes));
-  request.append(data + head_bytes, body_bytes);
-  evbuffer_drain(in, evbuffer_get_length(in));
-  c->phase = Phase::kForwarding;
+void HttpFront::Dispatch(Conn* c, RequestHead head) {
+  MoveTo(c, kWorking);
+  c->head_only = head.method == "HEAD";
   const timeval deadline = ToTimeval(options_.response_timeout);
   evtimer_add(c->deadline, &deadline);
+  workers_.Submit([this, id = c->id, request = Request{std::move(head), Clock::now()}] {
+    Done done{id, {}};
+    try {
+      done.response = options_.handler(request);
+    } catch (...) {
+      done.response = Response::Text(500, "Internal Server Error", "Internal Server Error\n");
+    }
+    {
+      std::lock_guard lk(done_mu_);
+      done_.push_back(std::move(done));
+    }
+    event_active(done_ev_, EV_READ, 0);
+  });
+}
 
-  sockaddr_in upstream{};
-  upstream.sin_family = AF_INET;
-  upstream.sin_port = htons(static_cast<uint16_t>(options_.upstream_port));
-  upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  c->upstream = bufferevent_socket_new(base_, -1, BEV_OPT_CLOSE_ON_FREE);
-  if (!c->upstream ||
-      bufferevent_socket_connect(c->upstream, reinterpret_cast<sockaddr*>(&upstream),
-                                 sizeof upstream) != 0) {
-    return Reply(c, 502, "Bad Gateway");
+void HttpFront::OnDone(int, short, void* self) { static_cast<HttpFront*>(self)->TakeDone(); }
+
+void HttpFront::TakeDone() {
+  std::vector<Done> done;
+  {
+    std::lock_guard lk(done_mu_);
+    done.swap(done_);
   }
-  bufferevent_setcb(c->upstream, &HttpFront::OnUpstreamRead, nullptr, &HttpFront::OnUpstreamEvent,
-                    c);
-  bufferevent_write(c->upstream, request.data(), request.size());
-  bufferevent_enable(c->upstream, EV_READ);
-}
-
-void HttpFront::OnUpstreamRead(bufferevent* upstream, void* conn) {
-  auto* c = static_cast<Conn*>(conn);
-  evbuffer* in = bufferevent_get_input(upstream);
-  if (evbuffer_get_length(in) == 0) return;
-  c->answered = true;
-  evbuffer_add_buffer(bufferevent_get_output(c->client), in);
-}
-
-void HttpFront::OnUpstreamEvent(bufferevent* upstream, short what, void* conn) {
-  auto* c = static_cast<Conn*>(conn);
-  if (what & BEV_EVENT_CONNECTED) return;
-  OnUpstreamRead(upstream, conn);
-  bufferevent_free(c->upstream);
-  c->upstream = nullptr;
-  if ((what & BEV_EVENT_EOF) && c->answered) return c->front->FinishWhenFlushed(c);
-  if (!c->answered) return c->front->Reply(c, 502, "Bad Gateway");
-  c->front->Close(c);  // the answer broke off half-way: the client must not take it as whole
+  for (Done& d : done) {
+    auto it = by_id_.find(d.id);
+    if (it != by_id_.end()) Write(it->second, d.response);  // else closed meanwhile
+  }
 }
 
 void HttpFront::Reply(Conn* c, int status, const char* reason) {
-  if (c->upstream) {
-    bufferevent_free(c->upstream);
-    c->upstream = nullptr;
+  Write(c, Response::Text(status, reason, std::string(reason) + "\n"));
+}
+
+void HttpFront::Write(Conn* c, const Response& r) {
+  const size_t length = r.body ? r.body->size() : 0;
+  evbuffer* out = bufferevent_get_output(c->client);
+  evbuffer_add_printf(out,
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+                      "Connection: close\r\n\r\n",
+                      r.status, r.reason.c_str(), r.content_type.c_str(), length,
+                      r.headers.c_str());
+  if (length > 0 && !c->head_only) {
+    evbuffer_add_reference(out, r.body->data(), length, &DropBodyReference,
+                           new std::shared_ptr<const std::string>(r.body));
+    c->held = r.body;
+    if (unread_refs_[c->held.get()]++ == 0) unread_bytes_ += length;
   }
-  evbuffer_add_printf(bufferevent_get_output(c->client),
-                      "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-                      status, reason, std::strlen(reason) + 1, reason);
-  FinishWhenFlushed(c);
-}
-
-// The answer is queued: close once the client has it. Reading goes on and discards, so
-// that a client still sending gets the answer rather than a reset.
-void HttpFront::FinishWhenFlushed(Conn* c) {
-  c->phase = Phase::kClosing;
-  bufferevent_setcb(c->client, &HttpFront::OnClientRead, &HttpFront::OnClientWritten,
-                    &HttpFront::OnClientEvent, c);
+  MoveTo(c, kWriting);
+  // Reading goes on and discards, so that a client still sending gets the answer
+  // rather than a reset.
   bufferevent_enable(c->client, EV_READ);
-  if (evbuffer_get_length(bufferevent_get_output(c->client)) == 0) Close(c);
+  if (evbuffer_get_length(out) == 0) return Close(c);
+  KeepWithinBudget(c);
 }
 
+// Bodies are shared between connections, so each counts once while any client has it
+// unread. Over the budget, the oldest such connections (slow readers) are closed.
+void HttpFront::KeepWithinBudget(const Conn* keep) {
+  while (unread_bytes_ > options_.max_unread_bytes) {
+    Conn* oldest = conns_[kWriting].front().get();
+    if (oldest == keep) break;
+    if (!warned_budget_) {
+      spdlog::warn("http: answers not yet read hold over {} bytes; closing the oldest reader",
+                   options_.max_unread_bytes);
+      warned_budget_ = true;
+    }
+    Close(oldest);
+  }
+}
+
+void HttpFront::Release(Conn* c) {
+  if (!c->held) return;
+  auto it = unread_refs_.find(c->held.get());
+  if (--it->second == 0) {
+    unread_bytes_ -= c->held->size();
+    unread_refs_.erase(it);
+  }
+  c->held.reset();
+}
+
+// The whole answer is in the kernel. A plain connection is not closed yet: its write side
+// is shut down and the client's own close awaited (the deadline still holds), so that a
+// client that never reads stays one of our connections, counted and reset at its
+// deadline or when room is needed, rather than an orphan the kernel keeps retrying.
 void HttpFront::OnClientWritten(bufferevent* client, void* conn) {
   auto* c = static_cast<Conn*>(conn);
-  if (c->phase == Phase::kClosing && evbuffer_get_length(bufferevent_get_output(client)) == 0) {
-    c->front->Close(c);
+  if (c->phase != kWriting || c->flushed ||
+      evbuffer_get_length(bufferevent_get_output(client)) > 0) {
+    return;
   }
+  HttpFront* front = c->front;
+  front->Release(c);
+  c->flushed = true;
+  // TLS has no half-close of its own: its connections close as soon as the answer is in
+  // the kernel, which then delivers the rest (at most twice the send buffer).
+  if (front->ssl_ctx_ || c->client_eof || front->stopping_ ||
+      ::shutdown(bufferevent_getfd(client), SHUT_WR) != 0) {
+    return front->Close(c, /*reset_unread=*/false);
+  }
+  bufferevent_enable(client, EV_READ);
 }
 
 void HttpFront::OnClientEvent(bufferevent* client, short what, void* conn) {
   auto* c = static_cast<Conn*>(conn);
   if (what & BEV_EVENT_CONNECTED) return;  // the TLS handshake is done
   // A client that half-closes after its request still gets the answer.
-  if ((what & BEV_EVENT_EOF) && c->phase != Phase::kRequest &&
-      evbuffer_get_length(bufferevent_get_output(client)) > 0) {
-    bufferevent_disable(client, EV_READ);
-    return;
-  }
-  if ((what & BEV_EVENT_EOF) && c->phase == Phase::kForwarding) {
+  if ((what & BEV_EVENT_EOF) && c->phase != kRequest && !c->flushed) {
+    c->client_eof = true;
     bufferevent_disable(client, EV_READ);
     return;
   }
@@ -351,12 +431,22 @@ void HttpFront::OnDeadline(int, short, void* conn) {
   c->front->Close(c);
 }
 
-void HttpFront::Close(Conn* c) {
-  if (c->upstream) bufferevent_free(c->upstream);
+void HttpFront::Close(Conn* c, bool reset_unread) {
+  const int fd = bufferevent_getfd(c->client);
+  int unsent = 0;
+  if (reset_unread && c->phase == kWriting &&
+      (evbuffer_get_length(bufferevent_get_output(c->client)) > 0 ||
+       (::ioctl(fd, SIOCOUTQ, &unsent) == 0 && unsent > 0))) {
+    // An answer the client has not read: reset rather than leave the kernel retrying it.
+    const linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  }
+  Release(c);
+  by_id_.erase(c->id);
   bufferevent_free(c->client);
   event_free(c->deadline);
-  conns_.erase(c->self);
-  if (stopping_ && conns_.empty()) event_base_loopbreak(base_);
+  conns_[c->phase].erase(c->self);
+  if (stopping_ && Empty()) event_base_loopbreak(base_);
 }
 
 }  // namespace netstat::daemon

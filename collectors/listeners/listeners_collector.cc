@@ -277,8 +277,8 @@ bool ListenersCollector::Publish(const socket_reading::NamespaceView& ns, const 
   if (labels_.exe) info.emplace_back("exe", proc ? proc->exe : "");
   if (labels_.cmdline) info.emplace_back("cmdline", proc ? proc->cmdline : "");
   f->info.Add(info, 1);
-  // The exporter's own listeners (its public port, and CivetWeb's private one on
-  // 127.0.0.1 behind the HTTP front) are configured by the operator: never unexpected.
+  // The exporter's own listeners (its web.listen_address) are configured by the
+  // operator: never unexpected.
   const bool own = owner != nullptr && self_pid_ != 0 && owner->pid == self_pid_;
   if (!rules_.empty() && !own && !IsExpected(rules_, facts)) f->unexpected.Add(info, 1);
   if (l.protocol == st::Protocol::kTcp) {

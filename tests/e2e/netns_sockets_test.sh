@@ -36,13 +36,12 @@ mkdir "$WORK/proc"
 ln -s /proc/net "$WORK/proc/net"
 
 # Prometheus series the kernel's view implies, from ss (run before the scrape). The
-# scrape itself adds two established connections (both ends of each): to the exporter's
-# port, and from the HTTP front to CivetWeb's private port (the exporter's other listener).
+# scrape itself adds one established connection (both ends): to the exporter's port, its
+# only listener.
 expected_from_ss() {  # expected_from_ss EXPORTER_PORT EXPORTER_PID
-  local private
-  private=$(in_ns ss -Htlnp | grep "pid=$2," | awk '{ n = split($4, a, ":"); print a[n] }' |
-    grep -vx "$1")
-  [ -n "$private" ] || fail "no private CivetWeb port among the exporter's listeners"
+  local own
+  own=$(in_ns ss -Htlnp | grep "pid=$2," | awk '{ n = split($4, a, ":"); print a[n] }')
+  [ "$own" = "$1" ] || fail "the exporter's listeners should be its port $1 alone: $own"
   {
     for fam in 4 6; do
       in_ns ss -tanH -$fam | sed "s/^/tcp ipv$fam /"
@@ -52,8 +51,6 @@ expected_from_ss() {  # expected_from_ss EXPORTER_PORT EXPORTER_PID
     in_ns ss -xanH | sed 's/^/unix unix /'
     echo "tcp ipv4 ESTAB 0 0 127.0.0.1:$1 127.0.0.1:1"
     echo "tcp ipv4 ESTAB 0 0 127.0.0.1:1 127.0.0.1:$1"
-    echo "tcp ipv4 ESTAB 0 0 127.0.0.1:$private 127.0.0.1:2"
-    echo "tcp ipv4 ESTAB 0 0 127.0.0.1:2 127.0.0.1:$private"
   } | awk -v remote="$BASE" -f "$SRC/tests/e2e/ss_to_metrics.awk"
 }
 
@@ -96,10 +93,10 @@ run_source() {  # run_source SOURCE
 check_created() {  # check_created SOURCE EXPORTER_PORT METRICS
   local m=$3
   want() { expect_eq "$1: $2" "$(metric_value "$2" "$m")" "$3"; }
-  # 3 pairs, and the scrape's two (client to front, front to CivetWeb)
-  want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="established"}' 10
-  # 7000, the exporter's port and CivetWeb's private one
-  want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="listen"}' 3
+  # 3 pairs, and the scrape's own connection (both ends)
+  want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="established"}' 8
+  # 7000 and the exporter's port
+  want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="listen"}' 2
   want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="fin_wait2"}' 1
   want "$1" 'netstat_sockets{protocol="tcp",family="ipv4",state="close_wait"}' 1
   want "$1" 'netstat_sockets{protocol="tcp",family="ipv6",state="established"}' 4

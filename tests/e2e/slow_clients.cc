@@ -4,6 +4,13 @@
 //                              them: "closed K of N, last after S s".
 //   slow_clients PORT big MB   sends a request whose head is MB megabytes and prints the
 //                              answer's status line, or "closed" when the server hung up.
+//   slow_clients PORT read N SECONDS
+//                              keeps N connections that each send a whole GET /metrics
+//                              (every second one asking for gzip) with a 4 KiB receive
+//                              buffer and never read; one the server closes is opened
+//                              again. Prints "ready" once all N have sent, and at the end
+//                              "opened K, closed C, longest S s": S is the longest a
+//                              connection stayed open before the server closed it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -21,8 +28,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int Connect(int port) {
+int Connect(int port, int rcvbuf = 0) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && rcvbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
@@ -93,15 +101,55 @@ int Big(int port, int megabytes) {
   return 0;
 }
 
+// A connection that never reads: the server's answer fills the 4 KiB window and waits.
+// The server is done with it when it resets or closes it (POLLHUP/POLLERR/POLLRDHUP).
+int Read(int port, int n, int seconds) {
+  const char plain[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const char gzip[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n";
+  std::vector<pollfd> fds(static_cast<size_t>(n));
+  std::vector<Clock::time_point> opened_at(fds.size());
+  long opened = 0, closed = 0;
+  double longest = 0;
+  auto open_one = [&](size_t i) {
+    const int fd = Connect(port, 4096);
+    const bool z = i % 2 == 1;
+    if (::send(fd, z ? gzip : plain, (z ? sizeof gzip : sizeof plain) - 1, MSG_NOSIGNAL) < 0) {
+      std::perror("send");
+    }
+    fds[i] = {fd, POLLRDHUP, 0};
+    opened_at[i] = Clock::now();
+    ++opened;
+  };
+  for (size_t i = 0; i < fds.size(); ++i) open_one(i);
+  std::printf("ready\n");
+  std::fflush(stdout);
+  const Clock::time_point end = Clock::now() + std::chrono::seconds(seconds);
+  while (Clock::now() < end) {
+    if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (!(fds[i].revents & (POLLHUP | POLLERR | POLLRDHUP))) continue;
+      const double age = std::chrono::duration<double>(Clock::now() - opened_at[i]).count();
+      if (age > longest) longest = age;
+      ::close(fds[i].fd);
+      ++closed;
+      open_one(i);
+    }
+  }
+  for (auto& p : fds) ::close(p.fd);
+  std::printf("opened %ld, closed %ld, longest %.2f s\n", opened, closed, longest);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: slow_clients PORT half N | PORT big MB\n");
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: slow_clients PORT half N | PORT big MB | PORT read N SECONDS\n");
     return 2;
   }
   const int port = std::atoi(argv[1]);
   const int n = std::atoi(argv[3]);
+  if (std::strcmp(argv[2], "read") == 0 && argc == 5) return Read(port, n, std::atoi(argv[4]));
   if (std::strcmp(argv[2], "half") == 0) return Half(port, n);
   if (std::strcmp(argv[2], "big") == 0) return Big(port, n);
   return 2;
