@@ -1,6 +1,5 @@
 #include "daemon/http_front.h"
 
-#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -8,12 +7,9 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 #include <linux/sockios.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +21,8 @@
 #include <string_view>
 #include <utility>
 
+#include "daemon/http_sockets.h"
+
 namespace netstat::daemon {
 namespace {
 
@@ -33,32 +31,9 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
                  static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
-// A connection holds one fd; a quarter of the limit stays for the collectors (netlink
-// sockets, /proc files, namespace handles, BPF objects).
-size_t ConnectionsForFileLimit() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 4096;
-  if (rl.rlim_cur <= 256) return 64;
-  return std::min<size_t>(rl.rlim_cur / 4 * 3, 16384);
-}
-
 // The body stays alive while libevent references it from an output buffer.
 void DropBodyReference(const void*, size_t, void* holder) {
   delete static_cast<std::shared_ptr<const std::string>*>(holder);
-}
-
-SSL_CTX* MakeTlsContext(const std::string& cert, const std::string& key) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
-    char buf[256];
-    ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-    if (ctx) SSL_CTX_free(ctx);
-    throw std::runtime_error("TLS: " + cert + ", " + key + ": " + buf);
-  }
-  return ctx;
 }
 
 }  // namespace
@@ -79,7 +54,9 @@ struct HttpFront::Conn {
   bufferevent* client = nullptr;
   event* deadline = nullptr;
   Phase phase = kRequest;
-  bool head_only = false;   // HEAD: the answer's head without its body
+  Clock::time_point since;                // when it entered its phase, or its client last read
+  evbuffer_cb_entry* progress = nullptr;  // on the output while an answer is written
+  bool head_only = false;                 // HEAD: the answer's head without its body
   bool flushed = false;     // the whole answer is in the kernel; waiting for the client's close
   bool client_eof = false;  // the client has shut down its side
   std::shared_ptr<const std::string> held;  // the body while the client has not read it
@@ -117,36 +94,8 @@ HttpFront::~HttpFront() {
 }
 
 int HttpFront::Listen(const std::string& host, int port) {
-  sockaddr_storage ss{};
-  socklen_t len;
-  const bool v6 = host.find(':') != std::string::npos;
-  if (v6) {
-    auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) != 1) {
-      throw std::runtime_error("not an IPv6 address: " + host);
-    }
-    len = sizeof(sockaddr_in6);
-  } else {
-    auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET, host.empty() ? "0.0.0.0" : host.c_str(), &a4->sin_addr) != 1) {
-      throw std::runtime_error("not an IPv4 address: " + host);
-    }
-    len = sizeof(sockaddr_in);
-  }
-  const int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  int one = 1;
-  if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      (v6 && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
-      ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, 1024) != 0) {
-    const std::string why = std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error(why);
-  }
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  const ListeningSocket sock = BindListeningSocket(host, port);
+  const int fd = sock.fd;
   evconnlistener* l = evconnlistener_new(base_, &HttpFront::OnAccept, this,
                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
   if (!l) {
@@ -155,8 +104,7 @@ int HttpFront::Listen(const std::string& host, int port) {
   }
   evconnlistener_set_error_cb(l, &HttpFront::OnAcceptError);
   listeners_.push_back(l);
-  return ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                  : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return sock.port;
 }
 
 void HttpFront::Start() {
@@ -206,27 +154,36 @@ void HttpFront::OnResume(int, short, void* self) {
   for (evconnlistener* l : static_cast<HttpFront*>(self)->listeners_) evconnlistener_enable(l);
 }
 
-// At the limit the oldest connection that has not sent its whole request makes room; when
-// every connection has, the oldest one whose answer is still unread, then the oldest
-// still waiting for its answer. A flood of idle or non-reading clients so only ever
-// displaces itself, and Prometheus gets in.
+// At the limit, one connection makes room, in this order: the oldest that has sat for
+// kIdleGrace without sending its whole request (an idle flood), else the oldest whose
+// answer has gone unread longest (slow readers), else the oldest not yet whole, else the oldest
+// waiting for its answer. A flood of idle or non-reading clients so only ever displaces
+// itself. The grace keeps a scrape that has just connected, whose request is read on the
+// loop's next turn, from being the first to go while clients that re-open at once churn
+// through the limit.
 bool HttpFront::MakeRoom() {
-  for (Phase p : {kRequest, kWriting, kWorking}) {
-    if (conns_[p].empty()) continue;
-    if (!warned_full_) {
-      spdlog::warn("http: {} connections open; closing the oldest that is idle or not reading",
-                   max_connections_);
-      warned_full_ = true;
-    }
-    Close(conns_[p].front().get());
-    return true;
+  constexpr auto kIdleGrace = std::chrono::milliseconds(250);
+  Conn* victim = nullptr;
+  if (!conns_[kRequest].empty() && Clock::now() - conns_[kRequest].front()->since >= kIdleGrace) {
+    victim = conns_[kRequest].front().get();
   }
-  return false;
+  for (Phase p : {kWriting, kRequest, kWorking}) {
+    if (!victim && !conns_[p].empty()) victim = conns_[p].front().get();
+  }
+  if (!victim) return false;
+  if (!warned_full_) {
+    spdlog::warn("http: {} connections open; closing the oldest idle or unread one",
+                 max_connections_);
+    warned_full_ = true;
+  }
+  Close(victim);
+  return true;
 }
 
 void HttpFront::MoveTo(Conn* c, Phase phase) {
   conns_[phase].splice(conns_[phase].end(), conns_[c->phase], c->self);
   c->phase = phase;
+  c->since = Clock::now();
 }
 
 void HttpFront::Accept(int fd) {
@@ -260,6 +217,7 @@ void HttpFront::Accept(int fd) {
   Conn* c = conn.get();
   c->front = this;
   c->id = next_id_++;
+  c->since = Clock::now();
   c->client = bev;
   c->deadline = evtimer_new(base_, &HttpFront::OnDeadline, c);
   const timeval deadline = ToTimeval(options_.header_timeout);
@@ -360,6 +318,7 @@ void HttpFront::Write(Conn* c, const Response& r) {
     if (unread_refs_[c->held.get()]++ == 0) unread_bytes_ += length;
   }
   MoveTo(c, kWriting);
+  c->progress = evbuffer_add_cb(out, &HttpFront::OnOutputDrained, c);
   // Reading goes on and discards, so that a client still sending gets the answer
   // rather than a reset.
   bufferevent_enable(c->client, EV_READ);
@@ -431,6 +390,13 @@ void HttpFront::OnDeadline(int, short, void* conn) {
   c->front->Close(c);
 }
 
+// The client took more of its answer: it goes to the back of the writers, so that the ones
+// evicted first at the limit are those that read nothing for longest.
+void HttpFront::OnOutputDrained(evbuffer*, const evbuffer_cb_info* info, void* conn) {
+  auto* c = static_cast<Conn*>(conn);
+  if (info->n_deleted > 0 && c->phase == kWriting) c->front->MoveTo(c, kWriting);
+}
+
 void HttpFront::Close(Conn* c, bool reset_unread) {
   const int fd = bufferevent_getfd(c->client);
   int unsent = 0;
@@ -441,6 +407,7 @@ void HttpFront::Close(Conn* c, bool reset_unread) {
     const linger reset{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
   }
+  if (c->progress) evbuffer_remove_cb_entry(bufferevent_get_output(c->client), c->progress);
   Release(c);
   by_id_.erase(c->id);
   bufferevent_free(c->client);

@@ -30,6 +30,8 @@ struct event_base;
 struct event;
 struct evconnlistener;
 struct bufferevent;
+struct evbuffer;
+struct evbuffer_cb_info;
 struct sockaddr;
 
 namespace netstat::daemon {
@@ -104,6 +106,7 @@ class HttpFront {
   static void OnClientRead(bufferevent*, void* conn);
   static void OnClientWritten(bufferevent*, void* conn);
   static void OnClientEvent(bufferevent*, short what, void* conn);
+  static void OnOutputDrained(evbuffer*, const evbuffer_cb_info* info, void* conn);
 
   void Accept(int fd);
   bool MakeRoom();

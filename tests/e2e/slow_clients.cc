@@ -4,13 +4,17 @@
 //                              them: "closed K of N, last after S s".
 //   slow_clients PORT big MB   sends a request whose head is MB megabytes and prints the
 //                              answer's status line, or "closed" when the server hung up.
-//   slow_clients PORT read N SECONDS
+//   slow_clients PORT read N SECONDS [PAUSE_MS]
 //                              keeps N connections that each send a whole GET /metrics
 //                              (every second one asking for gzip) with a 4 KiB receive
 //                              buffer and never read; one the server closes is opened
-//                              again. Prints "ready" once all N have sent, and at the end
-//                              "opened K, closed C, longest S s": S is the longest a
-//                              connection stayed open before the server closed it.
+//                              again (after PAUSE_MS, default 0). Prints "ready" once all N have
+//                              sent, and at the end "opened K, closed C, longest S s": S is the
+//                              longest a connection stayed open before the server closed it.
+//   slow_clients PORT hammer N SECONDS
+//                              holds N half-sent requests and every 0.2 s replaces 8 of
+//                              them with new ones (a local user keeping the server busy);
+//                              prints "ready", then "replaced K".
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -103,7 +107,7 @@ int Big(int port, int megabytes) {
 
 // A connection that never reads: the server's answer fills the 4 KiB window and waits.
 // The server is done with it when it resets or closes it (POLLHUP/POLLERR/POLLRDHUP).
-int Read(int port, int n, int seconds) {
+int Read(int port, int n, int seconds, int pause_ms) {
   const char plain[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   const char gzip[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n";
   std::vector<pollfd> fds(static_cast<size_t>(n));
@@ -132,6 +136,7 @@ int Read(int port, int n, int seconds) {
       if (age > longest) longest = age;
       ::close(fds[i].fd);
       ++closed;
+      if (pause_ms > 0) ::usleep(static_cast<useconds_t>(pause_ms) * 1000);
       open_one(i);
     }
   }
@@ -140,16 +145,50 @@ int Read(int port, int n, int seconds) {
   return 0;
 }
 
+int Hammer(int port, int n, int seconds) {
+  const char half[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: ham";
+  std::vector<int> fds;
+  auto open_one = [&] {
+    const int fd = Connect(port);
+    (void)!::send(fd, half, sizeof half - 1, MSG_NOSIGNAL);
+    return fd;
+  };
+  for (int i = 0; i < n; ++i) fds.push_back(open_one());
+  std::printf("ready\n");
+  std::fflush(stdout);
+  long replaced = 0;
+  size_t next = 0;
+  const Clock::time_point end = Clock::now() + std::chrono::seconds(seconds);
+  while (Clock::now() < end) {
+    ::usleep(200 * 1000);
+    for (int k = 0; k < 8 && !fds.empty(); ++k, ++replaced) {
+      ::close(fds[next]);
+      fds[next] = open_one();
+      next = (next + 1) % fds.size();
+    }
+  }
+  for (int fd : fds) ::close(fd);
+  std::printf("replaced %ld\n", replaced);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: slow_clients PORT half N | PORT big MB | PORT read N SECONDS\n");
+    std::fprintf(stderr,
+                 "usage: slow_clients PORT half N | big MB | read N SECONDS [PAUSE_MS] | hammer N "
+                 "SECONDS\n");
     return 2;
   }
   const int port = std::atoi(argv[1]);
   const int n = std::atoi(argv[3]);
-  if (std::strcmp(argv[2], "read") == 0 && argc == 5) return Read(port, n, std::atoi(argv[4]));
+  if (std::strcmp(argv[2], "read") == 0 && argc >= 5) {
+    return Read(port, n, std::atoi(argv[4]), argc > 5 ? std::atoi(argv[5]) : 0);
+  }
+  if (std::strcmp(argv[2], "hammer") == 0 && argc == 5) {
+    return Hammer(port, n, std::atoi(argv[4]));
+  }
   if (std::strcmp(argv[2], "half") == 0) return Half(port, n);
   if (std::strcmp(argv[2], "big") == 0) return Big(port, n);
   return 2;
