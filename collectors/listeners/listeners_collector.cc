@@ -1,5 +1,6 @@
 // Listening sockets handed over by the shared socket reading (sock_diag, else
-// /proc/net/{tcp,udp}{,6}), merged per namespace and (protocol, family, address, port),
+// /proc/net/{tcp,udp}{,6}), merged per namespace and (protocol, family, address, port,
+// bound device; the device named in its own namespace by the reading's table),
 // owners from the process table's cached inode -> (pid, fd, start time) map (one
 // host-wide walk of /proc/PID/fd, stat, cmdline, exe, whatever the namespace), service
 // names from /etc/services, then the `expected:` policy. Families are built fresh each
@@ -49,10 +50,13 @@ struct Families {
                            "Listeners that no expected rule of the config matches.",
                            MetricType::Gauge};
   FamilyBuilder queue_length{"netstat_listener_queue_length",
-                             "Connections waiting in a TCP listener's accept queue.",
+                             "Connections waiting in a TCP listener's accept queue (of a "
+                             "SO_REUSEPORT group, its fullest socket's).",
                              MetricType::Gauge};
   FamilyBuilder queue_limit{"netstat_listener_queue_limit",
-                            "Accept queue limit (backlog) of a TCP listener.", MetricType::Gauge};
+                            "Accept queue limit (backlog) of a TCP listener (of a SO_REUSEPORT "
+                            "group, its fullest socket's).",
+                            MetricType::Gauge};
 };
 
 // The listeners of one namespace, as read.
@@ -88,6 +92,9 @@ class ListenersCollector : public collectors::Collector, public socket_reading::
   // An interrupted dump is read again; the set ignores inodes it already has, so nothing
   // needs undoing between attempts.
   void OnInet(const st::InetSocket& s) override { set_.Add(s); }
+  void NameInterfaces(const std::function<std::string(uint32_t)>& name) override {
+    set_.NameInterfaces(name);
+  }
   void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override {
     if (r.ok || !r.supported) return;
     if (!read_error_.empty()) read_error_ += "; ";
@@ -263,11 +270,13 @@ bool ListenersCollector::Publish(const socket_reading::NamespaceView& ns, const 
   facts.user = users_.Name(s.uid);
   if (proc != nullptr) facts.process = proc->name;
   facts.netns = ns.label;
+  facts.interface = l.interface;
 
   Labels base = {{"protocol", facts.protocol},
                  {"family", facts.family},
                  {"address", facts.address},
-                 {"port", std::to_string(l.port)}};
+                 {"port", std::to_string(l.port)},
+                 {"interface", l.interface}};
   if (!ns.own) base.emplace_back("netns", ns.label);
   Labels info = base;
   info.emplace_back("service", service_table_->Find(facts.protocol, l.port));
