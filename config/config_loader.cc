@@ -302,7 +302,8 @@ void Loader::LoadListeners(const YAML::Node& n, const std::string& key, Listener
 ExpectedRule Loader::LoadRule(const YAML::Node& n, const std::string& key) const {
   if (!n.IsMap() || n.size() == 0) Fail(n.Mark(), key, "must be a non-empty mapping");
   RequireMap(n, key,
-             {"protocol", "family", "address", "port", "port_range", "process", "user", "netns"});
+             {"protocol", "family", "address", "port", "port_range", "process", "user", "netns",
+              "interface"});
   ExpectedRule r;
   if (auto v = n["protocol"]) {
     r.protocol = String(v, key + ".protocol");
@@ -331,6 +332,7 @@ ExpectedRule Loader::LoadRule(const YAML::Node& n, const std::string& key) const
   if (auto v = n["process"]) r.process = Regex(v, key + ".process");
   if (auto v = n["user"]) r.user = String(v, key + ".user");
   if (auto v = n["netns"]) r.netns = Regex(v, key + ".netns");
+  if (auto v = n["interface"]) r.interface = Regex(v, key + ".interface");
   return r;
 }
 

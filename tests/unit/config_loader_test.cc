@@ -109,6 +109,24 @@ collectors:
             std::string::npos);
 }
 
+TEST(ConfigLoader, InterfaceRules) {
+  const Config c = LoadConfigString(
+      "collectors:\n  listeners:\n    expected:\n"
+      "      - {port: 8082, interface: lo}\n      - {interface: \"\"}\n",
+      "c.yml");
+  ASSERT_EQ(c.listeners.expected.size(), 2u);
+  EXPECT_TRUE(c.listeners.expected[0].interface->Match("lo"));
+  EXPECT_FALSE(c.listeners.expected[0].interface->Match("lo0"));
+  EXPECT_TRUE(c.listeners.expected[1].interface->Match(""));
+  EXPECT_FALSE(c.listeners.expected[1].interface->Match("v0"));
+  EXPECT_FALSE(c.listeners.expected[0].netns.has_value());
+  EXPECT_NE(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {interface: \"[v\"}\n")
+                .find("c.yml:4:21: collectors.listeners.expected[0].interface: invalid regular"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {interface: [lo]}\n"),
+            "c.yml:4:21: collectors.listeners.expected[0].interface: must be a string");
+}
+
 TEST(ConfigLoader, ProcessSockets) {
   Config d = LoadConfigString("", "c.yml");
   EXPECT_EQ(d.process_sockets.interval, std::chrono::seconds(30));  // background by default
