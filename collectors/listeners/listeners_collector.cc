@@ -141,7 +141,6 @@ class ListenersCollector : public collectors::Collector, public socket_reading::
   ListenerSet set_;
 
   std::mutex mu_;
-  uint64_t dropped_total_ = 0;
   std::unordered_map<uint64_t, proctable::Owner> owners_;
   const ServiceTable* service_table_ = nullptr;
 };
@@ -165,8 +164,6 @@ ListenersCollector::ListenersCollector(const collectors::Environment& env)
 std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   const Clock::time_point dumped = Clock::now();
-  dropped_total_ += read_dropped_;
-  read_dropped_ = 0;
 
   owners_.clear();
   processes_.BeginScrape();
@@ -195,10 +192,13 @@ std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* o
   if (!rules_.empty()) f.unexpected.MoveTo(out);
   f.queue_length.MoveTo(out);
   f.queue_limit.MoveTo(out);
-  FamilyBuilder("netstat_listeners_dropped_total",
-                "Listeners left out because there were more than max_listeners.",
-                MetricType::Counter)
-      .Add(static_cast<double>(dropped_total_))
+  // What this reading left out, not a running total: the same listeners are dropped
+  // again on every scrape.
+  FamilyBuilder("netstat_listeners_dropped",
+                "Listeners left out of the last reading because there were more than "
+                "max_listeners.",
+                MetricType::Gauge)
+      .Add(static_cast<double>(read_dropped_))
       .MoveTo(out);
   if (need_owners_) {
     FamilyBuilder("netstat_listener_owner_unresolved",
