@@ -56,7 +56,8 @@ struct ExpectedRule {
   std::optional<std::pair<uint16_t, uint16_t>> port_range;  // inclusive
   std::optional<Pattern> process;                           // whole-name match
   std::optional<std::string> user;                          // name or numeric uid
-  std::optional<Pattern> netns;  // whole-value match on the netns label ("" = own namespace)
+  std::optional<Pattern> netns;      // whole-value match on the netns label ("" = own namespace)
+  std::optional<Pattern> interface;  // whole-value match on the bound device ("" = unbound)
 };
 
 struct ListenersConfig : CollectorSettings {

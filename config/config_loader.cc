@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <initializer_list>
+#include <set>
 #include <sstream>
 
 #include "collectors/procfs/root.h"
@@ -12,6 +13,9 @@ namespace netstat::config {
 namespace {
 
 constexpr size_t kMaxConfigBytes = 1u << 20;
+// Nodes the duplicate-key walk visits at most: a 1 MiB file has far fewer, unless
+// aliases of aliases multiply them (the walk sees an alias as a copy).
+constexpr size_t kMaxWalkedNodes = 1u << 20;
 
 // Walks the YAML tree with the dotted key path of each node, so every error can name
 // file:line:column and the key.
@@ -88,6 +92,11 @@ class Loader {
     }
   }
 
+  // yaml-cpp keeps every entry of a mapping whose key repeats and answers a lookup with
+  // one of them, so the other would be ignored without a word. Every mapping at every
+  // depth is checked before anything is read.
+  void CheckDuplicateKeys(const YAML::Node& n, const std::string& key, size_t* walked) const;
+
   void LoadWeb(const YAML::Node& n, WebConfig* web) const;
   void LoadSettings(const YAML::Node& n, const std::string& key, CollectorSettings* s) const;
   void LoadNamespaces(const YAML::Node& n, NamespacesConfig* ns) const;
@@ -102,6 +111,8 @@ Config Loader::Load(const YAML::Node& root) {
   Config c;
   c.source = name_;
   if (root.IsNull()) return c;
+  size_t walked = 0;
+  CheckDuplicateKeys(root, "", &walked);
   RequireMap(root, "", {"web", "paths", "log", "namespaces", "collectors"});
   if (auto web = root["web"]) LoadWeb(web, &c.web);
   if (auto paths = root["paths"]) {
@@ -128,6 +139,26 @@ Config Loader::Load(const YAML::Node& root) {
   if (auto namespaces = root["namespaces"]) LoadNamespaces(namespaces, &c.namespaces);
   if (auto collectors = root["collectors"]) LoadCollectors(collectors, &c);
   return c;
+}
+
+void Loader::CheckDuplicateKeys(const YAML::Node& n, const std::string& key, size_t* walked) const {
+  if (++*walked > kMaxWalkedNodes) {
+    Fail(n.Mark(), key.empty() ? "(document)" : key,
+         "more than " + std::to_string(kMaxWalkedNodes) + " nodes once aliases are expanded");
+  }
+  if (n.IsMap()) {
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string k = it->first.IsScalar() ? it->first.Scalar() : YAML::Dump(it->first);
+      const std::string path = Join(key, k);
+      if (!seen.insert(k).second) Fail(it->first.Mark(), path, "duplicate key");
+      CheckDuplicateKeys(it->second, path, walked);
+    }
+  } else if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) {
+      CheckDuplicateKeys(n[i], key + "[" + std::to_string(i) + "]", walked);
+    }
+  }
 }
 
 void Loader::LoadWeb(const YAML::Node& n, WebConfig* web) const {
@@ -302,7 +333,8 @@ void Loader::LoadListeners(const YAML::Node& n, const std::string& key, Listener
 ExpectedRule Loader::LoadRule(const YAML::Node& n, const std::string& key) const {
   if (!n.IsMap() || n.size() == 0) Fail(n.Mark(), key, "must be a non-empty mapping");
   RequireMap(n, key,
-             {"protocol", "family", "address", "port", "port_range", "process", "user", "netns"});
+             {"protocol", "family", "address", "port", "port_range", "process", "user", "netns",
+              "interface"});
   ExpectedRule r;
   if (auto v = n["protocol"]) {
     r.protocol = String(v, key + ".protocol");
@@ -331,6 +363,7 @@ ExpectedRule Loader::LoadRule(const YAML::Node& n, const std::string& key) const
   if (auto v = n["process"]) r.process = Regex(v, key + ".process");
   if (auto v = n["user"]) r.user = String(v, key + ".user");
   if (auto v = n["netns"]) r.netns = Regex(v, key + ".netns");
+  if (auto v = n["interface"]) r.interface = Regex(v, key + ".interface");
   return r;
 }
 

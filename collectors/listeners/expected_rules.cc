@@ -14,6 +14,7 @@ bool RuleMatches(const config::ExpectedRule& rule, const ListenerFacts& l) {
   if (rule.user && *rule.user != l.user && *rule.user != std::to_string(l.uid)) return false;
   if (rule.process && !rule.process->Match(l.process)) return false;
   if (rule.netns && !rule.netns->Match(l.netns)) return false;
+  if (rule.interface && !rule.interface->Match(l.interface)) return false;
   return true;
 }
 

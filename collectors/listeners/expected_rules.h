@@ -19,7 +19,8 @@ struct ListenerFacts {
   std::string process;  // empty when the owner is unknown
   std::string user;     // name, or the uid in decimal
   uint32_t uid = 0;
-  std::string netns;  // the netns label; "" for the exporter's own namespace
+  std::string netns;      // the netns label; "" for the exporter's own namespace
+  std::string interface;  // the bound device's name; "" when unbound
 };
 
 bool RuleMatches(const config::ExpectedRule& rule, const ListenerFacts& l);

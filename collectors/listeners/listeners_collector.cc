@@ -1,5 +1,6 @@
 // Listening sockets handed over by the shared socket reading (sock_diag, else
-// /proc/net/{tcp,udp}{,6}), merged per namespace and (protocol, family, address, port),
+// /proc/net/{tcp,udp}{,6}), merged per namespace and (protocol, family, address, port,
+// bound device; the device named in its own namespace by the reading's table),
 // owners from the process table's cached inode -> (pid, fd, start time) map (one
 // host-wide walk of /proc/PID/fd, stat, cmdline, exe, whatever the namespace), service
 // names from /etc/services, then the `expected:` policy. Families are built fresh each
@@ -49,10 +50,13 @@ struct Families {
                            "Listeners that no expected rule of the config matches.",
                            MetricType::Gauge};
   FamilyBuilder queue_length{"netstat_listener_queue_length",
-                             "Connections waiting in a TCP listener's accept queue.",
+                             "Connections waiting in a TCP listener's accept queue (of a "
+                             "SO_REUSEPORT group, its fullest socket's).",
                              MetricType::Gauge};
   FamilyBuilder queue_limit{"netstat_listener_queue_limit",
-                            "Accept queue limit (backlog) of a TCP listener.", MetricType::Gauge};
+                            "Accept queue limit (backlog) of a TCP listener (of a SO_REUSEPORT "
+                            "group, its fullest socket's).",
+                            MetricType::Gauge};
 };
 
 // The listeners of one namespace, as read.
@@ -88,6 +92,9 @@ class ListenersCollector : public collectors::Collector, public socket_reading::
   // An interrupted dump is read again; the set ignores inodes it already has, so nothing
   // needs undoing between attempts.
   void OnInet(const st::InetSocket& s) override { set_.Add(s); }
+  void NameInterfaces(const std::function<std::string(uint32_t)>& name) override {
+    set_.NameInterfaces(name);
+  }
   void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override {
     if (r.ok || !r.supported) return;
     if (!read_error_.empty()) read_error_ += "; ";
@@ -134,7 +141,6 @@ class ListenersCollector : public collectors::Collector, public socket_reading::
   ListenerSet set_;
 
   std::mutex mu_;
-  uint64_t dropped_total_ = 0;
   std::unordered_map<uint64_t, proctable::Owner> owners_;
   const ServiceTable* service_table_ = nullptr;
 };
@@ -158,8 +164,6 @@ ListenersCollector::ListenersCollector(const collectors::Environment& env)
 std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   const Clock::time_point dumped = Clock::now();
-  dropped_total_ += read_dropped_;
-  read_dropped_ = 0;
 
   owners_.clear();
   processes_.BeginScrape();
@@ -188,10 +192,13 @@ std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* o
   if (!rules_.empty()) f.unexpected.MoveTo(out);
   f.queue_length.MoveTo(out);
   f.queue_limit.MoveTo(out);
-  FamilyBuilder("netstat_listeners_dropped_total",
-                "Listeners left out because there were more than max_listeners.",
-                MetricType::Counter)
-      .Add(static_cast<double>(dropped_total_))
+  // What this reading left out, not a running total: the same listeners are dropped
+  // again on every scrape.
+  FamilyBuilder("netstat_listeners_dropped",
+                "Listeners left out of the last reading because there were more than "
+                "max_listeners.",
+                MetricType::Gauge)
+      .Add(static_cast<double>(read_dropped_))
       .MoveTo(out);
   if (need_owners_) {
     FamilyBuilder("netstat_listener_owner_unresolved",
@@ -263,11 +270,13 @@ bool ListenersCollector::Publish(const socket_reading::NamespaceView& ns, const 
   facts.user = users_.Name(s.uid);
   if (proc != nullptr) facts.process = proc->name;
   facts.netns = ns.label;
+  facts.interface = l.interface;
 
   Labels base = {{"protocol", facts.protocol},
                  {"family", facts.family},
                  {"address", facts.address},
-                 {"port", std::to_string(l.port)}};
+                 {"port", std::to_string(l.port)},
+                 {"interface", l.interface}};
   if (!ns.own) base.emplace_back("netns", ns.label);
   Labels info = base;
   info.emplace_back("service", service_table_->Find(facts.protocol, l.port));

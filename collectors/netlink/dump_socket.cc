@@ -105,6 +105,8 @@ std::unique_ptr<DumpSocket> DumpSocket::Adopt(int fd, std::string* error) {
   return std::unique_ptr<DumpSocket>(new DumpSocket(socket, protocol, true));
 }
 
+int DumpSocket::fd() const { return socket_ != nullptr ? mnl_socket_get_fd(socket_) : -1; }
+
 bool DumpSocket::SetReceiveTimeout(std::chrono::milliseconds timeout) {
   if (timeout.count() <= 0) return false;  // 0 would mean "wait for ever"
   std::string error;

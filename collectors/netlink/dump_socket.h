@@ -62,6 +62,9 @@ class DumpSocket {
   DumpSocket& operator=(const DumpSocket&) = delete;
 
   int protocol() const { return protocol_; }  // NETLINK_ROUTE, NETLINK_SOCK_DIAG, ...
+  // The socket's fd, for ioctls answered in its network namespace (SIOCGIFNAME); -1
+  // while an Open()ed socket is closed after a failure (the next Dump() reopens it).
+  int fd() const;
   bool adopted() const { return adopted_; }
   // The sequence number for the next request.
   uint32_t NextSeq() { return ++seq_; }

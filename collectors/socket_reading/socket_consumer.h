@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,7 @@ struct NamespaceView {
 //     (with sockets.source bpf or auto, the other TCP sockets of the own namespace may
 //      come counted instead: TakesTcpCounts, then OnTcpCounts in place of their OnInet
 //      calls, then EndDump for TCP as after a dump)
+//     NameInterfaces (after the last dump, while the namespace is still at hand)
 //     EndNamespace, or DiscardNamespace when the namespace vanished while it was read
 // Only sockets whose state is in the consumer's mask reach it. Never throws.
 class SocketConsumer {
@@ -101,6 +103,10 @@ class SocketConsumer {
   // handed over part of the sockets: undo them here.
   virtual void EndDump(socket_table::Protocol p, socket_table::Family f,
                        const socket_table::DumpResult& r) = 0;
+  // `name(index)` names a device of this namespace, as InetSocket::bound_interface
+  // numbers it (SocketTable::InterfaceName: asked of the kernel on each call, so ask once
+  // per distinct index).
+  virtual void NameInterfaces(const std::function<std::string(uint32_t)>& /*name*/) {}
   virtual void EndNamespace() = 0;
   virtual void DiscardNamespace() = 0;
 };

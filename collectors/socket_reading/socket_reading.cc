@@ -197,7 +197,12 @@ bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& c
     const uint32_t phase = p == st::Protocol::kTcp ? st::kAllStates & ~kListenOnly : st::kAllStates;
     if (!DumpInet(table, p, phase, members, gone)) return false;
   }
-  return DumpUnix(table, members, gone);
+  if (!DumpUnix(table, members, gone)) return false;
+  const std::function<std::string(uint32_t)> name = [&table](uint32_t index) {
+    return table.InterfaceName(index);
+  };
+  for (const Member& m : members) m.consumer->NameInterfaces(name);
+  return true;
 }
 
 SocketReading::SocketReading(std::unique_ptr<st::SocketTable> own,

@@ -2,7 +2,9 @@
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <net/if.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
 #include <atomic>
 #include <cerrno>
@@ -142,6 +144,14 @@ DumpResult NetlinkSocketTable::DumpUnix(const std::function<void(const UnixSocke
     return fallback_.DumpUnix(visit);
   }
   return result;
+}
+
+std::string NetlinkSocketTable::InterfaceName(uint32_t index) {
+  ifreq request{};
+  request.ifr_ifindex = static_cast<int>(index);
+  const int fd = socket_->fd();
+  if (fd < 0 || ioctl(fd, SIOCGIFNAME, &request) != 0) return SocketTable::InterfaceName(index);
+  return std::string(request.ifr_name, strnlen(request.ifr_name, sizeof request.ifr_name));
 }
 
 DumpResult NetlinkSocketTable::Fallback(Protocol protocol, Family family, uint32_t states,

@@ -44,6 +44,9 @@ class NetlinkSocketTable : public SocketTable {
   DumpResult DumpInet(Protocol protocol, Family family, uint32_t states,
                       const std::function<void(const InetSocket&)>& visit) override;
   DumpResult DumpUnix(const std::function<void(const UnixSocket&)>& visit) override;
+  // SIOCGIFNAME on the sock_diag socket: the kernel answers in the namespace the socket
+  // was created in, so another namespace's devices get their names there, with no setns.
+  std::string InterfaceName(uint32_t index) override;
   bool BothFamiliesAtOnce(Protocol protocol) const override {
     return protocol == Protocol::kTcp && !both_families_refused_;
   }

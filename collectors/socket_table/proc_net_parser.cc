@@ -109,6 +109,7 @@ bool ParseInetLine(std::string_view line, Protocol protocol, Family family, Inet
   if (!ParseDecimal(f.Next(), &inode)) return false;
   out->uid = static_cast<uint32_t>(uid);
   out->inode = inode;
+  out->bound_interface = 0;  // the files do not show sk_bound_dev_if
   return true;
 }
 

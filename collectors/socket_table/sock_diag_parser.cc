@@ -82,6 +82,7 @@ bool DecodeInet(const uint8_t* payload, size_t length, Protocol protocol, InetSo
   s->send_queue = m.idiag_wqueue;
   s->uid = m.idiag_uid;
   s->inode = m.idiag_inode;
+  s->bound_interface = m.id.idiag_if;  // sk_bound_dev_if
   return true;
 }
 

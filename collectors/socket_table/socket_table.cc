@@ -29,6 +29,8 @@ DumpResult DumpInetConsistent(SocketTable& table, Protocol protocol, Family fami
   return result;
 }
 
+std::string SocketTable::InterfaceName(uint32_t index) { return "if" + std::to_string(index); }
+
 const char* SourceName(Source s) { return s == Source::kNetlink ? "netlink" : "procfs"; }
 
 const char* ProtocolName(Protocol p) {

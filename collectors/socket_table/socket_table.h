@@ -53,6 +53,10 @@ struct InetSocket {
   uint32_t send_queue;     // LISTEN: accept queue limit (backlog) from netlink
   uint32_t uid;
   uint64_t inode;  // 0 for time-wait and request sockets
+  // The device the socket is bound to (sk_bound_dev_if: SO_BINDTODEVICE, or the scope of
+  // an IPv6 link-local address), an index in the socket's own network namespace; 0 when
+  // unbound, and always 0 from /proc/net, which does not show it.
+  uint32_t bound_interface;
 };
 
 struct UnixSocket {
@@ -82,6 +86,10 @@ class SocketTable {
   virtual DumpResult DumpInet(Protocol protocol, Family family, uint32_t states,
                               const std::function<void(const InetSocket&)>& visit) = 0;
   virtual DumpResult DumpUnix(const std::function<void(const UnixSocket&)>& visit) = 0;
+  // The name of device `index` (InetSocket::bound_interface) in the network namespace
+  // this table reads, or "if<index>" as `ss` writes a device it cannot name (one gone
+  // since, or a table that cannot ask).
+  virtual std::string InterfaceName(uint32_t index);
   // Visits every socket of `protocol`, IPv4 and IPv6 alike, in one pass over the kernel's
   // tables, when this table can (sock_diag's TCP: one walk of the established hash, which
   // every network namespace shares, instead of one walk per family). Returns false,

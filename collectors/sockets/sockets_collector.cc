@@ -3,12 +3,13 @@
 // fixed arrays and turned into series when the namespace ends; then
 // /proc/net/sockstat{,6} is read for the kernel's own totals (own namespace only).
 // A namespace's TCP listeners come first, so connections can be counted per listening
-// port.
+// port: at most max_ports of them per reading (the listeners' cap), lowest ports first.
 #include "collectors/sockets/sockets_collector.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -41,9 +42,10 @@ void AddError(std::string* error, const std::string& what) {
 
 class SocketsCollector : public collectors::Collector, public socket_reading::SocketConsumer {
  public:
-  SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports)
+  SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports, size_t max_ports)
       : root_(std::move(root)),
         remote_ports_(std::move(remote_ports)),
+        max_ports_(max_ports),
         page_size_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
 
   socket_reading::Interest interest() const override {
@@ -54,6 +56,8 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     error_.clear();
     counted_in_kernel_ = false;
     families_ = Families{};
+    ports_left_ = max_ports_;
+    ports_dropped_ = 0;
   }
 
   void BeginNamespace(const socket_reading::NamespaceView& ns) override {
@@ -63,6 +67,8 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     tally_.Reset({}, remote_ports_);
     inet_status_.fill(DumpStatus::kOk);
     unix_status_ = DumpStatus::kOk;
+    ns_ports_taken_ = 0;
+    ns_ports_dropped_ = 0;
   }
 
   void SaveDump() override {
@@ -79,7 +85,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     }
     tally_.AddInet(s);
   }
-  void ListenersRead() override { tally_.TrackListenPorts(listen_ports_); }
+  void ListenersRead() override;
   bool TakesTcpCounts(std::vector<uint16_t>* local, std::vector<uint16_t>* remote) override {
     local->insert(local->end(), listen_ports_.begin(), listen_ports_.end());
     remote->insert(remote->end(), remote_ports_.begin(), remote_ports_.end());
@@ -92,7 +98,11 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   void OnUnix(const st::UnixSocket& s) override { tally_.AddUnix(s); }
   void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override;
   void EndNamespace() override;
-  void DiscardNamespace() override {}
+  // A namespace that vanished publishes nothing, so its ports leave the cap to the rest.
+  void DiscardNamespace() override {
+    ports_left_ += ns_ports_taken_;
+    ports_dropped_ -= ns_ports_dropped_;
+  }
 
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override {
     families_.sockets.MoveTo(out);
@@ -100,6 +110,13 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     families_.send_queue.MoveTo(out);
     families_.local_ports.MoveTo(out);
     families_.remote_ports.MoveTo(out);
+    // Ports, not series (each port has a series per state); a gauge of this reading.
+    FamilyBuilder("netstat_port_connections_dropped_ports",
+                  "Listening ports whose connections netstat_port_connections left out of the "
+                  "last reading because there were more than listeners.max_listeners.",
+                  MetricType::Gauge)
+        .Add(static_cast<double>(ports_dropped_))
+        .MoveTo(out);
     std::string error = error_;
     PublishSockstat(out, &error);
     FamilyBuilder("netstat_sockets_source_info",
@@ -181,6 +198,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
 
   procfs::Root root_;
   std::vector<uint16_t> remote_ports_;
+  size_t max_ports_;
   uint64_t page_size_;
 
   // The run being read, namespace by namespace; each namespace's series go into
@@ -190,8 +208,12 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   st::Source own_source_ = st::Source::kProcfs;
   bool counted_in_kernel_ = false;  // this run's own-namespace TCP came from the iterator
   socket_reading::NamespaceView ns_;
-  std::vector<uint16_t> listen_ports_;
+  std::vector<uint16_t> listen_ports_;  // after ListenersRead: the ports tracked, capped
   size_t saved_listen_ports_ = 0;
+  size_t ports_left_ = 0;       // of max_ports_, for the namespaces still to come
+  uint64_t ports_dropped_ = 0;  // this reading's
+  size_t ns_ports_taken_ = 0;   // the namespace being read: taken from ports_left_
+  uint64_t ns_ports_dropped_ = 0;
   SocketTally tally_;
   std::array<DumpStatus, kInetProtocols * kInetFamilies> inet_status_{};
   DumpStatus unix_status_ = DumpStatus::kOk;
@@ -210,6 +232,17 @@ void SocketsCollector::EndDump(st::Protocol p, st::Family f, const st::DumpResul
   } else if (!r.supported && status == DumpStatus::kOk) {
     status = DumpStatus::kUnsupported;
   }
+}
+
+void SocketsCollector::ListenersRead() {
+  std::sort(listen_ports_.begin(), listen_ports_.end());
+  listen_ports_.erase(std::unique(listen_ports_.begin(), listen_ports_.end()), listen_ports_.end());
+  ns_ports_taken_ = std::min(listen_ports_.size(), ports_left_);
+  ns_ports_dropped_ = listen_ports_.size() - ns_ports_taken_;
+  listen_ports_.resize(ns_ports_taken_);  // the lowest ports stay, as listeners sort by port
+  ports_left_ -= ns_ports_taken_;
+  ports_dropped_ += ns_ports_dropped_;
+  tally_.TrackListenPorts(listen_ports_);
 }
 
 void SocketsCollector::EndNamespace() {
@@ -310,12 +343,14 @@ void SocketsCollector::PublishSockstat(std::vector<prometheus::MetricFamily>* ou
 }  // namespace
 
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const collectors::Environment& env) {
-  return MakeSocketsCollector(env.root, env.config.sockets.remote_ports);
+  return MakeSocketsCollector(env.root, env.config.sockets.remote_ports,
+                              env.config.listeners.max_listeners);
 }
 
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const procfs::Root& root,
-                                                            std::vector<uint16_t> remote_ports) {
-  return std::make_unique<SocketsCollector>(root, std::move(remote_ports));
+                                                            std::vector<uint16_t> remote_ports,
+                                                            size_t max_ports) {
+  return std::make_unique<SocketsCollector>(root, std::move(remote_ports), max_ports);
 }
 
 }  // namespace netstat::sockets

@@ -33,7 +33,7 @@ check_scrape() {  # check_scrape N: asserts on $WORK/m
   local n=$1 bad
   promtool_clean "$WORK/m" "scrape $n"
   bad=$(grep '^netstat_listener_info{' "$WORK/m" | grep -vE \
-    '^netstat_listener_info\{protocol="(tcp|udp)",family="ipv(4|6)",address="(127\.0\.0\.1|::1)",port="([1-9][0-9]{0,4})",service="[a-z0-9-]*",process="(|netstat_e2e_churner|netstat_exporter)",user="root",pid="[0-9]*"\} 1$' ||
+    '^netstat_listener_info\{protocol="(tcp|udp)",family="ipv(4|6)",address="(127\.0\.0\.1|::1)",port="([1-9][0-9]{0,4})",interface="",service="[a-z0-9-]*",process="(|netstat_e2e_churner|netstat_exporter)",user="root",pid="[0-9]*"\} 1$' ||
     true)
   [ -z "$bad" ] || fail "scrape $n: malformed listener series: $bad"
   if grep '^netstat_listener_info{' "$WORK/m" | grep -oE 'port="[0-9]+"' | tr -dc '0-9\n' |

@@ -41,6 +41,13 @@ run_expect 2 "bad_duration.yml:2:20: collectors.snmp.interval: invalid duration"
   --config.file="$WORK/bad_duration.yml"
 printf 'web:\n  listen_addres: ":1"\n' >"$WORK/typo.yml"
 run_expect 2 "typo.yml:2:3: web.listen_addres: unknown key" --config.file="$WORK/typo.yml"
+# A repeated key, at the top and deeper: yaml-cpp would keep one and drop the other.
+printf 'collectors:\n  snmp: {enabled: false}\ncollectors:\n  routes: {}\n' >"$WORK/dup.yml"
+run_expect 2 "dup.yml:3:1: collectors: duplicate key$" --config.file="$WORK/dup.yml"
+run_expect 2 "dup.yml:3:1: collectors: duplicate key$" --config.check --config.file="$WORK/dup.yml"
+printf 'collectors:\n  listeners:\n    expected:\n      - {port: 22, port: 23}\n' >"$WORK/dup2.yml"
+run_expect 2 "dup2.yml:4:20: collectors.listeners.expected\\[0\\].port: duplicate key$" \
+  --config.check --config.file="$WORK/dup2.yml"
 printf 'collectors: [snmp\n' >"$WORK/syntax.yml"
 run_expect 2 "syntax.yml:[0-9]+:[0-9]+: " --config.file="$WORK/syntax.yml"
 run_expect 2 "typo.yml:2:3: web.listen_addres: unknown key" --config.check \

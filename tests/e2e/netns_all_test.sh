@@ -204,8 +204,8 @@ expect_eq "netlink exporter: CAP_SYS_ADMIN effective" "$(cap_bit "$NL_PID" CapEf
 promtool_clean "$WORK/nl1.prom" "mode all scrape"
 
 P=netstat_e2e_listener
-info() { ser netstat_listener_info protocol=tcp "$@" process=$P user=root; }
-unexpected() { ser netstat_listener_unexpected protocol=tcp "$@" process=$P user=root; }
+info() { ser netstat_listener_info protocol=tcp interface= "$@" process=$P user=root; }
+unexpected() { ser netstat_listener_unexpected protocol=tcp interface= "$@" process=$P user=root; }
 svc8080=http-alt
 check_listeners() { # check_listeners FILE
   has "$1" "$(info family=ipv4 address=127.0.0.1 port=8080 service=$svc8080 netns="$LA")" 1
@@ -213,7 +213,7 @@ check_listeners() { # check_listeners FILE
   has "$1" "$(info family=ipv4 address=127.0.0.1 port=9100 service= netns="$LC")" 1
   has "$1" "$(info family=ipv6 address=:: port=9200 service= netns="$LD")" 1
   has "$1" "$(info family=ipv4 address=127.0.0.1 port=9300 service= netns="$LF")" 1
-  q() { ser "netstat_listener_queue_$1" protocol=tcp "${@:2}"; }
+  q() { ser "netstat_listener_queue_$1" protocol=tcp interface= "${@:2}"; }
   has "$1" "$(q length family=ipv4 address=127.0.0.1 port=8080 netns="$LA")" 3
   has "$1" "$(q length family=ipv6 address=::1 port=8080 netns="$LB")" 2
   has "$1" "$(q length family=ipv4 address=127.0.0.1 port=9100 netns="$LC")" 2
@@ -232,8 +232,8 @@ check_listeners() { # check_listeners FILE
   [ -z "$bad" ] || fail "$(basename "$1"): listeners in $LE: $bad"
 }
 check_listeners "$WORK/nl1"
-has "$WORK/nl1" "$(ser netstat_listener_queue_limit protocol=tcp family=ipv4 address=127.0.0.1 port=8080 netns="$LA")" 16
-has "$WORK/nl1" "$(ser netstat_listener_queue_limit protocol=tcp family=ipv6 address=::1 port=8080 netns="$LB")" 16
+has "$WORK/nl1" "$(ser netstat_listener_queue_limit protocol=tcp interface= family=ipv4 address=127.0.0.1 port=8080 netns="$LA")" 16
+has "$WORK/nl1" "$(ser netstat_listener_queue_limit protocol=tcp interface= family=ipv6 address=::1 port=8080 netns="$LB")" 16
 
 # namespace_info: inode and lowest pid; container_id and pod_uid present (empty on a plain
 # host; this machine's own cgroup may carry an id, so their values are not asserted).
@@ -301,7 +301,7 @@ grep -qF "netstat_sockets{family=\"ipv4\",netns=\"$LE\",protocol=\"tcp\",state=\
   fail "netlink: $LE (no process) not read: $(of_ns "$WORK/nl1" "$LE")"
 
 # The own namespace: no netns label, as in mode own; the exporter's own listener is there.
-grep -qE "^netstat_listener_info\{address=\"127.0.0.1\",family=\"ipv4\",port=\"$NL_PORT\",process=\"netstat_exporter\",protocol=\"tcp\",service=\"[^\"]*\",user=\"root\"\} 1$" \
+grep -qE "^netstat_listener_info\{address=\"127.0.0.1\",family=\"ipv4\",interface=\"\",port=\"$NL_PORT\",process=\"netstat_exporter\",protocol=\"tcp\",service=\"[^\"]*\",user=\"root\"\} 1$" \
   "$WORK/nl1" || fail "nl1: the exporter's own listener, without netns: $(grep "port=\"$NL_PORT\"" "$WORK/nl1")"
 bad=$(awk '/^netstat_exporter_collector_success\{/ && $2 != "1"' "$WORK/nl1")
 [ -z "$bad" ] || fail "nl1: a collector failed: $bad"

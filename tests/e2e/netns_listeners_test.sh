@@ -68,7 +68,7 @@ scrape() { in_ns curl -sS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK
 
 scrape m1
 info() {  # info PROTO FAMILY ADDR PORT SERVICE PROCESS USER PID
-  printf 'netstat_listener_info{protocol="%s",family="%s",address="%s",port="%s",service="%s",process="%s",user="%s",pid="%s"}' "$@"
+  printf 'netstat_listener_info{protocol="%s",family="%s",address="%s",port="%s",interface="",service="%s",process="%s",user="%s",pid="%s"}' "$@"
 }
 unexpected() { info "$@" | sed 's/^netstat_listener_info/netstat_listener_unexpected/'; }
 has() {  # has FILE SERIES VALUE
@@ -94,7 +94,7 @@ expect_eq "the exporter's listeners" \
   "$(grep -c "^netstat_listener_info{.*process=\"netstat_exporter\".*pid=\"$EXPORTER\"" "$WORK/m1")" 1
 # The connected UDP socket is no listener; the three pre-fork workers add no series.
 expect_eq "listener count" "$(grep -c '^netstat_listener_info{' "$WORK/m1")" 11
-q() { printf 'netstat_listener_queue_%s{protocol="tcp",family="%s",address="%s",port="%s"}' "$@"; }
+q() { printf 'netstat_listener_queue_%s{protocol="tcp",family="%s",address="%s",port="%s",interface=""}' "$@"; }
 has m1 "$(q length ipv4 127.0.0.1 22)" 3
 has m1 "$(q limit ipv4 127.0.0.1 22)" 5
 has m1 "$(q length ipv6 ::1 8080)" 2
@@ -105,7 +105,7 @@ has m1 "$(q length ipv4 127.0.0.1 9000)" 1
 has m1 "$(q limit ipv4 127.0.0.1 9000)" 16
 lacks m1 'netstat_listener_queue_length{protocol="udp"'
 has m1 netstat_listener_owner_unresolved 0
-has m1 netstat_listeners_dropped_total 0
+has m1 netstat_listeners_dropped 0
 # Expected: 22 (rule 1), udp ipv6 (rule 2), 9000 (rule 3), the exporter (4), nobody (5).
 has m1 "$(unexpected tcp ipv6 ::1 8080 http-alt $P root "$MAIN")" 1
 has m1 "$(unexpected tcp ipv6 :: 443 https $P root "$MAIN")" 1

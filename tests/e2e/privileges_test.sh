@@ -71,7 +71,7 @@ stop() { # stop PID: SIGTERM, then wait until its listener is gone
 }
 scrape() { in_ns curl -sS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/$1"; }
 info() { # info PROTO FAMILY ADDR PORT SERVICE PROCESS USER PID
-  printf 'netstat_listener_info{protocol="%s",family="%s",address="%s",port="%s",service="%s",process="%s",user="%s",pid="%s"}' "$@"
+  printf 'netstat_listener_info{protocol="%s",family="%s",address="%s",port="%s",interface="",service="%s",process="%s",user="%s",pid="%s"}' "$@"
 }
 has() { # has FILE SERIES VALUE
   [ "$(metric_value "$2" "$WORK/$1")" = "$3" ] ||
@@ -150,7 +150,7 @@ for _ in $(seq 1 100); do
 done
 scrape r2
 has r2 netstat_exporter_config_last_reload_successful 1
-has r2 'netstat_listener_info{protocol="tcp",family="ipv4",address="127.0.0.1",port="22",service="ssh",process="netstat_e2e_listener",user="root"}' 1
+has r2 'netstat_listener_info{protocol="tcp",family="ipv4",address="127.0.0.1",port="22",interface="",service="ssh",process="netstat_e2e_listener",user="root"}' 1
 every_owner_resolves r2
 expect_eq "root after reload: thread sets" "$(thread_sets "$EXPORTER")" \
   "0000000000000000 $UNIT_MASK $UNIT_MASK $UNIT_MASK 0000000000000000 1 2"

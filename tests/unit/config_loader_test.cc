@@ -109,6 +109,42 @@ collectors:
             std::string::npos);
 }
 
+TEST(ConfigLoader, InterfaceRules) {
+  const Config c = LoadConfigString(
+      "collectors:\n  listeners:\n    expected:\n"
+      "      - {port: 8082, interface: lo}\n      - {interface: \"\"}\n",
+      "c.yml");
+  ASSERT_EQ(c.listeners.expected.size(), 2u);
+  EXPECT_TRUE(c.listeners.expected[0].interface->Match("lo"));
+  EXPECT_FALSE(c.listeners.expected[0].interface->Match("lo0"));
+  EXPECT_TRUE(c.listeners.expected[1].interface->Match(""));
+  EXPECT_FALSE(c.listeners.expected[1].interface->Match("v0"));
+  EXPECT_FALSE(c.listeners.expected[0].netns.has_value());
+  EXPECT_NE(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {interface: \"[v\"}\n")
+                .find("c.yml:4:21: collectors.listeners.expected[0].interface: invalid regular"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {interface: [lo]}\n"),
+            "c.yml:4:21: collectors.listeners.expected[0].interface: must be a string");
+}
+
+// yaml-cpp would keep both entries and answer with one: a repeated key is refused at any
+// depth, at the position of its second occurrence.
+TEST(ConfigLoader, DuplicateKeys) {
+  EXPECT_EQ(ErrorOf("collectors:\n  snmp: {enabled: false}\ncollectors:\n  routes: {}\n"),
+            "c.yml:3:1: collectors: duplicate key");
+  EXPECT_EQ(ErrorOf("collectors:\n  listeners:\n    max_listeners: 5\n    max_listeners: 6\n"),
+            "c.yml:4:5: collectors.listeners.max_listeners: duplicate key");
+  EXPECT_EQ(ErrorOf("collectors:\n  listeners:\n    expected:\n      - {port: 22}\n"
+                    "      - {port: 80, process: a, port: 81}\n"),
+            "c.yml:5:32: collectors.listeners.expected[1].port: duplicate key");
+  EXPECT_EQ(ErrorOf("web: {basic_auth_users: {me: x, me: y}}\n"),
+            "c.yml:1:33: web.basic_auth_users.me: duplicate key");
+  // Before any other check: the duplicate is named even inside an unknown key.
+  EXPECT_EQ(ErrorOf("bogus: {a: 1, a: 2}\n"), "c.yml:1:15: bogus.a: duplicate key");
+  // The same key in two mappings is no duplicate.
+  EXPECT_EQ(ErrorOf("collectors:\n  snmp: {enabled: true}\n  routes: {enabled: true}\n"), "");
+}
+
 TEST(ConfigLoader, ProcessSockets) {
   Config d = LoadConfigString("", "c.yml");
   EXPECT_EQ(d.process_sockets.interval, std::chrono::seconds(30));  // background by default

@@ -5,7 +5,9 @@
 namespace netstat::listeners {
 namespace {
 
-ListenerFacts Sshd() { return ListenerFacts{"tcp", "ipv4", "0.0.0.0", 22, "sshd", "root", 0, ""}; }
+ListenerFacts Sshd() {
+  return ListenerFacts{"tcp", "ipv4", "0.0.0.0", 22, "sshd", "root", 0, "", ""};
+}
 
 TEST(ExpectedRules, EmptyRuleMatchesEverything) {
   EXPECT_TRUE(RuleMatches(config::ExpectedRule{}, Sshd()));
@@ -57,6 +59,25 @@ TEST(ExpectedRules, NetnsIsAWholeValueMatch) {
   l.netns = "pod-a";
   EXPECT_FALSE(RuleMatches(pods, l));                   // the whole value, not a part of it
   EXPECT_TRUE(RuleMatches(config::ExpectedRule{}, l));  // no netns: any namespace
+}
+
+// The bound device, "" when unbound: "8082 only on lo" must not expect it on v0.
+TEST(ExpectedRules, InterfaceIsAWholeValueMatch) {
+  config::ExpectedRule lo;
+  lo.port = 22;
+  lo.interface = config::Pattern::Compile("lo");
+  ListenerFacts l = Sshd();
+  EXPECT_FALSE(RuleMatches(lo, l));  // unbound
+  l.interface = "lo";
+  EXPECT_TRUE(RuleMatches(lo, l));
+  l.interface = "lo2";
+  EXPECT_FALSE(RuleMatches(lo, l));  // the whole value, not a part of it
+  config::ExpectedRule unbound;
+  unbound.interface = config::Pattern::Compile("");
+  EXPECT_FALSE(RuleMatches(unbound, l));
+  l.interface = "";
+  EXPECT_TRUE(RuleMatches(unbound, l));
+  EXPECT_TRUE(RuleMatches(config::ExpectedRule{}, l));  // no interface: any device
 }
 
 TEST(ExpectedRules, FamilyAndAddress) {

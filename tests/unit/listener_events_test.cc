@@ -73,8 +73,8 @@ TEST(DecodeEvent, ShortCommIsWhole) {
 }
 
 listeners::ListenerFacts Facts(uint16_t port, std::string process, std::string netns = "") {
-  return listeners::ListenerFacts{"tcp",  "ipv4", "0.0.0.0",       port, std::move(process),
-                                  "root", 0,      std::move(netns)};
+  return listeners::ListenerFacts{"tcp",  "ipv4", "0.0.0.0",        port, std::move(process),
+                                  "root", 0,      std::move(netns), ""};
 }
 
 TEST(EventTally, CountsPerLabelSetWithoutRules) {

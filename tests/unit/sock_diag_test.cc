@@ -30,7 +30,7 @@ class Dump {
     return *this;
   }
   Dump& Inet(uint8_t family, uint8_t state, uint16_t sport, uint16_t dport, uint32_t rq,
-             uint32_t wq, uint32_t seq = kSeq, uint16_t flags = NLM_F_MULTI) {
+             uint32_t wq, uint32_t seq = kSeq, uint16_t flags = NLM_F_MULTI, uint32_t device = 0) {
     inet_diag_msg m{};
     m.idiag_family = family;
     m.idiag_state = state;
@@ -45,6 +45,7 @@ class Dump {
     m.idiag_wqueue = wq;
     m.idiag_uid = 1000;
     m.idiag_inode = 555;
+    m.id.idiag_if = device;
     return Message(SOCK_DIAG_BY_FAMILY, &m, sizeof m, seq, flags);
   }
   Dump& Done(int error = 0) { return Message(NLMSG_DONE, &error, sizeof error); }
@@ -88,6 +89,17 @@ TEST(SockDiagParser, InetMessagesThenDone) {
   EXPECT_EQ(s.uid, 1000u);
   EXPECT_EQ(s.inode, 555u);
   EXPECT_EQ(seen.sockets[0].send_queue, 128u);  // a listener's backlog
+  EXPECT_EQ(s.bound_interface, 0u);
+}
+
+// id.idiag_if is sk_bound_dev_if: SO_BINDTODEVICE, or a link-local address's scope.
+TEST(SockDiagParser, BoundDevice) {
+  Dump d;
+  d.Inet(AF_INET6, kListen, 8082, 0, 2, 1, kSeq, NLM_F_MULTI, 7).Done();
+  Seen seen;
+  ParseInetChunk(d.span(), kSeq, kPort, Protocol::kTcp, seen.visitor());
+  ASSERT_EQ(seen.sockets.size(), 1u);
+  EXPECT_EQ(seen.sockets[0].bound_interface, 7u);
 }
 
 TEST(SockDiagParser, Ipv6AndMoreToCome) {

@@ -238,20 +238,22 @@ TEST_F(AllNamespaces, EveryNamespaceWithItsLabel) {
   EXPECT_TRUE(HasLine(
       text, "netstat_sockets{protocol=\"tcp\",family=\"ipv4\",state=\"listen\",netns=\"blue\"} 1"));
   // Owners resolve host-wide; the rule expects port 22 only in "blue".
-  EXPECT_TRUE(HasLine(text,
-                      "netstat_listener_info{protocol=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
-                      "port=\"8080\",netns=\"net:[2]\",service=\"http-alt\",process=\"server\"} 1"))
+  EXPECT_TRUE(HasLine(
+      text,
+      "netstat_listener_info{protocol=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
+      "port=\"8080\",interface=\"\",netns=\"net:[2]\",service=\"http-alt\",process=\"server\"} 1"))
       << text;
-  EXPECT_TRUE(HasLine(text,
-                      "netstat_listener_unexpected{protocol=\"tcp\",family=\"ipv4\",address="
-                      "\"0.0.0.0\",port=\"8080\",netns=\"net:[2]\",service=\"http-alt\",process="
-                      "\"server\"} 1"));
+  EXPECT_TRUE(HasLine(
+      text,
+      "netstat_listener_unexpected{protocol=\"tcp\",family=\"ipv4\",address="
+      "\"0.0.0.0\",port=\"8080\",interface=\"\",netns=\"net:[2]\",service=\"http-alt\",process="
+      "\"server\"} 1"));
   EXPECT_EQ(text.find("netstat_listener_unexpected{protocol=\"tcp\",family=\"ipv4\",address="
                       "\"0.0.0.0\",port=\"22\""),
             std::string::npos);
   EXPECT_TRUE(HasLine(text,
                       "netstat_listener_queue_length{protocol=\"tcp\",family=\"ipv4\",address="
-                      "\"0.0.0.0\",port=\"8080\",netns=\"net:[2]\"} 2"));
+                      "\"0.0.0.0\",port=\"8080\",interface=\"\",netns=\"net:[2]\"} 2"));
   // /proc/PID/net has no backlog: no queue limit for namespaces read that way.
   EXPECT_EQ(text.find("netstat_listener_queue_limit{"), std::string::npos);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "collectors/sockets/socket_tally.h"
@@ -284,7 +285,34 @@ TEST(SocketsCollector, EmptyRootPublishesWhatItCan) {
   // nothing there is not an error
   EXPECT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
   auto m = Flatten(families);
-  EXPECT_EQ(m.size(), 1u);  // only the source
+  EXPECT_EQ(m.size(), 2u);  // only the source, and no port dropped
+  EXPECT_EQ(m["netstat_port_connections_dropped_ports{}"], 0);
+}
+
+// netstat_port_connections follows the listeners' cap (listeners.max_listeners): the
+// lowest listening ports, and the rest counted in a gauge of this reading that does not
+// grow with scrapes.
+TEST(SocketsCollector, PortConnectionsFollowTheListenersCap) {
+  config::Config cfg;
+  cfg.listeners.max_listeners = 2;
+  procfs::Root root(FixturePath("proc"), FixturePath("sys"));
+  const collectors::Environment env{root, cfg};
+  auto collector = MakeSocketsCollector(env);
+  auto reading = socket_reading::SocketReading::Open(env);
+  for (int scrape = 0; scrape < 3; ++scrape) {
+    std::vector<prometheus::MetricFamily> families;
+    ASSERT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
+    auto m = Flatten(families);
+    std::set<std::string> ports;
+    for (const auto& [key, value] : m) {
+      if (key.rfind("netstat_port_connections{", 0) != 0) continue;
+      ports.insert(key.substr(key.find("port=") + 5, key.find(',') - key.find("port=") - 5));
+    }
+    // The fixture listens on 22, 53, 80 and 5432.
+    EXPECT_EQ(ports, (std::set<std::string>{"22", "53"})) << "scrape " << scrape;
+    EXPECT_EQ(m["netstat_port_connections{port=22,protocol=tcp,state=established,}"], 2);
+    EXPECT_EQ(m["netstat_port_connections_dropped_ports{}"], 2) << "scrape " << scrape;
+  }
 }
 
 }  // namespace
