@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Golden end-to-end test: the binary against the fixture tree (tests/fixtures/{proc,sys}),
 # /metrics compared with tests/e2e/golden.prom after removing what changes between runs
-# (the exporter's own process and timing metrics, build info, and prometheus-cpp's
-# exposer_* metrics), then `promtool check metrics` on the whole output.
+# (the exporter's own process and timing metrics, build info), then `promtool check metrics` on the whole output.
 # Regenerate after an intended change: UPDATE_GOLDEN=1 ctest -R e2e_golden
 BIN=$1
 SRC=$2
@@ -15,7 +14,7 @@ start_exporter "$WORK/log" --path.procfs="$SRC/tests/fixtures/proc" \
   --path.sysfs="$SRC/tests/fixtures/sys" --config.file="$WORK/golden.yml"
 fetch /metrics >"$WORK/metrics"
 
-grep -vE '^(# (HELP|TYPE) )?(process_|exposer_|netstat_exporter_build_info|netstat_exporter_collector_duration_seconds|netstat_exporter_config_last_reload_success_timestamp_seconds)' \
+grep -vE '^(# (HELP|TYPE) )?(process_|netstat_exporter_build_info|netstat_exporter_collector_duration_seconds|netstat_exporter_config_last_reload_success_timestamp_seconds)' \
   "$WORK/metrics" >"$WORK/filtered"
 
 if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
