@@ -9,7 +9,7 @@ RUN_ARGS ?=
 FUZZ_SECONDS ?= 180
 FUZZ_PARALLEL ?= 1
 
-.PHONY: all deps build run test test-asan package fuzz bench format clean
+.PHONY: all deps build run test test-asan package fuzz bench soak format clean
 
 all: build
 
@@ -45,6 +45,12 @@ fuzz: deps
 
 bench: build
 	./tests/bench/run.sh $(BUILD_DIR)
+
+# 30 minutes (SOAK_SECONDS) of scrapes, namespace and process churn and reloads; prints
+# RSS, fds and threads each minute and fails unless they end flat. Not part of make test.
+SOAK_SECONDS ?= 1800
+soak: build
+	./tests/soak/soak.sh $(BUILD_DIR) $(SOAK_SECONDS)
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -10,7 +10,7 @@
 # service is left as it is.
 set -eu
 PKGS="g++ cmake make pkg-config git ca-certificates
-prometheus-cpp-dev libcivetweb-dev zlib1g-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+prometheus-cpp-dev zlib1g-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
 libgtest-dev libmnl-dev libcrypt-dev libssl-dev libevent-dev
 iproute2 net-tools procps curl openssl prometheus prometheus-node-exporter clang-format
 systemd strace clang libclang-rt-14-dev jq libbpf-dev bpftool

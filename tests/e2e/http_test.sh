@@ -80,6 +80,10 @@ start_exporter "$WORK/log5" $FIX --collector.disable-defaults --collector.snmp \
   --web.listen-address=':0'
 expect_eq "any v4" "$(curl -sS --max-time 10 "http://127.0.0.1:$PORT/-/healthy")" "Healthy."
 expect_eq "any v6" "$(curl -sS --max-time 10 "http://[::1]:$PORT/-/healthy")" "Healthy."
+# One listening socket per address, and no other: 0.0.0.0 and [::].
+expect_eq "the exporter's listening sockets (:PORT)" \
+  "$(ss -Hltnp | grep "pid=$EXPORTER_PID," | awk '{ print $4 }' | sort | tr '\n' ' ')" \
+  "0.0.0.0:$PORT [::]:$PORT "
 
 # TLS from the web: section, with a throw-away self-signed certificate.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.crt" \
