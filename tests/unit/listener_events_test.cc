@@ -140,6 +140,31 @@ TEST(EventTally, CapsDistinctSeriesAndCountsTheRest) {
   EXPECT_NE(text.find("port=\"1\",process=\"a\",user=\"root\"} 2"), std::string::npos) << text;
 }
 
+// A reload hands the tally to a collector with another policy: the counts stay, the new
+// rules and cap apply to what is counted from then on.
+TEST(EventTally, ANewPolicyKeepsTheCountsAndAppliesToNewEvents) {
+  config::ExpectedRule ssh;
+  ssh.port = 22;
+  config::ExpectedRule nc = ssh;
+  nc.port = 4444;
+  EventTally t;
+  const TallyPolicy before{10, {ssh}};
+  t.Count(before, Facts(4444, "nc"), false);
+  t.Count(before, Facts(4444, "nc"), false);
+  const TallyPolicy after{1, {ssh, nc}};
+  t.Count(after, Facts(4444, "nc"), false);  // an existing series, now expected
+  t.Count(after, Facts(8080, "nc"), false);  // a new one beyond max_series 1
+  std::vector<prometheus::MetricFamily> out;
+  t.Publish(after, &out);
+  const std::string text = Text(out);
+  const std::string labels =
+      "{protocol=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"4444\",process=\"nc\","
+      "user=\"root\"}";
+  EXPECT_TRUE(HasLine(text, "netstat_listener_opened_total" + labels + " 3")) << text;
+  EXPECT_TRUE(HasLine(text, "netstat_listener_unexpected_opened_total" + labels + " 2")) << text;
+  EXPECT_TRUE(HasLine(text, "netstat_listener_events_series_dropped_total 1")) << text;
+}
+
 TEST(ListeningPorts, PublishesOnlyPortsWithAListener) {
   ListeningPorts ports;
   ports.Add(100, "", 80);
