@@ -136,14 +136,13 @@ std::string EventState::UntruncatedName(const netstat_listener_event& e) {
   return name;
 }
 
-std::string EventState::NetnsLabel(uint64_t inode, size_t max_named,
-                                   const std::unordered_map<uint64_t, std::string>& labels) {
+std::string EventState::NetnsLabel(uint64_t inode, size_t max_named) {
   if (inode == own_netns_) return "";
   // A series keeps the label its namespace had when first counted, so that a namespace
   // whose bind mount goes away does not start a second series.
   if (auto it = named_.find(inode); it != named_.end()) return it->second;
-  auto it = labels.find(inode);
-  std::string label = it != labels.end() ? it->second : "net:[" + std::to_string(inode) + "]";
+  auto it = labels_.find(inode);
+  std::string label = it != labels_.end() ? it->second : "net:[" + std::to_string(inode) + "]";
   if (named_.size() < max_named) named_.emplace(inode, label);
   return label;
 }
@@ -154,37 +153,50 @@ void EventState::Collect(const TallyPolicy& policy,
   // Held from the drain to the publication: a scrape publishes every event that reached
   // the ring before it began, even while another collector's scrape runs.
   std::lock_guard count_lock(count_mu_);
-  bpf_->Drain();
-  std::vector<Queued> queued;
+  labels_ = labels;
+  CountQueued(policy);
+  tally_.Publish(policy, out);
   uint64_t queue_lost = 0;
   {
     std::lock_guard lock(queue_mu_);
-    queued.swap(queue_);
     queue_lost = queue_lost_;
   }
-  for (Queued& q : queued) {
-    q.facts.netns = NetnsLabel(q.netns, policy.max_series, labels);
-    tally_.Count(policy, q.facts, q.own);
-  }
-  tally_.Publish(policy, out);
   FamilyBuilder("netstat_listener_events_lost_total",
                 "listen() events lost: the kernel's ring buffer or the exporter's queue was "
                 "full.",
                 MetricType::Counter)
       .Add(static_cast<double>(bpf_->Lost() + queue_lost))
       .MoveTo(out);
-  PublishAccepted(labels, ports, out);
+  PublishAccepted(ports, out);
 }
 
-void EventState::PublishAccepted(const std::unordered_map<uint64_t, std::string>& labels,
-                                 const ListeningPorts& ports,
+void EventState::Settle(const TallyPolicy& policy) {
+  if (!loaded()) return;
+  std::lock_guard count_lock(count_mu_);
+  CountQueued(policy);
+}
+
+void EventState::CountQueued(const TallyPolicy& policy) {
+  bpf_->Drain();
+  std::vector<Queued> queued;
+  {
+    std::lock_guard lock(queue_mu_);
+    queued.swap(queue_);
+  }
+  for (Queued& q : queued) {
+    q.facts.netns = NetnsLabel(q.netns, policy.max_series);
+    tally_.Count(policy, q.facts, q.own);
+  }
+}
+
+void EventState::PublishAccepted(const ListeningPorts& ports,
                                  std::vector<prometheus::MetricFamily>* out) {
   std::vector<AcceptCount> accepted = bpf_->AcceptCounts();
   if (all_namespaces_ && accepted.size() > kForgetAbove) {
     // Only when the map fills: a reading that missed a namespace then costs a counter
     // reset, never a lost port.
     bpf_->ForgetNamespaces(
-        [&](uint64_t netns) { return netns == own_netns_ || labels.count(netns) > 0; });
+        [this](uint64_t netns) { return netns == own_netns_ || labels_.count(netns) > 0; });
     accepted = bpf_->AcceptCounts();
   }
   ports.Publish(accepted, out);

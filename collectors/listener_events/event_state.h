@@ -52,6 +52,11 @@ class EventState {
   // serialized.
   void Collect(const TallyPolicy& policy, const std::unordered_map<uint64_t, std::string>& labels,
                const ListeningPorts& ports, std::vector<prometheus::MetricFamily>* out);
+  // Counts every event that reached the ring so far under `policy` (the running
+  // collector's), with the latest scrape's netns labels: a reload calls it before the
+  // new collector's policy applies, so that a listen() from before the reload is judged
+  // by the rules of its time, not by those of the next scrape.
+  void Settle(const TallyPolicy& policy);
 
  private:
   struct Queued {
@@ -63,10 +68,9 @@ class EventState {
   explicit EventState(const collectors::Environment& env);
   void OnEvent(const netstat_listener_event& e);  // the reader thread, or a Drain
   std::string UntruncatedName(const netstat_listener_event& e);
-  std::string NetnsLabel(uint64_t inode, size_t max_named,
-                         const std::unordered_map<uint64_t, std::string>& labels);
-  void PublishAccepted(const std::unordered_map<uint64_t, std::string>& labels,
-                       const ListeningPorts& ports, std::vector<prometheus::MetricFamily>* out);
+  void CountQueued(const TallyPolicy& policy);  // count_mu_ held
+  std::string NetnsLabel(uint64_t inode, size_t max_named);
+  void PublishAccepted(const ListeningPorts& ports, std::vector<prometheus::MetricFamily>* out);
 
   // Fixed at load.
   const procfs::Root root_;
@@ -87,7 +91,8 @@ class EventState {
 
   std::mutex count_mu_;  // one scrape at a time, whichever collector runs it
   EventTally tally_;
-  std::unordered_map<uint64_t, std::string> named_;  // label each inode got first
+  std::unordered_map<uint64_t, std::string> labels_;  // foreign inode -> label, latest scrape
+  std::unordered_map<uint64_t, std::string> named_;   // label each inode got first
 
   std::unique_ptr<BpfEvents> bpf_;  // last: its thread stops before the rest goes
 };

@@ -31,6 +31,9 @@ class ListenerEventsCollector : public collectors::Collector,
 
   // Set at construction and never changed: a successor reads it while this one scrapes.
   const std::shared_ptr<EventState>& state() const { return state_; }
+  // Counts what the ring holds under this collector's policy, before a successor's
+  // policy applies.
+  void Settle() const { state_->Settle(policy_); }
 
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
 
@@ -87,14 +90,18 @@ std::string ListenerEventsCollector::Collect(std::vector<prometheus::MetricFamil
   return "";
 }
 
-// The running collector's state when this config can use the same program; nullptr when
-// there is none, it never loaded (then loading is tried again), or a setting fixed at
-// load changed (said once, here).
+// The running collector's state when this config can use the same program, with the
+// events so far counted under the running policy; nullptr when there is none, it never
+// loaded (then loading is tried again), or a setting fixed at load changed (said once,
+// here).
 std::shared_ptr<EventState> Adoptable(const collectors::Environment& env) {
   const auto* running = dynamic_cast<const ListenerEventsCollector*>(env.previous);
   if (running == nullptr || !running->state()->loaded()) return nullptr;
   const std::string why = running->state()->Mismatch(env);
-  if (why.empty()) return running->state();
+  if (why.empty()) {
+    running->Settle();
+    return running->state();
+  }
   spdlog::info(
       "listener_events: {}, which the BPF program fixes when it is loaded: loading it again; "
       "its counters restart at 0",

@@ -175,11 +175,11 @@ TEST_F(ListenerEventsReload, CountsGoOnThroughSwapsWhileEventsFlowAndScrapesRun)
   EXPECT_EQ(last.Of("netstat_listener_events_lost_total"), 0);
 }
 
-// A rule added by a reload applies to the events after it; the counts before stay. A
-// lower max_series drops only label sets that did not exist.
+// A rule added by a reload applies to the events after it, not to those before it that
+// no scrape had counted yet; the counts before stay. A lower max_series drops only label
+// sets that did not exist.
 TEST_F(ListenerEventsReload, ANewPolicyAppliesToNewEventsOnly) {
-  ASSERT_TRUE(CyclesInChild(kPort, 3));
-  EXPECT_EQ(Scrape(*first_).Unexpected(), 3);
+  ASSERT_TRUE(CyclesInChild(kPort, 3));  // not scraped before the reload
   auto expecting = Build(Config(false, 100, true), first_.get());
   first_.reset();
   ASSERT_TRUE(CyclesInChild(kPort, 2));
