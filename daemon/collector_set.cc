@@ -66,6 +66,13 @@ std::vector<std::string> CollectorSet::Names() const {
   return names;
 }
 
+const collectors::Collector* CollectorSet::Find(const std::string& name) const {
+  for (const auto& e : entries_) {
+    if (e->spec.name == name) return e->spec.collector.get();
+  }
+  return nullptr;
+}
+
 void CollectorSet::RunUnit(Unit* u) {
   std::lock_guard run_lock(u->run_mu);
   const auto start = std::chrono::steady_clock::now();

@@ -45,6 +45,8 @@ class CollectorSet {
   // netstat_exporter_collector_{duration_seconds,success,runs_total}.
   std::vector<prometheus::MetricFamily> Scrape();
   std::vector<std::string> Names() const;
+  // The collector of that name, or nullptr. Lives as long as this set.
+  const collectors::Collector* Find(const std::string& name) const;
 
  private:
   struct Run {

@@ -43,7 +43,7 @@ void Reload(const Flags& flags, Runner* runner) {
   try {
     config::Config c = LoadSettings(flags);
     SetupLogging(c.log.level, c.log.format);
-    auto set = BuildCollectors(c, flags);
+    auto set = BuildCollectors(c, flags, runner->Current().get());  // adopts what lasts
     set->StartBackground();
     runner->Install(std::move(set));
     runner->SetReloadStatus(true);

@@ -31,19 +31,22 @@ std::vector<std::string> EnabledCollectors(const config::Config& config, const F
   return names;
 }
 
-std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, const Flags& flags) {
+std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, const Flags& flags,
+                                              const CollectorSet* running) {
   const procfs::Root root(config.paths.procfs, config.paths.sysfs);
-  const collectors::Environment env{root, config};
+  collectors::Environment env{root, config};
   std::vector<CollectorSet::Spec> specs;
   const std::vector<std::string> names = EnabledCollectors(config, flags);
   for (const auto& name : names) {
     const auto* reg = collectors::FindCollector(name);
     const auto* settings = config.Settings(name);
+    env.previous = running != nullptr ? running->Find(name) : nullptr;
     specs.push_back(
         {name, reg->factory(env), settings ? settings->interval : std::chrono::milliseconds(0)});
   }
   // Only the sockets collector takes TCP counts from BPF (tcp_iter/): without it, no BPF
   // is loaded.
+  env.previous = nullptr;
   const bool tcp_counts = std::find(names.begin(), names.end(), "sockets") != names.end();
   return std::make_shared<CollectorSet>(std::move(specs), [&env, tcp_counts] {
     return socket_reading::SocketReading::Open(env, tcp_counts);

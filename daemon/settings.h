@@ -18,7 +18,11 @@ config::Config LoadSettings(const Flags& flags);
 // The names of the enabled collectors, in registry order.
 std::vector<std::string> EnabledCollectors(const config::Config& config, const Flags& flags);
 
-// Builds a fresh CollectorSet (its background threads not started yet).
-std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, const Flags& flags);
+// Builds a fresh CollectorSet (its background threads not started yet). On a reload,
+// `running` is the set in service: each new collector may take over what the one of the
+// same name keeps across reloads (collectors::Environment::previous). The caller keeps
+// `running` alive during the call.
+std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, const Flags& flags,
+                                              const CollectorSet* running = nullptr);
 
 }  // namespace netstat::daemon

@@ -8,26 +8,26 @@ using collectors::FamilyBuilder;
 using collectors::Labels;
 using prometheus::MetricType;
 
-EventTally::EventTally(size_t max_series, std::vector<config::ExpectedRule> rules)
-    : max_series_(max_series), rules_(std::move(rules)) {}
-
-void EventTally::Count(const listeners::ListenerFacts& f, bool own) {
+void EventTally::Count(const TallyPolicy& policy, const listeners::ListenerFacts& f, bool own) {
   Key key{f.protocol, f.family, f.address, f.port, f.process, f.user, f.netns};
   auto it = series_.find(key);
   if (it == series_.end()) {
-    if (series_.size() >= max_series_) {
+    if (series_.size() >= policy.max_series) {
       ++dropped_;
       return;
     }
     it = series_.emplace(std::move(key), Counts{}).first;
   }
   ++it->second.opened;
-  if (!rules_.empty() && !own && !listeners::IsExpected(rules_, f)) ++it->second.unexpected;
+  if (!policy.rules.empty() && !own && !listeners::IsExpected(policy.rules, f)) {
+    ++it->second.unexpected;
+  }
 }
 
-void EventTally::Publish(std::vector<prometheus::MetricFamily>* out) const {
+void EventTally::Publish(const TallyPolicy& policy,
+                         std::vector<prometheus::MetricFamily>* out) const {
   FamilyBuilder opened("netstat_listener_opened_total",
-                       "TCP listen() calls seen by the BPF program since the exporter started, "
+                       "TCP listen() calls seen by the BPF program since it was loaded, "
                        "including listeners already closed.",
                        MetricType::Counter);
   FamilyBuilder unexpected("netstat_listener_unexpected_opened_total",
@@ -39,11 +39,11 @@ void EventTally::Publish(std::vector<prometheus::MetricFamily>* out) const {
                      {"port", std::to_string(port)}, {"process", process}, {"user", user}};
     if (!netns.empty()) labels.emplace_back("netns", netns);
     opened.Add(labels, static_cast<double>(counts.opened));
-    // A series appears once it has counted one: a rule added on reload starts afresh.
+    // A series appears once it has counted one.
     if (counts.unexpected > 0) unexpected.Add(labels, static_cast<double>(counts.unexpected));
   }
   opened.MoveTo(out);
-  if (!rules_.empty()) unexpected.MoveTo(out);
+  if (!policy.rules.empty()) unexpected.MoveTo(out);
   FamilyBuilder("netstat_listener_events_series_dropped_total",
                 "listen() events not counted because netstat_listener_opened_total already "
                 "had max_series label sets.",

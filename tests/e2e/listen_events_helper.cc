@@ -4,6 +4,8 @@
 //   cycles ADDR PORT N      N times: socket, bind, listen, close; prints "done N" and
 //                           exits 200 ms later (as a real server does not exit within
 //                           a millisecond of its last listen())
+//   paced ADDR PORT N MS    as cycles, MS milliseconds apart, printing "at I" every 50
+//                           cycles, so that a test can act while the cycles run
 //   accept ADDR PORT N      listen, connect to itself and accept N times, print "ready",
 //                           then keep listening until killed
 //   loop ADDR SECONDS       connect/accept/close on loopback as fast as possible for
@@ -87,7 +89,7 @@ void ConnectAcceptClose(int listener, const sockaddr_storage& ss, socklen_t len)
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s short|cycles|accept|loop ADDR ...\n", argv[0]);
+    std::fprintf(stderr, "usage: %s short|cycles|paced|accept|loop ADDR ...\n", argv[0]);
     return 2;
   }
   const std::string mode = argv[1];
@@ -104,6 +106,23 @@ int main(int argc, char** argv) {
     sockaddr_storage ss = Address(addr, std::atoi(argv[3]), &len);
     const int n = std::atoi(argv[4]);
     for (int i = 0; i < n; ++i) close(Listen(ss, len, 16));
+    std::printf("done %d\n", n);
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return 0;
+  }
+  if (mode == "paced" && argc == 6) {
+    sockaddr_storage ss = Address(addr, std::atoi(argv[3]), &len);
+    const int n = std::atoi(argv[4]);
+    const auto pause = std::chrono::milliseconds(std::atoi(argv[5]));
+    for (int i = 1; i <= n; ++i) {
+      close(Listen(ss, len, 16));
+      if (i % 50 == 0) {
+        std::printf("at %d\n", i);
+        std::fflush(stdout);
+      }
+      std::this_thread::sleep_for(pause);
+    }
     std::printf("done %d\n", n);
     std::fflush(stdout);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -78,12 +78,13 @@ listeners::ListenerFacts Facts(uint16_t port, std::string process, std::string n
 }
 
 TEST(EventTally, CountsPerLabelSetWithoutRules) {
-  EventTally t(10, {});
-  t.Count(Facts(80, "nginx"), false);
-  t.Count(Facts(80, "nginx"), false);
-  t.Count(Facts(81, "nginx", "pod-a"), false);
+  EventTally t;
+  const TallyPolicy p{10, {}};
+  t.Count(p, Facts(80, "nginx"), false);
+  t.Count(p, Facts(80, "nginx"), false);
+  t.Count(p, Facts(81, "nginx", "pod-a"), false);
   std::vector<prometheus::MetricFamily> out;
-  t.Publish(&out);
+  t.Publish(p, &out);
   const std::string text = Text(out);
   EXPECT_TRUE(HasLine(text,
                       "netstat_listener_opened_total{protocol=\"tcp\",family=\"ipv4\",address=\""
@@ -102,12 +103,13 @@ TEST(EventTally, UnexpectedFollowsTheRulesButNeverTheExporterItself) {
   config::ExpectedRule sshd;
   sshd.port = 22;
   sshd.process = config::Pattern::Compile("sshd");
-  EventTally t(10, {sshd});
-  t.Count(Facts(22, "sshd"), false);
-  t.Count(Facts(4444, "nc"), false);
-  t.Count(Facts(10099, "netstat_exporter"), true);
+  EventTally t;
+  const TallyPolicy p{10, {sshd}};
+  t.Count(p, Facts(22, "sshd"), false);
+  t.Count(p, Facts(4444, "nc"), false);
+  t.Count(p, Facts(10099, "netstat_exporter"), true);
   std::vector<prometheus::MetricFamily> out;
-  t.Publish(&out);
+  t.Publish(p, &out);
   const std::string text = Text(out);
   EXPECT_TRUE(HasLine(text,
                       "netstat_listener_unexpected_opened_total{protocol=\"tcp\",family=\"ipv4\","
@@ -122,19 +124,45 @@ TEST(EventTally, UnexpectedFollowsTheRulesButNeverTheExporterItself) {
 }
 
 TEST(EventTally, CapsDistinctSeriesAndCountsTheRest) {
-  EventTally t(2, {});
-  t.Count(Facts(1, "a"), false);
-  t.Count(Facts(2, "a"), false);
-  t.Count(Facts(3, "a"), false);  // a third series: dropped
-  t.Count(Facts(3, "a"), false);
-  t.Count(Facts(1, "a"), false);  // an existing series still counts
+  EventTally t;
+  const TallyPolicy p{2, {}};
+  t.Count(p, Facts(1, "a"), false);
+  t.Count(p, Facts(2, "a"), false);
+  t.Count(p, Facts(3, "a"), false);  // a third series: dropped
+  t.Count(p, Facts(3, "a"), false);
+  t.Count(p, Facts(1, "a"), false);  // an existing series still counts
   EXPECT_EQ(t.series(), 2u);
   EXPECT_EQ(t.dropped(), 2u);
   std::vector<prometheus::MetricFamily> out;
-  t.Publish(&out);
+  t.Publish(p, &out);
   const std::string text = Text(out);
   EXPECT_TRUE(HasLine(text, "netstat_listener_events_series_dropped_total 2")) << text;
   EXPECT_NE(text.find("port=\"1\",process=\"a\",user=\"root\"} 2"), std::string::npos) << text;
+}
+
+// A reload hands the tally to a collector with another policy: the counts stay, the new
+// rules and cap apply to what is counted from then on.
+TEST(EventTally, ANewPolicyKeepsTheCountsAndAppliesToNewEvents) {
+  config::ExpectedRule ssh;
+  ssh.port = 22;
+  config::ExpectedRule nc = ssh;
+  nc.port = 4444;
+  EventTally t;
+  const TallyPolicy before{10, {ssh}};
+  t.Count(before, Facts(4444, "nc"), false);
+  t.Count(before, Facts(4444, "nc"), false);
+  const TallyPolicy after{1, {ssh, nc}};
+  t.Count(after, Facts(4444, "nc"), false);  // an existing series, now expected
+  t.Count(after, Facts(8080, "nc"), false);  // a new one beyond max_series 1
+  std::vector<prometheus::MetricFamily> out;
+  t.Publish(after, &out);
+  const std::string text = Text(out);
+  const std::string labels =
+      "{protocol=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"4444\",process=\"nc\","
+      "user=\"root\"}";
+  EXPECT_TRUE(HasLine(text, "netstat_listener_opened_total" + labels + " 3")) << text;
+  EXPECT_TRUE(HasLine(text, "netstat_listener_unexpected_opened_total" + labels + " 2")) << text;
+  EXPECT_TRUE(HasLine(text, "netstat_listener_events_series_dropped_total 1")) << text;
 }
 
 TEST(ListeningPorts, PublishesOnlyPortsWithAListener) {
