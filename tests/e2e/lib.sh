@@ -27,6 +27,28 @@ cleanup_netns() {
 }
 in_ns() { ip netns exec "$NS" "$@"; }
 
+# start_helper NAME CMD...: runs CMD in the background (a command that execs the helper,
+# so $! is the helper's pid), waits (at most 10 s) for its "ready PID" line; sets HPID.
+# start_ns_helper NAME ARGS...: the same inside $NS.
+start_helper() {
+  local name=$1
+  shift
+  : >"$WORK/$name.out"
+  "$@" >"$WORK/$name.out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 200); do
+    HPID=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.out")
+    [ -n "$HPID" ] && return 0
+    sleep 0.05
+  done
+  fail "$name did not get ready: $(cat "$WORK/$name.out")"
+}
+start_ns_helper() {
+  local name=$1
+  shift
+  start_helper "$name" ip netns exec "$NS" "$@"
+}
+
 fail() {
   echo "FAIL: $*" >&2
   exit 1

@@ -48,21 +48,6 @@ named_ns() { # named_ns NAME: ip netns add, loopback up
   ip -n "$1" link set lo up
 }
 
-# start_helper NAME CMD...: runs CMD (which execs the helper, so $! is the helper); waits
-# for its "ready PID"; sets HPID.
-start_helper() {
-  local name=$1
-  shift
-  : >"$WORK/$name.out"
-  "$@" >"$WORK/$name.out" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 200); do
-    HPID=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.out")
-    [ -n "$HPID" ] && return 0
-    sleep 0.05
-  done
-  fail "$name did not get ready: $(cat "$WORK/$name.out")"
-}
 ns_inode() { stat -L -c %i "$1"; } # ns_inode NSFS_FILE
 
 named_ns "$NA"

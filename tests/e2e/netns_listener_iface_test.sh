@@ -24,19 +24,7 @@ for dev in v0 v1; do
   in_ns ip -6 addr add fe80::1/64 dev "$dev" nodad
 done
 
-start_helper() {  # start_helper NAME ARGS...: the helper in the namespace; sets HPID
-  local name=$1
-  shift
-  ip netns exec "$NS" "$@" >"$WORK/$name.out" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 200); do
-    HPID=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.out")
-    [ -n "$HPID" ] && return 0
-    sleep 0.05
-  done
-  fail "$name did not get ready: $(cat "$WORK/$name.out")"
-}
-start_helper devices "$HELPER" \
+start_ns_helper devices "$HELPER" \
   tcp,0.0.0.0,8082,1,2,dev=lo tcp,0.0.0.0,8082,1,0,dev=v0 tcp,0.0.0.0,8082,1,0,dev=v1 \
   'tcp,fe80::1%v0,8085,4,0' 'tcp,fe80::1%v1,8085,4,0' \
   udp,0.0.0.0,8086,dev=v0 udp,0.0.0.0,8086,dev=v1 \

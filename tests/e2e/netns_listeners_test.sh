@@ -11,20 +11,6 @@ source "$SRC/tests/e2e/lib.sh"
 
 new_netns netstat_lst
 
-# start_helper NAME ARGS...: starts the helper in the namespace; sets HPID.
-start_helper() {
-  local name=$1
-  shift
-  : >"$WORK/$name.out"
-  ip netns exec "$NS" "$@" >"$WORK/$name.out" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 200); do
-    HPID=$(awk '$1 == "ready" { print $2 }' "$WORK/$name.out")
-    [ -n "$HPID" ] && return 0
-    sleep 0.05
-  done
-  fail "$name did not get ready: $(cat "$WORK/$name.out")"
-}
 
 # The test brings its own services file: a minimal Debian has no /etc/services (netbase),
 # and the copy in $WORK stays readable for the exporter that runs as nobody below.
@@ -42,15 +28,15 @@ collectors:
       - {user: nobody}
 YAML
 
-start_helper main "$HELPER" tcp,127.0.0.1,22,5,3 tcp,::1,8080,10,2 tcp,::,443,7,0 \
+start_ns_helper main "$HELPER" tcp,127.0.0.1,22,5,3 tcp,::1,8080,10,2 tcp,::,443,7,0 \
   udp,127.0.0.1,53 udp,::,5353 udp,::1,123 udpc,127.0.0.1,6000 tcp,127.0.0.1,18081,4,0
 MAIN=$HPID
-start_helper prefork "$HELPER" --fork=3 tcp,127.0.0.1,9000,16,1
+start_ns_helper prefork "$HELPER" --fork=3 tcp,127.0.0.1,9000,16,1
 PREFORK=$HPID
-start_helper nobody setpriv --reuid=nobody --regid=nogroup --clear-groups "$HELPER" \
+start_ns_helper nobody setpriv --reuid=nobody --regid=nogroup --clear-groups "$HELPER" \
   udp,0.0.0.0,9999
 NOBODY=$HPID
-start_helper moving "$HELPER" tcp,127.0.0.1,7000,3,0
+start_ns_helper moving "$HELPER" tcp,127.0.0.1,7000,3,0
 MOVING=$HPID
 
 # start_ns_exporter LOG CONFIG [PREFIX...]: the listeners collector alone in the namespace,
@@ -132,7 +118,7 @@ lacks m2 "pid=\"$MOVING\""
 # Cache correctness 2: the process exits, another one takes the same port.
 kill "$CHILD"
 for _ in $(seq 1 200); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.05; done
-start_helper moving2 "$HELPER" tcp,127.0.0.1,7000,3,0
+start_ns_helper moving2 "$HELPER" tcp,127.0.0.1,7000,3,0
 MOVING2=$HPID
 scrape m3
 has m3 "$(info tcp ipv4 127.0.0.1 7000 "" $P root "$MOVING2")" 1
