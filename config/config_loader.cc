@@ -6,8 +6,8 @@
 #include <set>
 #include <sstream>
 
-#include "collectors/procfs/root.h"
 #include "config/values.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::config {
 namespace {

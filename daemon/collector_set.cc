@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "collectors/common/family_builder.h"
+#include "collectors/common/namespace_families.h"
 
 namespace netstat::daemon {
 namespace {
@@ -82,7 +83,9 @@ void CollectorSet::RunUnit(Unit* u) {
     std::vector<socket_reading::SocketConsumer*> consumers;
     for (Entry* e : u->members) consumers.push_back(e->consumer);
     try {
-      u->reading->Read(consumers, u->publishes_namespaces ? &namespace_families : nullptr);
+      socket_reading::NamespacesSeen seen;
+      u->reading->Read(consumers, u->publishes_namespaces ? &seen : nullptr);
+      if (u->publishes_namespaces) collectors::PublishNamespaces(seen, &namespace_families);
     } catch (const std::exception& ex) {  // allocation only; the collectors still answer
       read_error = std::string("reading sockets: unexpected exception: ") + ex.what();
     }

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "collectors/common/family_builder.h"
-#include "collectors/procfs/root.h"
 #include "daemon/version.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::daemon {
 namespace {

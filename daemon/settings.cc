@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "collectors/procfs/root.h"
 #include "collectors/registry.h"
 #include "config/config_loader.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::daemon {
 
@@ -49,7 +49,7 @@ std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, cons
   env.previous = nullptr;
   const bool tcp_counts = std::find(names.begin(), names.end(), "sockets") != names.end();
   return std::make_shared<CollectorSet>(std::move(specs), [&env, tcp_counts] {
-    return socket_reading::SocketReading::Open(env, tcp_counts);
+    return socket_reading::SocketReading::Open(env.root, env.site, env.config, tcp_counts);
   });
 }
 

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "collectors/common/collector.h"
-#include "collectors/procfs/root.h"
 #include "config/config.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::collectors {
 

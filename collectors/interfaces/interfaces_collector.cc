@@ -12,7 +12,7 @@
 #include "collectors/common/family_builder.h"
 #include "collectors/interfaces/net_dev_parser.h"
 #include "collectors/interfaces/sysfs_attributes.h"
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::interfaces {
 namespace {

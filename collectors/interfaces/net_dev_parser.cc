@@ -3,7 +3,7 @@
 #include <array>
 #include <charconv>
 
-#include "collectors/procfs/text.h"
+#include "readers/procfs/text.h"
 
 namespace netstat::interfaces {
 namespace {

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <charconv>
 
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::interfaces {
 namespace {

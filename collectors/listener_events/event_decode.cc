@@ -5,8 +5,8 @@
 #include <array>
 #include <cstring>
 
-#include "collectors/proctable/proc_parsers.h"
-#include "collectors/socket_table/socket_table.h"
+#include "readers/proctable/proc_parsers.h"
+#include "readers/socket_table/socket_table.h"
 
 namespace netstat::listener_events {
 

@@ -21,8 +21,8 @@
 #include "collectors/listener_events/accepted_ports.h"
 #include "collectors/listener_events/bpf_events.h"
 #include "collectors/listener_events/event_tally.h"
-#include "collectors/procfs/root.h"
-#include "collectors/proctable/user_names.h"
+#include "readers/procfs/root.h"
+#include "readers/proctable/user_names.h"
 
 namespace netstat::listener_events {
 

@@ -13,7 +13,7 @@
 
 #include "collectors/common/family_builder.h"
 #include "collectors/listener_events/event_state.h"
-#include "collectors/socket_reading/socket_consumer.h"
+#include "readers/socket_reading/socket_consumer.h"
 
 namespace netstat::listener_events {
 namespace {

@@ -13,7 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "collectors/socket_table/socket_table.h"
+#include "readers/socket_table/socket_table.h"
 
 namespace netstat::listeners {
 

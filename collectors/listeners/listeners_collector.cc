@@ -20,11 +20,11 @@
 #include "collectors/listeners/expected_rules.h"
 #include "collectors/listeners/listener_set.h"
 #include "collectors/listeners/services_file.h"
-#include "collectors/proctable/owner_resolver.h"
-#include "collectors/proctable/process_table.h"
-#include "collectors/proctable/user_names.h"
-#include "collectors/socket_reading/socket_consumer.h"
-#include "collectors/socket_table/socket_table.h"
+#include "readers/proctable/owner_resolver.h"
+#include "readers/proctable/process_table.h"
+#include "readers/proctable/user_names.h"
+#include "readers/socket_reading/socket_consumer.h"
+#include "readers/socket_table/socket_table.h"
 
 namespace netstat::listeners {
 namespace {

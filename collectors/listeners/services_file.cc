@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::listeners {
 

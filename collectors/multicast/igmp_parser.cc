@@ -8,7 +8,7 @@
 #include <cstring>
 #include <optional>
 
-#include "collectors/procfs/text.h"
+#include "readers/procfs/text.h"
 
 namespace netstat::multicast {
 namespace {

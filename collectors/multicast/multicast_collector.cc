@@ -11,7 +11,7 @@
 
 #include "collectors/common/family_builder.h"
 #include "collectors/multicast/igmp_parser.h"
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::multicast {
 namespace {

@@ -17,7 +17,7 @@
 #include "collectors/common/family_builder.h"
 #include "collectors/process_sockets/process_tally.h"
 #include "collectors/process_sockets/socket_owners.h"
-#include "collectors/socket_reading/socket_consumer.h"
+#include "readers/socket_reading/socket_consumer.h"
 
 namespace netstat::process_sockets {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/socket_table/socket_table.h"
+#include "readers/socket_table/socket_table.h"
 
 namespace netstat::process_sockets {
 

@@ -6,9 +6,9 @@
 
 #include <cerrno>
 
-#include "collectors/procfs/root.h"
-#include "collectors/proctable/proc_dirs.h"
-#include "collectors/proctable/proc_parsers.h"
+#include "readers/procfs/root.h"
+#include "readers/proctable/proc_dirs.h"
+#include "readers/proctable/proc_parsers.h"
 
 namespace netstat::process_sockets {
 

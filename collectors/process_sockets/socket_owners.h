@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "collectors/process_sockets/inode_map.h"
-#include "collectors/proctable/process_table.h"
-#include "collectors/proctable/user_names.h"
+#include "readers/proctable/process_table.h"
+#include "readers/proctable/user_names.h"
 
 namespace netstat::process_sockets {
 

@@ -11,9 +11,9 @@
 #include <tuple>
 
 #include "collectors/common/family_builder.h"
-#include "collectors/procfs/root.h"
 #include "collectors/routes/proc_route_parser.h"
 #include "collectors/routes/rtnetlink_dump.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::routes {
 namespace {

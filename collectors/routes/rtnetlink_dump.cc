@@ -13,9 +13,9 @@
 #include <map>
 #include <memory>
 
-#include "collectors/netlink/dump_socket.h"
-#include "collectors/netlink/reply_walk.h"
 #include "collectors/routes/rtnetlink_route_parser.h"
+#include "readers/netlink/dump_socket.h"
+#include "readers/netlink/reply_walk.h"
 
 namespace netstat::routes {
 namespace {

@@ -9,8 +9,8 @@
 #include <unordered_map>
 
 #include "collectors/common/family_builder.h"
-#include "collectors/procfs/root.h"
 #include "collectors/snmp/snmp_parser.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::snmp {
 namespace {

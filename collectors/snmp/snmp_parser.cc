@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstdint>
 
-#include "collectors/procfs/text.h"
+#include "readers/procfs/text.h"
 
 namespace netstat::snmp {
 namespace {

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "collectors/socket_table/socket_table.h"
-#include "collectors/tcp_iter/tcp_counts.h"
+#include "readers/socket_table/socket_table.h"
+#include "readers/tcp_iter/tcp_counts.h"
 
 namespace netstat::sockets {
 

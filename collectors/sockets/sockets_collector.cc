@@ -15,10 +15,10 @@
 #include <set>
 
 #include "collectors/common/family_builder.h"
-#include "collectors/socket_reading/socket_consumer.h"
-#include "collectors/socket_table/socket_table.h"
 #include "collectors/sockets/socket_tally.h"
-#include "collectors/sockets/sockstat_parser.h"
+#include "readers/socket_reading/socket_consumer.h"
+#include "readers/socket_table/socket_table.h"
+#include "readers/sockstat/sockstat_parser.h"
 
 namespace netstat::sockets {
 namespace {

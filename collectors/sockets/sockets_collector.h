@@ -7,7 +7,7 @@
 
 #include "collectors/common/collector.h"
 #include "collectors/common/environment.h"
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::sockets {
 

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "collectors/procfs/root.h"
-#include "collectors/socket_table/socket_table.h"
-#include "collectors/tcp_iter/tcp_iter_counter.h"
+#include "readers/procfs/root.h"
+#include "readers/socket_table/socket_table.h"
+#include "readers/tcp_iter/tcp_iter_counter.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // /proc/PID/cgroup text, cgroup v1 or v2, as any container runtime leaves it.
 #include <cstdlib>
 
-#include "collectors/netns/container_identity.h"
+#include "readers/netns/container_identity.h"
 #include "tests/fuzz/fuzz_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,8 +1,8 @@
 // /proc/net/{tcp,udp,udplite,raw}{,6} and /proc/net/unix. The parsers take one line, as
 // the procfs socket table hands them; each line is tried as every format, since only
 // the address width differs between the inet files.
-#include "collectors/procfs/text.h"
-#include "collectors/socket_table/proc_net_parser.h"
+#include "readers/procfs/text.h"
+#include "readers/socket_table/proc_net_parser.h"
 #include "tests/fuzz/fuzz_text.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // /proc/PID/stat, and the other pure per-process parsers the owner resolver feeds from
 // files it does not control: cmdline, fd link targets and passwd.
-#include "collectors/proctable/proc_parsers.h"
+#include "readers/proctable/proc_parsers.h"
 #include "tests/fuzz/fuzz_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

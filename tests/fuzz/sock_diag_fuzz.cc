@@ -3,7 +3,7 @@
 // first: a recv() buffer is aligned, libFuzzer's data need not be.
 #include <vector>
 
-#include "collectors/socket_table/sock_diag_parser.h"
+#include "readers/socket_table/sock_diag_parser.h"
 
 namespace {
 

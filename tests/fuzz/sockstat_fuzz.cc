@@ -1,5 +1,5 @@
 // /proc/net/sockstat and /proc/net/sockstat6.
-#include "collectors/sockets/sockstat_parser.h"
+#include "readers/sockstat/sockstat_parser.h"
 #include "tests/fuzz/fuzz_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

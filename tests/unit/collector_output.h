@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "collectors/common/collector.h"
-#include "collectors/socket_reading/socket_reading.h"
+#include "readers/socket_reading/socket_reading.h"
 
 namespace netstat::testing {
 

@@ -8,7 +8,7 @@
 
 #include "collectors/interfaces/net_dev_parser.h"
 #include "collectors/interfaces/sysfs_attributes.h"
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::interfaces {
 namespace {

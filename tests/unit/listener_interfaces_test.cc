@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "collectors/listeners/listeners_collector.h"
-#include "collectors/socket_reading/socket_reading.h"
+#include "readers/socket_reading/socket_reading.h"
 #include "tests/unit/collector_output.h"
 
 namespace netstat::listeners {

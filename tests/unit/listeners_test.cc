@@ -214,7 +214,7 @@ class CollectorTest : public ::testing::Test {
     procfs::Root root(tree_.root(), "/nonexistent");
     const collectors::Environment env{root, config_};
     auto collector = MakeListenersCollector(env);
-    auto reading = socket_reading::SocketReading::Open(env);
+    auto reading = socket_reading::SocketReading::Open(env.root, env.site, env.config);
     std::vector<prometheus::MetricFamily> families;
     EXPECT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
     std::map<std::string, double> out;
@@ -292,7 +292,7 @@ TEST_F(CollectorTest, CapAndDroppedGauge) {
   procfs::Root root(tree_.root(), "/nonexistent");
   const collectors::Environment env{root, config_};
   auto collector = MakeListenersCollector(env);
-  auto reading = socket_reading::SocketReading::Open(env);
+  auto reading = socket_reading::SocketReading::Open(env.root, env.site, env.config);
   for (int scrape = 0; scrape < 3; ++scrape) {
     std::vector<prometheus::MetricFamily> families;
     EXPECT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
@@ -328,7 +328,7 @@ TEST(ListenersFixture, OwnersFromTheFixtureTree) {
   config.paths.services = NETSTAT_FIXTURES "/etc/services";
   const collectors::Environment env{root, config};
   auto collector = MakeListenersCollector(env);
-  auto reading = socket_reading::SocketReading::Open(env);
+  auto reading = socket_reading::SocketReading::Open(env.root, env.site, env.config);
   std::vector<prometheus::MetricFamily> families;
   EXPECT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
   std::vector<std::string> owned;

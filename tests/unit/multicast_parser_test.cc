@@ -3,7 +3,7 @@
 #include <string>
 
 #include "collectors/multicast/igmp_parser.h"
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::multicast {
 namespace {

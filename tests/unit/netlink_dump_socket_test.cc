@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "collectors/netlink/dump_socket.h"
-#include "collectors/netlink/reply_walk.h"
+#include "readers/netlink/dump_socket.h"
+#include "readers/netlink/reply_walk.h"
 #include "tests/netlink_message.h"
 
 namespace netstat::netlink {

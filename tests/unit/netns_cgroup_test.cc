@@ -6,8 +6,8 @@
 #include <random>
 #include <string>
 
-#include "collectors/netns/container_identity.h"
-#include "collectors/procfs/root.h"
+#include "readers/netns/container_identity.h"
+#include "readers/procfs/root.h"
 #include "tests/unit/fixture_util.h"
 #include "tests/unit/proctable_test_tree.h"
 

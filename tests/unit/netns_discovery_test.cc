@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "collectors/netns/discovery.h"
-#include "collectors/procfs/root.h"
+#include "readers/netns/discovery.h"
+#include "readers/procfs/root.h"
 #include "tests/unit/proctable_test_tree.h"
 
 namespace netstat::netns {

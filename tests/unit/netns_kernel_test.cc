@@ -32,9 +32,9 @@
 #include <utility>
 #include <vector>
 
-#include "collectors/netns/discovery.h"
-#include "collectors/netns/netlink_socket_in.h"
-#include "collectors/procfs/root.h"
+#include "readers/netns/discovery.h"
+#include "readers/netns/netlink_socket_in.h"
+#include "readers/procfs/root.h"
 #include "tests/unit/proctable_test_tree.h"
 
 namespace netstat::netns {

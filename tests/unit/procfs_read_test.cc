@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::procfs {
 namespace {

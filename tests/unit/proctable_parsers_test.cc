@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "collectors/procfs/root.h"
-#include "collectors/proctable/proc_parsers.h"
+#include "readers/procfs/root.h"
+#include "readers/proctable/proc_parsers.h"
 
 namespace netstat::proctable {
 namespace {

@@ -2,10 +2,10 @@
 
 #include <string>
 
-#include "collectors/proctable/owner_resolver.h"
-#include "collectors/proctable/process_table.h"
-#include "collectors/proctable/user_names.h"
 #include "proctable_test_tree.h"
+#include "readers/proctable/owner_resolver.h"
+#include "readers/proctable/process_table.h"
+#include "readers/proctable/user_names.h"
 
 namespace netstat::proctable {
 namespace {

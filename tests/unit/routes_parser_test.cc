@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "collectors/procfs/root.h"
 #include "collectors/routes/proc_route_parser.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::routes {
 namespace {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "collectors/procfs/root.h"
 #include "collectors/routes/proc_route_parser.h"
 #include "collectors/routes/rtnetlink_dump.h"
 #include "collectors/routes/rtnetlink_route_parser.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::routes {
 namespace {

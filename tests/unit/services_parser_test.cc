@@ -5,7 +5,7 @@
 #include <string>
 
 #include "collectors/listeners/services_file.h"
-#include "collectors/procfs/root.h"
+#include "readers/procfs/root.h"
 
 namespace netstat::listeners {
 namespace {

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <vector>
 
-#include "collectors/socket_table/sock_diag_parser.h"
+#include "readers/socket_table/sock_diag_parser.h"
 #include "tests/netlink_message.h"
 
 namespace netstat::socket_table {

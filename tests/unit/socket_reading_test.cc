@@ -1,7 +1,7 @@
 // The shared socket reading: one request per (protocol, family), TCP listeners first,
 // each socket to the consumers that want it, retries and vanished namespaces; then
 // namespaces.mode all over a fake procfs tree, read the /proc/PID/net way.
-#include "collectors/socket_reading/socket_reading.h"
+#include "readers/socket_reading/socket_reading.h"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "collectors/common/namespace_families.h"
 #include "collectors/listeners/listeners_collector.h"
 #include "collectors/sockets/sockets_collector.h"
 #include "proctable_test_tree.h"
@@ -141,11 +142,11 @@ TEST(ReadNamespace, AFailureInAVanishedNamespaceStopsIt) {
 TEST(SocketReading, TheOwnNamespaceHasNoLabel) {
   SocketReading reading(std::make_unique<RecordingTable>());
   Recorder c(Interest().WantUnix());
-  std::vector<prometheus::MetricFamily> families;
-  reading.Read({&c}, &families);
+  NamespacesSeen seen;
+  reading.Read({&c}, &seen);
   EXPECT_EQ(c.log, (std::vector<std::string>{"begin-read", "ns:", "listeners-read", "save",
                                              "unix-socket", "end:unix/unix", "end-ns"}));
-  EXPECT_TRUE(families.empty());  // mode own: no namespace families
+  EXPECT_FALSE(seen.all);  // mode own: no namespace families
 }
 
 // A fake procfs: the exporter's namespace 1 (net/tcp: nothing), namespace 2 held by pids
@@ -197,11 +198,13 @@ class AllNamespaces : public ::testing::Test {
     const collectors::Environment env{root, config_};
     auto sockets = sockets::MakeSocketsCollector(env);
     auto listeners = listeners::MakeListenersCollector(env);
-    auto reading = SocketReading::Open(env);
-    std::vector<prometheus::MetricFamily> families;
+    auto reading = SocketReading::Open(env.root, env.site, env.config);
+    NamespacesSeen seen;
     reading->Read({dynamic_cast<SocketConsumer*>(sockets.get()),
                    dynamic_cast<SocketConsumer*>(listeners.get())},
-                  &families);
+                  &seen);
+    std::vector<prometheus::MetricFamily> families;
+    collectors::PublishNamespaces(seen, &families);
     EXPECT_EQ(sockets->Collect(&families), "");
     EXPECT_EQ(listeners->Collect(&families), "");
     return prometheus::TextSerializer().Serialize(families);

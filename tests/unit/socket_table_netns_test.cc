@@ -18,8 +18,8 @@
 #include <string>
 #include <thread>
 
-#include "collectors/socket_table/netlink_socket_table.h"
-#include "collectors/socket_table/procfs_socket_table.h"
+#include "readers/socket_table/netlink_socket_table.h"
+#include "readers/socket_table/procfs_socket_table.h"
 
 namespace netstat::socket_table {
 namespace {

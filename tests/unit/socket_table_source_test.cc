@@ -8,9 +8,9 @@
 
 #include <string>
 
-#include "collectors/socket_table/netlink_socket_table.h"
-#include "collectors/socket_table/procfs_socket_table.h"
-#include "collectors/socket_table/socket_table.h"
+#include "readers/socket_table/netlink_socket_table.h"
+#include "readers/socket_table/procfs_socket_table.h"
+#include "readers/socket_table/socket_table.h"
 #include "tests/unit/fixture_util.h"
 
 namespace netstat::socket_table {

@@ -1,6 +1,6 @@
 // The procfs side of the socket table: line parsers on fixture lines and malformed
 // input, and the chunked table reader over the fixture tree.
-#include "collectors/socket_table/socket_table.h"
+#include "readers/socket_table/socket_table.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "collectors/socket_table/netlink_socket_table.h"
-#include "collectors/socket_table/proc_net_parser.h"
-#include "collectors/socket_table/procfs_socket_table.h"
+#include "readers/socket_table/netlink_socket_table.h"
+#include "readers/socket_table/proc_net_parser.h"
+#include "readers/socket_table/procfs_socket_table.h"
 #include "tests/unit/fixture_util.h"
 
 namespace netstat::socket_table {

@@ -10,8 +10,8 @@
 
 #include "collectors/sockets/socket_tally.h"
 #include "collectors/sockets/sockets_collector.h"
-#include "collectors/sockets/sockstat_parser.h"
 #include "config/config.h"
+#include "readers/sockstat/sockstat_parser.h"
 #include "tests/unit/collector_output.h"
 #include "tests/unit/fixture_util.h"
 
@@ -156,7 +156,7 @@ TEST(SocketsCollector, Fixtures) {
   procfs::Root root(FixturePath("proc"), FixturePath("sys"));
   const collectors::Environment env{root, cfg};
   auto collector = MakeSocketsCollector(env);
-  auto reading = socket_reading::SocketReading::Open(env);
+  auto reading = socket_reading::SocketReading::Open(env.root, env.site, env.config);
   std::vector<prometheus::MetricFamily> families;
   ASSERT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
   auto m = Flatten(families);
@@ -280,7 +280,7 @@ TEST(SocketsCollector, EmptyRootPublishesWhatItCan) {
   procfs::Root root("/nonexistent", "/nonexistent");
   const collectors::Environment env{root, cfg};
   auto collector = MakeSocketsCollector(env);
-  auto reading = socket_reading::SocketReading::Open(env);
+  auto reading = socket_reading::SocketReading::Open(env.root, env.site, env.config);
   std::vector<prometheus::MetricFamily> families;
   // nothing there is not an error
   EXPECT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");
@@ -298,7 +298,7 @@ TEST(SocketsCollector, PortConnectionsFollowTheListenersCap) {
   procfs::Root root(FixturePath("proc"), FixturePath("sys"));
   const collectors::Environment env{root, cfg};
   auto collector = MakeSocketsCollector(env);
-  auto reading = socket_reading::SocketReading::Open(env);
+  auto reading = socket_reading::SocketReading::Open(env.root, env.site, env.config);
   for (int scrape = 0; scrape < 3; ++scrape) {
     std::vector<prometheus::MetricFamily> families;
     ASSERT_EQ(testing::ReadAndCollect(*reading, *collector, &families), "");

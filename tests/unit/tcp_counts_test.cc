@@ -1,15 +1,15 @@
 // TCP counted in the kernel (sockets.source bpf|auto): the pure parts (decoding the
 // program's memory, the sockstat count, the auto decision) and the reading's aggregate
 // path with a fake counter. The real programs: tcp_kernel_counter_test.cc.
-#include "collectors/tcp_iter/tcp_counts.h"
+#include "readers/tcp_iter/tcp_counts.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "collectors/socket_reading/socket_reading.h"
 #include "collectors/sockets/sockets_collector.h"
+#include "readers/socket_reading/socket_reading.h"
 #include "tests/unit/collector_output.h"
 
 namespace netstat::tcp_iter {

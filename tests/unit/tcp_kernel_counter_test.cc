@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "collectors/socket_table/socket_table.h"
-#include "collectors/tcp_iter/tcp_iter_counter.h"
+#include "readers/socket_table/socket_table.h"
+#include "readers/tcp_iter/tcp_iter_counter.h"
 #include "tests/unit/kernel_sockets.h"
 
 namespace netstat::tcp_iter {

@@ -1,0 +1,184 @@
+// Three steps: the own namespace from <procfs>/self/ns/net; one readlinkat of PID/ns/net
+// per process under a directory fd of the procfs root, keeping the lowest pid of each
+// foreign namespace; then the entries of each bind-mount dir, which give names (and a
+// path that opens the namespace even when no process is in it).
+#include "readers/netns/discovery.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <unordered_map>
+
+namespace netstat::netns {
+namespace {
+
+// "net:[18446744073709551615]" is 26 bytes; a longer link text is not a namespace.
+constexpr size_t kLinkBytes = 32;
+
+uint64_t NamespaceLinkAt(int dir_fd, const char* relative) {
+  char buf[kLinkBytes];
+  const ssize_t n = ::readlinkat(dir_fd, relative, buf, sizeof buf);
+  if (n <= 0 || static_cast<size_t>(n) == sizeof buf) return 0;
+  return ParseNamespaceLink(std::string_view(buf, static_cast<size_t>(n)));
+}
+
+uint64_t OwnInode(const procfs::Root& root) {
+  if (uint64_t inode = NamespaceLinkAt(AT_FDCWD, root.Proc("self/ns/net").c_str())) {
+    return inode;
+  }
+  // A fake tree without self/: the exporter's own namespace is still the live one.
+  struct stat st {};
+  return ::stat("/proc/self/ns/net", &st) == 0 ? st.st_ino : 0;
+}
+
+// "123" -> 123; false for anything that is not a pid directory's name.
+bool ParsePid(const char* name, int32_t* pid) {
+  if (name[0] < '1' || name[0] > '9') return false;
+  const char* end = name + std::strlen(name);
+  auto [ptr, ec] = std::from_chars(name, end, *pid);
+  return ec == std::errc() && ptr == end;
+}
+
+std::string DirError(const char* what, const std::string& path, int err) {
+  return std::string(what) + " " + path + ": " + procfs::ErrorText(err);
+}
+
+// inode -> lowest pid in it, for every namespace but the own one.
+void WalkPids(const procfs::Root& root, uint64_t own, std::unordered_map<uint64_t, int32_t>* pids,
+              std::vector<std::string>* errors) {
+  const int dir_fd = ::open(root.procfs().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = dir_fd < 0 ? nullptr : ::fdopendir(dir_fd);
+  if (dir == nullptr) {
+    errors->push_back(DirError("procfs", root.procfs(), errno));
+    if (dir_fd >= 0) ::close(dir_fd);
+    return;
+  }
+  // "PID/ns/net" built in place: a pid has at most 10 digits.
+  char relative[sizeof(dirent::d_name) + 8];
+  while (const dirent* e = ::readdir(dir)) {
+    int32_t pid = 0;
+    if (!ParsePid(e->d_name, &pid)) continue;
+    const size_t len = std::strlen(e->d_name);
+    std::memcpy(relative, e->d_name, len);
+    std::memcpy(relative + len, "/ns/net", 8);
+    // 0: the process exited since readdir, or denies access (not root, no ptrace right).
+    const uint64_t inode = NamespaceLinkAt(dir_fd, relative);
+    if (inode == 0 || inode == own) continue;
+    auto [it, inserted] = pids->try_emplace(inode, pid);
+    if (!inserted && pid < it->second) it->second = pid;
+  }
+  ::closedir(dir);
+}
+
+// The namespace a bind-mount entry holds, or 0. A real entry is an nsfs file (a regular
+// inode of the nsfs superblock); the stat before open keeps us from opening a device or
+// FIFO, the ioctl from taking a bind mount of another namespace type for a network one.
+uint64_t BindMountInode(int dir_fd, const char* name) {
+  if (uint64_t inode = NamespaceLinkAt(dir_fd, name)) return inode;
+  struct stat st {};
+  if (::fstatat(dir_fd, name, &st, 0) != 0 || !S_ISREG(st.st_mode)) return 0;
+  const int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return 0;
+  uint64_t inode = 0;
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) == 0 && fs.f_type == NSFS_MAGIC && ::fstat(fd, &st) == 0) {
+    // ENOTTY: a kernel before 4.11 cannot tell the type; nsfs alone has to do.
+    const int type = ::ioctl(fd, NS_GET_NSTYPE);
+    if (type == CLONE_NEWNET || (type < 0 && errno == ENOTTY)) inode = st.st_ino;
+  }
+  ::close(fd);
+  return inode;
+}
+
+struct Named {
+  std::string name;
+  std::string path;
+};
+
+void WalkBindMounts(const std::string& dir_path, uint64_t own,
+                    std::unordered_map<uint64_t, Named>* named, std::vector<std::string>* errors) {
+  const int dir_fd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = dir_fd < 0 ? nullptr : ::fdopendir(dir_fd);
+  if (dir == nullptr) {
+    // No /run/docker/netns on a host without Docker: normal.
+    if (errno != ENOENT) errors->push_back(DirError("bind-mount dir", dir_path, errno));
+    if (dir_fd >= 0) ::close(dir_fd);
+    return;
+  }
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const uint64_t inode = BindMountInode(dir_fd, e->d_name);
+    if (inode == 0 || inode == own) continue;
+    auto [it, inserted] = named->try_emplace(inode);
+    if (inserted || name < it->second.name) {
+      it->second.name = name;
+      it->second.path = dir_path;
+      if (it->second.path.empty() || it->second.path.back() != '/') it->second.path += '/';
+      it->second.path += name;
+    }
+  }
+  ::closedir(dir);
+}
+
+}  // namespace
+
+uint64_t ParseNamespaceLink(std::string_view text) {
+  constexpr std::string_view kPrefix = "net:[";
+  if (text.size() <= kPrefix.size() + 1 || !text.starts_with(kPrefix) || text.back() != ']') {
+    return 0;
+  }
+  const std::string_view digits = text.substr(kPrefix.size(), text.size() - kPrefix.size() - 1);
+  if (digits.front() < '0' || digits.front() > '9') return 0;
+  uint64_t inode = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), inode);
+  if (ec != std::errc() || ptr != digits.data() + digits.size()) return 0;
+  return inode;
+}
+
+std::string Label(const NamespaceRef& ns) {
+  if (!ns.name.empty()) return ns.name;
+  return "net:[" + std::to_string(ns.inode) + "]";
+}
+
+Discovery Discover(const procfs::Root& root, const std::vector<std::string>& bind_mount_dirs) {
+  Discovery out;
+  out.own_inode = OwnInode(root);
+  std::unordered_map<uint64_t, int32_t> pids;
+  WalkPids(root, out.own_inode, &pids, &out.errors);
+  std::unordered_map<uint64_t, Named> named;
+  for (const std::string& dir : bind_mount_dirs) {
+    WalkBindMounts(dir, out.own_inode, &named, &out.errors);
+  }
+  out.foreign.reserve(pids.size() + named.size());
+  for (auto& [inode, n] : named) {
+    NamespaceRef& ref = out.foreign.emplace_back();
+    ref.inode = inode;
+    ref.name = std::move(n.name);
+    ref.path = std::move(n.path);
+    if (auto it = pids.find(inode); it != pids.end()) ref.pid = it->second;
+  }
+  for (const auto& [inode, pid] : pids) {
+    if (named.count(inode) != 0) continue;
+    NamespaceRef& ref = out.foreign.emplace_back();
+    ref.inode = inode;
+    ref.pid = pid;
+    ref.path = root.Proc(std::to_string(pid) + "/ns/net");
+  }
+  std::sort(out.foreign.begin(), out.foreign.end(),
+            [](const NamespaceRef& a, const NamespaceRef& b) { return a.inode < b.inode; });
+  return out;
+}
+
+}  // namespace netstat::netns

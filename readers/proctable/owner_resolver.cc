@@ -1,0 +1,120 @@
+#include "readers/proctable/owner_resolver.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <unordered_set>
+
+#include "readers/proctable/proc_dirs.h"
+
+namespace netstat::proctable {
+
+OwnerResolver::OwnerResolver(std::string procfs, ProcessTable* processes,
+                             Clock::duration ownerless_retry)
+    : procfs_(std::move(procfs)), processes_(processes), ownerless_retry_(ownerless_retry) {}
+
+void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
+                            std::unordered_map<uint64_t, Owner>* owners) {
+  stats_ = ResolveStats{};
+  const Clock::time_point now = Clock::now();
+  bool need_walk = false;
+  for (uint64_t inode : inodes) {
+    auto it = cache_.find(inode);
+    if (it != cache_.end() && Verify(inode, it->second)) {
+      (*owners)[inode] = it->second;
+      ++stats_.verified;
+      continue;
+    }
+    auto gone = ownerless_.find(inode);
+    if (it == cache_.end() && gone != ownerless_.end() && now < gone->second.retry_at) continue;
+    need_walk = true;
+  }
+
+  std::unordered_set<uint64_t> current(inodes.begin(), inodes.end());
+  std::erase_if(cache_, [&](const auto& kv) { return !current.count(kv.first); });
+  std::erase_if(ownerless_, [&](const auto& kv) { return !current.count(kv.first); });
+
+  if (need_walk) {
+    // Every current inode is looked up again, so a walk also refreshes cached owners
+    // (a lower pid may hold the socket now).
+    std::unordered_map<uint64_t, Owner> wanted;
+    for (uint64_t inode : current) wanted[inode] = Owner{};
+    Walk(&wanted);
+    for (auto& [inode, owner] : wanted) {
+      const ProcessInfo* info = owner.pid > 0 ? processes_->Get(owner.pid) : nullptr;
+      if (info == nullptr) {
+        cache_.erase(inode);
+        // An inode the walk did not find waits before it may cause another walk; one
+        // whose holder exited mid-walk does not (its new holder is worth finding).
+        if (owner.pid > 0) continue;
+        auto [it, fresh] = ownerless_.try_emplace(inode, Ownerless{now, ownerless_retry_});
+        if (!fresh) it->second.backoff = std::min(it->second.backoff * 2, ownerless_retry_ * 64);
+        it->second.retry_at = now + it->second.backoff;
+        continue;
+      }
+      owner.starttime = info->starttime;
+      cache_[inode] = owner;
+      ownerless_.erase(inode);
+      (*owners)[inode] = owner;
+    }
+  }
+  for (uint64_t inode : inodes) stats_.unresolved += owners->count(inode) ? 0 : 1;
+}
+
+bool OwnerResolver::Verify(uint64_t inode, const Owner& owner) {
+  const ProcessInfo* info = processes_->Get(owner.pid);
+  if (info == nullptr || info->starttime != owner.starttime) return false;
+  const std::string path =
+      procfs_ + "/" + std::to_string(owner.pid) + "/fd/" + std::to_string(owner.fd);
+  return SocketInodeAt(AT_FDCWD, path.c_str()) == inode;
+}
+
+void OwnerResolver::Walk(std::unordered_map<uint64_t, Owner>* wanted) {
+  stats_.walked = true;
+  size_t remaining = wanted->size();
+  for (int32_t pid : ListPids(procfs_)) {
+    if (remaining == 0) break;
+    WalkPid(pid, wanted, &remaining);
+  }
+}
+
+void OwnerResolver::WalkPid(int32_t pid, std::unordered_map<uint64_t, Owner>* wanted,
+                            size_t* remaining) {
+  const std::string path = procfs_ + "/" + std::to_string(pid) + "/fd";
+  int dfd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    // ENOENT/ESRCH: the process exited since the listing; normal.
+    if (errno == EACCES || errno == EPERM) ++stats_.denied;
+    return;
+  }
+  DIR* dir = ::fdopendir(dfd);
+  if (dir == nullptr) {
+    ::close(dfd);
+    return;
+  }
+  ++stats_.pids;
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    ++stats_.fds;
+    const uint64_t inode = SocketInodeAt(dfd, e->d_name);
+    if (inode == 0) continue;
+    auto it = wanted->find(inode);
+    if (it == wanted->end()) continue;
+    int32_t fd = 0;
+    if (!ParseDecimal(e->d_name, &fd)) continue;
+    Owner& o = it->second;
+    if (o.pid == 0) {
+      o.pid = pid;
+      o.fd = fd;
+      --*remaining;
+    } else if (o.pid == pid && fd < o.fd) {
+      o.fd = fd;
+    }
+  }
+  ::closedir(dir);
+}
+
+}  // namespace netstat::proctable

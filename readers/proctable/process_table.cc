@@ -1,0 +1,72 @@
+#include "readers/proctable/process_table.h"
+
+#include <unistd.h>
+
+#include "readers/procfs/root.h"
+#include "readers/proctable/proc_parsers.h"
+
+namespace netstat::proctable {
+namespace {
+constexpr size_t kCmdlinePrefix = 64 * 1024;
+}  // namespace
+
+ProcessTable::ProcessTable(std::string procfs, bool want_cmdline, bool want_exe)
+    : procfs_(std::move(procfs)), want_cmdline_(want_cmdline), want_exe_(want_exe) {}
+
+void ProcessTable::BeginScrape() {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.generation != generation_ || !it->second.alive) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ++generation_;
+}
+
+const ProcessInfo* ProcessTable::Get(int32_t pid) {
+  Entry& e = entries_[pid];
+  if (e.generation != generation_) {
+    e.generation = generation_;
+    Refresh(pid, &e);
+  }
+  return e.alive ? &e.info : nullptr;
+}
+
+void ProcessTable::Refresh(int32_t pid, Entry* e) {
+  const std::string dir = procfs_ + "/" + std::to_string(pid) + "/";
+  std::optional<StatFields> stat;
+  if (procfs::ReadTextFile(dir + "stat", &buffer_, false, procfs::kMaxAttributeBytes) == 0) {
+    stat = ParseStat(buffer_);
+  }
+  if (!stat) {
+    e->alive = false;
+    return;
+  }
+  if (e->alive && e->info.starttime == stat->starttime && e->info.comm == stat->comm) return;
+  e->alive = true;
+  e->info = ProcessInfo{};
+  e->info.starttime = stat->starttime;
+  e->info.comm = std::move(stat->comm);
+  std::string raw_cmdline;
+  if (want_cmdline_ || e->info.comm.size() == 15) {
+    // argv[0] and the label's first 512 bytes are all that is used of it.
+    procfs::ReadFile(dir + "cmdline", &raw_cmdline, kCmdlinePrefix, procfs::Oversize::kKeepPrefix);
+  }
+  // A cut comm with no cmdline: a kernel thread (which holds no fds) or a process
+  // between exit_mm() and exit_files() in do_exit(), still holding its sockets. Its
+  // name cannot be completed any more: it counts as gone, not as a 15-byte fragment.
+  if (e->info.comm.size() == 15 && raw_cmdline.empty()) {
+    e->alive = false;
+    return;
+  }
+  e->info.name = ProcessName(e->info.comm, raw_cmdline);
+  if (want_cmdline_) e->info.cmdline = FormatCmdline(raw_cmdline);
+  if (want_exe_) {
+    char buf[4096];
+    ssize_t n = ::readlink((dir + "exe").c_str(), buf, sizeof buf);
+    if (n > 0) e->info.exe.assign(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace netstat::proctable
