@@ -12,13 +12,11 @@
 #include <utility>
 #include <vector>
 
+#include "readers/listen_trace/accept_count.h"
+
 namespace netstat::listener_events {
 
-struct AcceptCount {
-  uint64_t netns = 0;  // namespace inode
-  uint16_t port = 0;
-  uint64_t count = 0;
-};
+using listen_trace::AcceptCount;
 
 class ListeningPorts {
  public:

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "collectors/listener_events/listener_event.h"
 #include "collectors/listeners/expected_rules.h"
+#include "readers/listen_trace/listener_event.h"
 
 namespace netstat::listener_events {
 

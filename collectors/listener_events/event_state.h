@@ -19,12 +19,16 @@
 
 #include "collectors/common/environment.h"
 #include "collectors/listener_events/accepted_ports.h"
-#include "collectors/listener_events/bpf_events.h"
 #include "collectors/listener_events/event_tally.h"
+#include "readers/listen_trace/bpf_events.h"
 #include "readers/procfs/root.h"
 #include "readers/proctable/user_names.h"
 
 namespace netstat::listener_events {
+
+using listen_trace::Availability;
+using listen_trace::BpfEvents;
+using listen_trace::CheckPrerequisites;
 
 class EventState {
  public:

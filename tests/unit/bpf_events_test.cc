@@ -1,6 +1,6 @@
 // The real listener events program (root and kernel BTF; skipped where it cannot load),
 // for what only the kernel side decides: which namespace's sockets it reports and counts.
-#include "collectors/listener_events/bpf_events.h"
+#include "readers/listen_trace/bpf_events.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -15,7 +15,7 @@
 
 #include "tests/unit/kernel_sockets.h"
 
-namespace netstat::listener_events {
+namespace netstat::listen_trace {
 namespace {
 
 // The sink's copies of the events, taken on the reader thread.
@@ -107,4 +107,4 @@ TEST(BpfEvents, OnlyTheChosenNamespaceIsReportedAndCounted) {
 }
 
 }  // namespace
-}  // namespace netstat::listener_events
+}  // namespace netstat::listen_trace

@@ -22,8 +22,8 @@
 #include <string>
 #include <thread>
 
-#include "collectors/listener_events/bpf_events.h"
 #include "collectors/listener_events/listener_events_collector.h"
+#include "readers/listen_trace/bpf_events.h"
 #include "tests/unit/collector_output.h"
 #include "tests/unit/kernel_sockets.h"
 
@@ -117,7 +117,7 @@ struct Scrape {
 class ListenerEventsReload : public ::testing::Test {
  protected:
   void SetUp() override {
-    const Availability why = CheckPrerequisites();
+    const listen_trace::Availability why = listen_trace::CheckPrerequisites();
     if (!why.loaded) GTEST_SKIP() << "the listener events program cannot load here: " << why.reason;
     // The whole test process (its main thread, which the program's mode-own filter reads
     // through /proc/self/ns/net, and every thread it starts) in a namespace of its own.

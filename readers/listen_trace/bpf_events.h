@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "collectors/listener_events/accepted_ports.h"
-#include "collectors/listener_events/listener_event.h"
+#include "readers/listen_trace/accept_count.h"
+#include "readers/listen_trace/listener_event.h"
 
-namespace netstat::listener_events {
+namespace netstat::listen_trace {
 
 struct Availability {
   bool loaded = false;
@@ -57,4 +57,4 @@ class BpfEvents {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace netstat::listener_events
+}  // namespace netstat::listen_trace

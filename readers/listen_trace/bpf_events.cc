@@ -5,7 +5,7 @@
 // only needs to fit the 256 KiB ring for the time the thread takes to wake), and it reads
 // /proc/PID/cmdline while the process most likely still exists. A scrape drains what is
 // left in the ring itself (Drain), so it counts every listen() that returned before it.
-#include "collectors/listener_events/bpf_events.h"
+#include "readers/listen_trace/bpf_events.h"
 
 #include <linux/capability.h>
 #include <spdlog/spdlog.h>
@@ -30,7 +30,7 @@
 #include "listener_events.skel.h"
 #endif
 
-namespace netstat::listener_events {
+namespace netstat::listen_trace {
 namespace {
 
 constexpr const char* kBtfPath = "/sys/kernel/btf/vmlinux";
@@ -260,4 +260,4 @@ void BpfEvents::ForgetNamespaces(const std::function<bool(uint64_t)>&) {}
 BpfEvents::BpfEvents(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BpfEvents::~BpfEvents() = default;
 
-}  // namespace netstat::listener_events
+}  // namespace netstat::listen_trace

@@ -15,7 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "collectors/listener_events/listener_event.h"
+#include "readers/listen_trace/listener_event.h"
 /* clang-format on */
 
 #define AF_INET 2

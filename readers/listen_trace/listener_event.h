@@ -1,7 +1,7 @@
 /* What the BPF program (listener_events.bpf.c) hands to user space, shared by both
  * sides: plain C, fixed-width kernel types, no padding holes. */
-#ifndef NETSTAT_COLLECTORS_LISTENER_EVENTS_LISTENER_EVENT_H_
-#define NETSTAT_COLLECTORS_LISTENER_EVENTS_LISTENER_EVENT_H_
+#ifndef NETSTAT_READERS_LISTEN_TRACE_LISTENER_EVENT_H_
+#define NETSTAT_READERS_LISTEN_TRACE_LISTENER_EVENT_H_
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
@@ -37,4 +37,4 @@ enum netstat_listener_counter {
   NETSTAT_LE_COUNTERS = 2,
 };
 
-#endif /* NETSTAT_COLLECTORS_LISTENER_EVENTS_LISTENER_EVENT_H_ */
+#endif /* NETSTAT_READERS_LISTEN_TRACE_LISTENER_EVENT_H_ */
