@@ -292,8 +292,9 @@ bool ListenersCollector::Publish(const socket_reading::NamespaceView& ns, const 
   if (!rules_.empty() && !own && !IsExpected(rules_, facts)) f->unexpected.Add(info, 1);
   if (l.protocol == st::Protocol::kTcp) {
     f->queue_length.Add(base, static_cast<double>(l.queue_length));
-    // Only sock_diag reports the backlog; /proc/net/tcp's tx_queue is something else.
-    if (ns.source == st::Source::kNetlink) {
+    // Only sock_diag and the walk of the host report the backlog; /proc/net/tcp's
+    // tx_queue is something else.
+    if (ns.source == st::Source::kNetlink || ns.walked) {
       f->queue_limit.Add(base, static_cast<double>(l.queue_limit));
     }
   }

@@ -55,6 +55,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   void BeginRead() override {
     error_.clear();
     counted_in_kernel_ = false;
+    other_sources_.clear();
     families_ = Families{};
     ports_left_ = max_ports_;
     ports_dropped_ = 0;
@@ -63,6 +64,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   void BeginNamespace(const socket_reading::NamespaceView& ns) override {
     ns_ = ns;
     if (ns.own) own_source_ = ns.source;
+    ns_counted_in_kernel_ = false;
     listen_ports_.clear();
     tally_.Reset({}, remote_ports_);
     inet_status_.fill(DumpStatus::kOk);
@@ -93,6 +95,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   }
   void OnTcpCounts(const tcp_iter::TcpCounts& counts) override {
     if (ns_.own) counted_in_kernel_ = true;
+    ns_counted_in_kernel_ = true;
     tally_.AddTcpCounts(counts);
   }
   void OnUnix(const st::UnixSocket& s) override { tally_.AddUnix(s); }
@@ -119,13 +122,15 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
         .MoveTo(out);
     std::string error = error_;
     PublishSockstat(out, &error);
-    FamilyBuilder("netstat_sockets_source_info",
-                  "Where socket counts come from: netlink (sock_diag), bpf (TCP sockets other "
-                  "than listeners counted in the kernel by BPF, the rest by netlink) "
-                  "or procfs (/proc/net).",
-                  MetricType::Gauge)
-        .Add({{"source", counted_in_kernel_ ? "bpf" : st::SourceName(own_source_)}}, 1)
-        .MoveTo(out);
+    FamilyBuilder source(
+        "netstat_sockets_source_info",
+        "Where socket counts come from: netlink (sock_diag), bpf (TCP sockets other "
+        "than listeners counted in the kernel by BPF, the rest by netlink or "
+        "/proc/PID/net) or procfs (/proc/net, /proc/PID/net); per namespace.",
+        MetricType::Gauge);
+    source.Add({{"source", counted_in_kernel_ ? "bpf" : st::SourceName(own_source_)}}, 1);
+    for (const auto& [labels, value] : other_sources_) source.Add(labels, value);
+    source.MoveTo(out);
     return error;
   }
 
@@ -206,7 +211,10 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   std::string error_;
   Families families_;
   st::Source own_source_ = st::Source::kProcfs;
-  bool counted_in_kernel_ = false;  // this run's own-namespace TCP came from the iterator
+  bool counted_in_kernel_ = false;     // this run's own-namespace TCP came from the iterator
+  bool ns_counted_in_kernel_ = false;  // and the current namespace's
+  // netstat_sockets_source_info of the other namespaces this run.
+  std::vector<std::pair<collectors::Labels, double>> other_sources_;
   socket_reading::NamespaceView ns_;
   std::vector<uint16_t> listen_ports_;  // after ListenersRead: the ports tracked, capped
   size_t saved_listen_ports_ = 0;
@@ -246,6 +254,12 @@ void SocketsCollector::ListenersRead() {
 }
 
 void SocketsCollector::EndNamespace() {
+  if (!ns_.own) {
+    other_sources_.push_back(
+        {{{"netns", ns_.label},
+          {"source", ns_counted_in_kernel_ ? "bpf" : st::SourceName(ns_.source)}},
+         1});
+  }
   PublishSockets();
   PublishQueues();
   PublishPorts();

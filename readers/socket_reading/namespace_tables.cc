@@ -34,6 +34,7 @@ void NamespaceTables::Refresh() {
     if (logged_errors_.insert(error).second) spdlog::warn("namespaces: {}", error);
   }
   if (found.errors.empty()) logged_errors_.clear();
+  own_inode_ = found.own_inode;
   dropped_ = found.foreign.size() > config_.max ? found.foreign.size() - config_.max : 0;
   found.foreign.resize(found.foreign.size() - dropped_);
 
@@ -104,6 +105,14 @@ bool NamespaceTables::Gone(const Entry& e) const {
   const ssize_t n = readlink(path.c_str(), link, sizeof link - 1);
   return n <= 0 ||
          std::string(link, static_cast<size_t>(n)) != "net:[" + std::to_string(e.ref.inode) + "]";
+}
+
+std::vector<uint64_t> NamespaceTables::ReadableInodes() const {
+  std::vector<uint64_t> inodes;
+  for (const auto& [inode, e] : entries_) {
+    if (e.netlink || e.ref.pid != 0) inodes.push_back(inode);
+  }
+  return inodes;
 }
 
 void NamespaceTables::ForEachReadable(const Visit& fn) {

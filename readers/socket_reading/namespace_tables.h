@@ -35,6 +35,11 @@ class NamespaceTables {
   // This run's namespaces: opens what is new, closes what is gone, applies the cap.
   void Refresh();
 
+  // The own namespace's inode, from the last Refresh.
+  uint64_t own_inode() const { return own_inode_; }
+  // The inodes ForEachReadable will visit, in its order.
+  std::vector<uint64_t> ReadableInodes() const;
+
   // fn(view, table, gone) for every namespace within the cap whose sockets can be read,
   // in inode order. gone() tells, after a failed or empty read, whether the namespace
   // vanished meanwhile.
@@ -64,6 +69,7 @@ class NamespaceTables {
   config::NamespacesConfig config_;
   std::map<uint64_t, Entry> entries_;  // by inode
   uint64_t dropped_ = 0;
+  uint64_t own_inode_ = 0;
   bool setns_denied_ = false;
   std::set<std::string> logged_errors_;
 };

@@ -60,6 +60,9 @@ struct NamespaceView {
   // The namespace's inode ("net:[INODE]"), which kernel-side (BPF) data is keyed by;
   // 0 for the own namespace.
   uint64_t inode = 0;
+  // Its TCP sockets come from one walk of the whole host (host_pass.h): listeners with
+  // every field sock_diag gives (the backlog too), the rest as counts.
+  bool walked = false;
 };
 
 // The other namespaces a run saw (namespaces.mode all), for netstat_namespace_info.

@@ -11,6 +11,7 @@
 
 #include "readers/procfs/root.h"
 #include "readers/socket_reading/namespace_tables.h"
+#include "readers/tcp_iter/host_walk.h"
 #include "readers/tcp_iter/tcp_iter_counter.h"
 
 namespace netstat::socket_reading {
@@ -187,10 +188,23 @@ void LogNoIterator(tcp_iter::SourceMode mode, const std::string& error) {
 }  // namespace
 
 bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
-                   const std::function<bool()>& gone, tcp_iter::TcpCounter* counter) {
+                   const std::function<bool()>& gone, tcp_iter::TcpCounter* counter,
+                   const std::vector<st::InetSocket>* listeners) {
   std::vector<Member> members;
   for (SocketConsumer* c : consumers) members.push_back({c, c->interest()});
-  if (!DumpInet(table, st::Protocol::kTcp, kListenOnly, members, gone)) return false;
+  if (listeners != nullptr) {
+    DumpFor(st::Protocol::kTcp, {st::Family::kIpv4, st::Family::kIpv6}, kListenOnly, members, gone,
+            [listeners](uint32_t mask, const std::function<void(const st::InetSocket&)>& visit,
+                        st::DumpResult* r) {
+              for (const st::InetSocket& s : *listeners) {
+                if (s.state < 32 && (mask & st::StateBit(s.state))) visit(s);
+              }
+              *r = st::DumpResult{};
+              return true;
+            });
+  } else if (!DumpInet(table, st::Protocol::kTcp, kListenOnly, members, gone)) {
+    return false;
+  }
   for (const Member& m : members) m.consumer->ListenersRead();
   for (st::Protocol p : kInetProtocols) {
     if (p == st::Protocol::kTcp && counter != nullptr && CountTcp(*counter, members)) continue;
@@ -234,6 +248,10 @@ std::unique_ptr<SocketReading> SocketReading::Open(const procfs::Root& root,
     std::string error;
     reading->counter_ = tcp_iter::TcpIterCounter::Shared(&error);
     if (!reading->counter_) LogNoIterator(reading->mode_, error);
+    if (reading->others_) {
+      reading->host_ = tcp_iter::HostWalk::Shared(&error);
+      if (!reading->host_) LogNoIterator(reading->mode_, "one walk of the host: " + error);
+    }
   }
   return reading;
 }
@@ -260,9 +278,39 @@ tcp_iter::TcpCounter* SocketReading::ChooseCounter() {
   return use ? counter_.get() : nullptr;
 }
 
+void SocketReading::WalkHost(const std::vector<SocketConsumer*>& consumers) {
+  pass_.Clear();
+  const std::vector<uint64_t> others = others_->ReadableInodes();
+  bool walk = HostPass::Wanted(mode_, host_ != nullptr, others.size());
+  // Every consumer of the TCP sockets other than listeners must take counts (asked here
+  // once for the run, for the remote ports; the local ports come from the walk).
+  std::vector<uint16_t> local, remote;
+  for (SocketConsumer* c : consumers) {
+    const Interest i = c->interest();
+    const bool tcp = ((i.States(st::Protocol::kTcp, st::Family::kIpv4) |
+                       i.States(st::Protocol::kTcp, st::Family::kIpv6)) &
+                      ~kListenOnly) != 0;
+    if (walk && tcp && !c->TakesTcpCounts(&local, &remote)) walk = false;
+  }
+  std::vector<uint64_t> inodes{others_->own_inode()};
+  inodes.insert(inodes.end(), others.begin(), others.end());
+  walk = walk && pass_.Run(*host_, inodes, remote);
+  if (walk != last_walked_) {
+    spdlog::info("sockets: {}", walk ? "one walk of the host's TCP for every namespace (BPF)"
+                                     : "reading each namespace's TCP by netlink");
+  }
+  last_walked_ = walk;
+}
+
 void SocketReading::Read(const std::vector<SocketConsumer*>& consumers, NamespacesSeen* seen) {
   for (SocketConsumer* c : consumers) c->BeginRead();
-  const NamespaceView own_view{true, "", own_->source()};
+  if (others_) {
+    others_->Refresh();
+    WalkHost(consumers);
+  }
+  const tcp_iter::HostNamespace* own_walked = others_ ? pass_.Find(others_->own_inode()) : nullptr;
+  NamespaceView own_view{true, "", own_->source()};
+  own_view.walked = own_walked != nullptr;
   for (SocketConsumer* c : consumers) c->BeginNamespace(own_view);
   // Only a run that reads non-listening TCP sockets chooses (and may log the choice).
   bool wants_tcp = false;
@@ -272,27 +320,38 @@ void SocketReading::Read(const std::vector<SocketConsumer*>& consumers, Namespac
                                i.States(st::Protocol::kTcp, st::Family::kIpv6)) &
                               ~kListenOnly) != 0;
   }
-  ReadNamespace(
-      *own_, consumers, [] { return false; }, wants_tcp ? ChooseCounter() : nullptr);
+  if (own_walked != nullptr) {
+    PrecountedCounter counted(own_walked->counts);
+    ReadNamespace(
+        *own_, consumers, [] { return false; }, &counted, &own_walked->listeners);
+  } else {
+    ReadNamespace(
+        *own_, consumers, [] { return false; }, wants_tcp ? ChooseCounter() : nullptr);
+  }
   for (SocketConsumer* c : consumers) c->EndNamespace();
   if (!others_) return;
 
-  others_->Refresh();
-  others_->ForEachReadable([&](const NamespaceView& view, st::SocketTable& table,
-                               const std::function<bool()>& gone) {
-    for (SocketConsumer* c : consumers) c->BeginNamespace(view);
-    // A namespace read from /proc/PID/net may lose its last process mid-read: the files
-    // then vanish, which looks like "protocol not there" rather than like an error.
-    const bool complete =
-        ReadNamespace(table, consumers, gone) && (view.source != st::Source::kProcfs || !gone());
-    for (SocketConsumer* c : consumers) {
-      if (complete) {
-        c->EndNamespace();
-      } else {
-        c->DiscardNamespace();
-      }
-    }
-  });
+  others_->ForEachReadable(
+      [&](const NamespaceView& view, st::SocketTable& table, const std::function<bool()>& gone) {
+        const tcp_iter::HostNamespace* walked = pass_.Find(view.inode);
+        NamespaceView walked_view = view;
+        walked_view.walked = walked != nullptr;
+        for (SocketConsumer* c : consumers) c->BeginNamespace(walked_view);
+        std::optional<PrecountedCounter> counted;
+        if (walked != nullptr) counted.emplace(walked->counts);
+        // A namespace read from /proc/PID/net may lose its last process mid-read: the files
+        // then vanish, which looks like "protocol not there" rather than like an error.
+        const bool complete = ReadNamespace(table, consumers, gone, counted ? &*counted : nullptr,
+                                            walked != nullptr ? &walked->listeners : nullptr) &&
+                              (view.source != st::Source::kProcfs || !gone());
+        for (SocketConsumer* c : consumers) {
+          if (complete) {
+            c->EndNamespace();
+          } else {
+            c->DiscardNamespace();
+          }
+        }
+      });
   if (seen != nullptr) others_->Describe(seen);
 }
 

@@ -17,6 +17,11 @@
 // those sockets takes counts;
 // auto does so only from the counter's AutoCrossover() TCP sockets on (/proc/net/sockstat).
 // Other namespaces, other protocols and TCP listeners stay on netlink.
+//
+// With namespaces.mode all and sockets.source bpf (or auto, when there is another
+// namespace to read), one walk of the host's TCP hashes (host_pass.h) gives the TCP
+// listeners and counts of every namespace, the own one included, in place of each
+// namespace's two TCP dumps; UDP, raw and unix stay on each namespace's own way.
 #pragma once
 
 #include <memory>
@@ -24,8 +29,10 @@
 
 #include "config/config.h"
 #include "readers/procfs/root.h"
+#include "readers/socket_reading/host_pass.h"
 #include "readers/socket_reading/socket_consumer.h"
 #include "readers/socket_table/socket_table.h"
+#include "readers/tcp_iter/host_counts.h"
 #include "readers/tcp_iter/tcp_counts.h"
 
 namespace netstat::socket_reading {
@@ -53,11 +60,16 @@ class SocketReading {
   // other namespaces the run saw.
   void Read(const std::vector<SocketConsumer*>& consumers, NamespacesSeen* seen = nullptr);
 
+  // The walker of the whole host (Open loads the kernel's in mode all; a test gives a fake).
+  void set_host_counter(std::shared_ptr<tcp_iter::HostCounter> host) { host_ = std::move(host); }
+
  private:
   SocketReading(std::unique_ptr<socket_table::SocketTable> own,
                 std::unique_ptr<NamespaceTables> others);
   // This run's counter for the own namespace, or nullptr for netlink.
   tcp_iter::TcpCounter* ChooseCounter();
+  // This run's walk of the whole host, when it is wanted and every consumer takes counts.
+  void WalkHost(const std::vector<SocketConsumer*>& consumers);
 
   std::unique_ptr<socket_table::SocketTable> own_;
   std::unique_ptr<NamespaceTables> others_;        // null in mode own
@@ -65,14 +77,19 @@ class SocketReading {
   tcp_iter::SourceMode mode_ = tcp_iter::SourceMode::kBpf;
   std::string procfs_;  // for /proc/net/sockstat in auto mode
   bool last_used_counter_ = false;
+  std::shared_ptr<tcp_iter::HostCounter> host_;  // null: no walk of the whole host
+  HostPass pass_;                                // this run's walk
+  bool last_walked_ = false;
 };
 
 // Runs one namespace's dumps for `consumers` (all of whom have had BeginNamespace), in
 // the order SocketConsumer describes. Returns false, without EndDump for the rest, when
 // `gone()` says the namespace vanished after a dump failed; the caller then discards it.
 // With `counter`, TCP sockets other than listeners are counted by it when the consumers
-// allow (netlink when they do not or when it fails).
+// allow (netlink when they do not or when it fails). With `listeners`, the namespace's TCP
+// listeners are those (from a walk of the host) instead of a dump.
 bool ReadNamespace(socket_table::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
-                   const std::function<bool()>& gone, tcp_iter::TcpCounter* counter = nullptr);
+                   const std::function<bool()>& gone, tcp_iter::TcpCounter* counter = nullptr,
+                   const std::vector<socket_table::InetSocket>* listeners = nullptr);
 
 }  // namespace netstat::socket_reading

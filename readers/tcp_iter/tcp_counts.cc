@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "readers/sockstat/sockstat_parser.h"
+#include "readers/tcp_iter/host_counts.h"
 
 namespace netstat::tcp_iter {
 namespace {
@@ -13,7 +14,33 @@ std::vector<uint16_t> SortedDistinct(std::vector<uint16_t> ports) {
   return ports;
 }
 
+// `asked` (sorted, distinct), each with its row in `rows` (ascending) or zeros.
+std::vector<PortStates> RowsFor(const std::vector<PortStates>& rows,
+                                const std::vector<uint16_t>& asked) {
+  std::vector<PortStates> out;
+  out.reserve(asked.size());
+  auto it = rows.begin();
+  for (uint16_t port : asked) {
+    while (it != rows.end() && it->port < port) ++it;
+    if (it != rows.end() && it->port == port) {
+      out.push_back(*it);
+    } else {
+      out.push_back(PortStates{port, {}});
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+TcpCounts CountsFor(const TcpCounts& walked, const std::vector<uint16_t>& local_ports,
+                    const std::vector<uint16_t>& remote_ports) {
+  TcpCounts out;
+  out.family = walked.family;
+  out.local_ports = RowsFor(walked.local_ports, SortedDistinct(local_ports));
+  out.remote_ports = RowsFor(walked.remote_ports, SortedDistinct(remote_ports));
+  return out;
+}
 
 PortSlots::PortSlots(std::vector<uint16_t> local_ports, std::vector<uint16_t> remote_ports)
     : local(SortedDistinct(std::move(local_ports))),

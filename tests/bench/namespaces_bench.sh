@@ -3,16 +3,19 @@
 #  1. N named namespaces (default 100), each with one helper process holding 2 TCP
 #     listeners (127.0.0.1 and ::1) and 20 un-accepted loopback connections (40
 #     sockets), plus the host's own sockets. Three exporters in the host namespace, with
-#     the sockets and listeners collectors: mode own, mode all by netlink (root, keeps
-#     CAP_SYS_ADMIN) and mode all by /proc (setpriv without CAP_SYS_ADMIN), scraped in
-#     rounds so that background load hits all alike. Prints the median scrape times and the
-#     extra cost per namespace = (all - own) / N; goal <= 1 ms by netlink; next to it the
-#     bare sock_diag dumps of one namespace (nl_count), the kernel's share of that cost.
-#     Prints series per namespace; goal <= 30.
+#     the sockets and listeners collectors: mode own; mode all with one BPF walk of the
+#     host's TCP (sockets.source auto, the default), with and without CAP_SYS_ADMIN; mode
+#     all by netlink per namespace (source netlink, as without BPF) and by /proc (source
+#     netlink without CAP_SYS_ADMIN), scraped in rounds so that background load hits all
+#     alike. Prints the median scrape times, the ratio to mode own (goal for the walk <= 2x)
+#     and the extra cost per namespace = (all - own) / N; next to it the bare sock_diag
+#     dumps of one namespace (nl_count), the kernel's share of the netlink cost. Prints
+#     series per namespace; goal <= 30.
 #  2. CHURN_SCRAPES scrapes (default 1000) of the netlink exporter while every 10 scrapes 5
 #     namespaces are deleted and 5 created: open fds and VmRSS at the start, middle and
 #     end; goal flat fds and RSS <= 16 MB, and no series of a deleted namespace left in the
-#     last scrape.
+#     last scrape. The churned exporter is the default one (the walk when BPF loads).
+#     CHURN_SCRAPES=0 skips the churn (for N=1000: `namespaces_bench.sh build 1000 0`).
 # Table on stdout and in BUILD/bench/namespaces_bench.txt.
 #   [EHASH=1024] namespaces_bench.sh BUILD_DIR [N] [CHURN_SCRAPES]
 set -euo pipefail
@@ -23,7 +26,7 @@ BIN=$BUILD/netstat_exporter
 HELPER=$BUILD/tests/e2e/netstat_e2e_listener
 NLCOUNT=$BUILD/tests/bench/netstat_nl_count
 OUT=$BUILD/bench/namespaces_bench.txt
-ROUNDS=30
+ROUNDS=${ROUNDS:-30}
 CONNS=10 # un-accepted connections per listener: 2 listeners, 20 connections, 40 sockets
 RSS_GOAL_KB=16384
 NS_GOAL_MS=1
@@ -101,12 +104,14 @@ drop_namespaces() {
   done
 }
 
-# exporter NAME MODE [PREFIX...]: starts one in the host namespace; sets URL_<NAME>, PID_<NAME>.
+# exporter NAME MODE SOURCE [PREFIX...]: starts one in the host namespace; sets URL_<NAME>,
+# PID_<NAME>.
 exporter() {
-  local name=$1 mode=$2 log=$WORK/$1.log port="" pid
-  shift 2
+  local name=$1 mode=$2 source=$3 log=$WORK/$1.log port="" pid
+  shift 3
   # max as high as it goes: namespaces of other work on the host must not crowd ours out.
-  printf 'namespaces: {mode: %s, max: 100000}\n' "$mode" >"$WORK/$name.yml"
+  printf 'namespaces: {mode: %s, max: 100000}\nsockets: {source: %s}\n' "$mode" "$source" \
+    >"$WORK/$name.yml"
   : >"$log"
   "$@" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/$name.yml" \
     --collector.disable-defaults --collector.sockets --collector.listeners 2>"$log" &
@@ -138,24 +143,29 @@ SETUP_S=$(awk -v a="$T0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 HOST_TCP=$(ss -Htan | wc -l)
 NS_TCP=$(ip netns exec "${LIVE[0]}" ss -Htan | wc -l)
 
-exporter own own
-exporter nl all
-exporter proc all setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin --
-for e in own nl proc; do
+NOADMIN=(setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin --)
+exporter own own auto
+exporter walk all auto
+exporter walkp all auto "${NOADMIN[@]}"
+exporter nl all netlink
+exporter proc all netlink "${NOADMIN[@]}"
+EXPORTERS=(own walk walkp nl proc)
+for e in "${EXPORTERS[@]}"; do
   url=URL_$e
   curl -sS --max-time 60 "${!url}" >"$WORK/$e.prom" # warm-up, and the series counted below
 done
 [ "$(cap_sys_admin "$PID_nl")" = 1 ] || fail "the netlink exporter lost CAP_SYS_ADMIN"
 [ "$(cap_sys_admin "$PID_proc")" = 0 ] || fail "the /proc exporter still has CAP_SYS_ADMIN"
+[ "$(cap_sys_admin "$PID_walkp")" = 0 ] || fail "the walkp exporter still has CAP_SYS_ADMIN"
 [ "$(covered "$WORK/own.prom")" = 0 ] || fail "mode own reports foreign namespaces"
-for e in nl proc; do
+for e in walk walkp nl proc; do
   [ "$(covered "$WORK/$e.prom")" = "$COUNT" ] ||
     fail "$e: $(covered "$WORK/$e.prom") of $COUNT namespaces in netstat_namespace_info"
 done
 
 rm -f "$WORK"/t.*
 for _ in $(seq 1 $ROUNDS); do
-  for e in own nl proc; do
+  for e in "${EXPORTERS[@]}"; do
     url=URL_$e
     scrape_time "${!url}" >>"$WORK/t.$e"
   done
@@ -163,10 +173,17 @@ for _ in $(seq 1 $ROUNDS); do
   ip netns exec "${LIVE[0]}" "$NLCOUNT" 1 | awk '{ print $2 / 1000 }' >>"$WORK/t.bare"
 done
 OWN_S=$(median <"$WORK/t.own") NL_S=$(median <"$WORK/t.nl") PROC_S=$(median <"$WORK/t.proc")
+WALK_S=$(median <"$WORK/t.walk") WALKP_S=$(median <"$WORK/t.walkp")
+# Which way the default exporter read the bench's namespaces (netstat_sockets_source_info).
+WALK_WAYS=$(mine "$WORK/walk.prom" | grep '^netstat_sockets_source_info{' |
+  sed -E 's/.*source="([^"]*)".*/\1/' | sort | uniq -c | awk '{ printf "%s%s %s", s, $1, $2; s = ", " }')
 BARE_S=$(median <"$WORK/t.bare")
 # Namespaces of other work on the host are covered too: the cost is shared by all of them.
 FOREIGN=$(grep -c '^netstat_namespace_info{' "$WORK/nl.prom" || true)
-for e in nl proc; do curl -sS --max-time 60 "$(eval echo "\$URL_$e")" >"$WORK/$e.prom"; done
+for e in walk nl proc; do curl -sS --max-time 60 "$(eval echo "\$URL_$e")" >"$WORK/$e.prom"; done
+# Every series of the walk equals netlink's, but for the source it names.
+same_series() { mine "$1" | grep -v '^netstat_sockets_source_info{' | sort; }
+SAME=$(diff <(same_series "$WORK/walk.prom") <(same_series "$WORK/nl.prom") | grep -c '^[<>]' || true)
 series_per_ns() { mine "$1" | wc -l | awk -v n="$COUNT" '{ printf "%.1f", $1 / n }'; }
 series_max() { mine "$1" | sed -E 's/.*netns="([^"]*)".*/\1/' | sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }'; }
 NL_SERIES=$(series_per_ns "$WORK/nl.prom") NL_SERIES_MAX=$(series_max "$WORK/nl.prom")
@@ -176,16 +193,20 @@ duration() { awk -v c="$2" '$1 == "netstat_exporter_collector_duration_seconds{c
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 stop "$PID_own"
 stop "$PID_proc"
+stop "$PID_walkp"
+stop "$PID_nl"
+URL_churn=$URL_walk PID_churn=$PID_walk
 
 # --- 2. Churn: the netlink exporter stays; namespaces come and go under it.
 echo "churn: $CHURN_SCRAPES scrapes, 5 namespaces deleted and 5 created every 10..." >&2
 declare -A FDS RSS
 T0=$(now)
+cp "$WORK/walk.prom" "$WORK/churn.prom"
 for i in $(seq 1 "$CHURN_SCRAPES"); do
-  curl -sS --max-time 60 -o "$WORK/churn.prom" "$URL_nl"
+  curl -sS --max-time 60 -o "$WORK/churn.prom" "$URL_churn"
   if [ "$i" = 1 ] || [ "$i" = $((CHURN_SCRAPES / 2)) ] || [ "$i" = "$CHURN_SCRAPES" ]; then
-    FDS[$i]=$(fds "$PID_nl")
-    RSS[$i]=$(rss_kb "$PID_nl")
+    FDS[$i]=$(fds "$PID_churn")
+    RSS[$i]=$(rss_kb "$PID_churn")
   fi
   if [ $((i % 10)) = 0 ] && [ "$i" != "$CHURN_SCRAPES" ]; then
     drop_namespaces 5
@@ -193,7 +214,7 @@ for i in $(seq 1 "$CHURN_SCRAPES"); do
   fi
 done
 CHURN_S=$(awk -v a="$T0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')
-HWM_KB=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$PID_nl/status")
+HWM_KB=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$PID_churn/status")
 # The last scrape came after the last change: every live namespace, no deleted one.
 printf '%s\n' "${DELETED[@]}" | sed 's/.*/netns="&"/' >"$WORK/deleted.txt"
 STALE=$(grep -o 'netns="[^"]*"' "$WORK/churn.prom" | sort -u | grep -cxFf "$WORK/deleted.txt" || true)
@@ -205,6 +226,9 @@ per_ns() { awk -v a="$1" -v o="$2" -v n="$FOREIGN" 'BEGIN { printf "%.3f", (a - 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mb() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1024 }'; }
 NL_PER_NS=$(per_ns "$NL_S" "$OWN_S")
+WALK_PER_NS=$(per_ns "$WALK_S" "$OWN_S")
+WALKP_PER_NS=$(per_ns "$WALKP_S" "$OWN_S")
+WALK_GOAL_X=2
 PROC_PER_NS=$(per_ns "$PROC_S" "$OWN_S")
 MID=$((CHURN_SCRAPES / 2))
 mkdir -p "$(dirname "$OUT")"
@@ -221,32 +245,51 @@ mkdir -p "$(dirname "$OUT")"
   echo "foreign namespaces covered: $FOREIGN ($COUNT made here; ms/namespace divides by all of them)"
   printf '%-34s %10s %8s %14s %12s\n' "exporter" "scrape ms" "x own" "ms/namespace" "series/ns"
   printf '%-34s %10s %8s %14s %12s\n' "mode own" "$(ms "$OWN_S")" "1.00" "" ""
-  printf '%-34s %10s %8s %14s %12s\n' "mode all, netlink (CAP_SYS_ADMIN)" "$(ms "$NL_S")" \
+  printf '%-34s %10s %8s %14s %12s\n' "mode all, one walk (default)" "$(ms "$WALK_S")" \
+    "$(ratio "$WALK_S" "$OWN_S")" "$WALK_PER_NS" ""
+  printf '%-34s %10s %8s %14s %12s\n' "  the same, no CAP_SYS_ADMIN" "$(ms "$WALKP_S")" \
+    "$(ratio "$WALKP_S" "$OWN_S")" "$WALKP_PER_NS" ""
+  printf '%-34s %10s %8s %14s %12s\n' "mode all, netlink per namespace" "$(ms "$NL_S")" \
     "$(ratio "$NL_S" "$OWN_S")" "$NL_PER_NS" "$NL_SERIES (max $NL_SERIES_MAX)"
-  printf '%-34s %10s %8s %14s %12s\n' "mode all, /proc (no CAP_SYS_ADMIN)" "$(ms "$PROC_S")" \
+  printf '%-34s %10s %8s %14s %12s\n' "  the same, no CAP_SYS_ADMIN: /proc" "$(ms "$PROC_S")" \
     "$(ratio "$PROC_S" "$OWN_S")" "$PROC_PER_NS" "$PROC_SERIES (max $PROC_SERIES_MAX)"
   printf '%-34s %10s %8s %14s\n' "bare dumps of one namespace" "" "" "$(ms "$BARE_S")"
   echo "bare: nl_count (tests/bench), every protocol's sock_diag dump in one of the namespaces,"
   echo "      in-process time: the kernel's share of the netlink cost per namespace"
-  echo "goals: <= $NS_GOAL_MS ms per namespace by netlink; <= $SERIES_GOAL series per namespace"
-  echo "last netlink collector durations: sockets $(ms "$(duration "$WORK/nl.prom" sockets)") ms," \
-    "listeners $(ms "$(duration "$WORK/nl.prom" listeners)") ms"
+  echo "the walk read the bench's namespaces as: ${WALK_WAYS:-?} (netstat_sockets_source_info);"
+  echo "  series differing from netlink per namespace: $SAME"
+  echo "goals: the walk <= ${WALK_GOAL_X}x mode own (and <= 20 ms at 1,000 namespaces);"
+  echo "  <= $NS_GOAL_MS ms per namespace by netlink;"
+  echo "  <= $SERIES_GOAL series per namespace"
+  echo "last collector durations: walk: sockets $(ms "$(duration "$WORK/walk.prom" sockets)") ms," \
+    "listeners $(ms "$(duration "$WORK/walk.prom" listeners)") ms; netlink: sockets" \
+    "$(ms "$(duration "$WORK/nl.prom" sockets)") ms, listeners $(ms "$(duration "$WORK/nl.prom" listeners)") ms"
   echo
-  echo "churn: $CHURN_SCRAPES scrapes by netlink in ${CHURN_S} s, 5 namespaces deleted + 5 created every 10"
-  printf '%-10s %8s %8s\n' "scrape" "fds" "RSS MB"
-  for i in 1 "$MID" "$CHURN_SCRAPES"; do printf '%-10s %8s %8s\n' "$i" "${FDS[$i]}" "$(mb "${RSS[$i]}")"; done
-  echo "peak RSS (VmHWM) $(mb "$HWM_KB") MB; goal: flat fds, RSS <= $(mb $RSS_GOAL_KB) MB"
-  echo "last scrape: $LIVE_COVERED of ${#LIVE[@]} live namespaces covered, $STALE of ${#DELETED[@]}" \
-    "deleted still labelled, $SUCCESS collectors failing"
+  if [ "$CHURN_SCRAPES" -gt 0 ]; then
+    echo "churn: $CHURN_SCRAPES scrapes of the default exporter in ${CHURN_S} s, 5 namespaces deleted + 5 created every 10"
+    printf '%-10s %8s %8s\n' "scrape" "fds" "RSS MB"
+    for i in 1 "$MID" "$CHURN_SCRAPES"; do printf '%-10s %8s %8s\n' "$i" "${FDS[$i]}" "$(mb "${RSS[$i]}")"; done
+    echo "peak RSS (VmHWM) $(mb "$HWM_KB") MB; goal: flat fds, RSS <= $(mb $RSS_GOAL_KB) MB"
+    echo "last scrape: $LIVE_COVERED of ${#LIVE[@]} live namespaces covered, $STALE of ${#DELETED[@]}" \
+      "deleted still labelled, $SUCCESS collectors failing"
+  fi
   echo
   echo "one namespace's series (netlink):"
   sed 's/^/  /' "$WORK/one_ns.txt"
 } | tee "$OUT"
 
+awk -v a="$WALK_S" -v o="$OWN_S" -v g=$WALK_GOAL_X 'BEGIN { exit !(a <= g * o) }' ||
+  echo "MISS: the walk at $(ratio "$WALK_S" "$OWN_S")x mode own, goal <= ${WALK_GOAL_X}x" >&2
 awk -v v="$NL_PER_NS" -v g=$NS_GOAL_MS 'BEGIN { exit !(v <= g) }' ||
   echo "MISS: $NL_PER_NS ms per namespace by netlink, goal <= $NS_GOAL_MS" >&2
+if [ "$COUNT" -ge 1000 ]; then
+  awk -v a="$WALK_S" 'BEGIN { exit !(a <= 0.020) }' ||
+    echo "MISS: the walk takes $(ms "$WALK_S") ms at $COUNT namespaces, goal <= 20" >&2
+fi
+[ "$SAME" = 0 ] || echo "MISS: $SAME series of the walk differ from netlink's" >&2
 awk -v v="$NL_SERIES_MAX" -v g=$SERIES_GOAL 'BEGIN { exit !(v <= g) }' ||
   echo "MISS: up to $NL_SERIES_MAX series per namespace, goal <= $SERIES_GOAL" >&2
+[ "$CHURN_SCRAPES" -gt 0 ] || exit 0
 # A few fds come and go with HTTP connections; a leak per namespace would be hundreds.
 [ "${FDS[$CHURN_SCRAPES]}" -le $((FDS[1] + 3)) ] ||
   echo "MISS: open fds grew under churn: ${FDS[1]} -> ${FDS[$MID]} -> ${FDS[$CHURN_SCRAPES]}" >&2

@@ -16,6 +16,8 @@
 # (in a fresh exporter and after a SIGHUP), and the own namespace's series look as in mode
 # own. Other tests make namespaces in parallel: only namespaces made here are asserted
 # on, never totals.
+# NETNS_ALL_SOURCE (sockets.source, default auto): with auto, every namespace's TCP comes
+# from one BPF walk of the host where it loads, and the test checks that it did.
 #   $1 exporter binary, $2 source tree, $3 the netstat_e2e_listener helper,
 #   $4 netstat_sock_load
 BIN=$1
@@ -119,9 +121,11 @@ done
 
 cp "$SRC/tests/fixtures/etc/services" "$WORK/services"
 # write_config FILE MODE MAX
+SOURCE=${NETNS_ALL_SOURCE:-auto}
 write_config() {
   cat >"$1" <<YAML
 paths: {services: $WORK/services}
+sockets: {source: $SOURCE}
 namespaces:
   mode: $2
   max: $3
@@ -291,7 +295,18 @@ grep -qE "^netstat_listener_info\{address=\"127.0.0.1\",family=\"ipv4\",interfac
 bad=$(awk '/^netstat_exporter_collector_success\{/ && $2 != "1"' "$WORK/nl1")
 [ -z "$bad" ] || fail "nl1: a collector failed: $bad"
 
-echo "ok: netlink"
+# Which way each namespace's TCP was read: one walk of the host (bpf) when it loaded.
+WALKED=$(grep -c '^netstat_sockets_source_info{netns=.*source="bpf"' "$WORK/nl1" || true)
+if [ "$SOURCE" = netlink ]; then
+  expect_eq "source netlink: namespaces counted by BPF" "$WALKED" 0
+elif grep -q 'one walk of the host.s TCP for every namespace' "$WORK/nl.log"; then
+  src=$(grep -F "netstat_sockets_source_info{netns=\"$LA\"" "$WORK/nl1" || true)
+  expect_eq "auto: $LA read by the walk" "$src" "netstat_sockets_source_info{netns=\"$LA\",source=\"bpf\"} 1"
+else
+  echo "note: the host walk did not load here: $(grep -i 'walk of the host' "$WORK/nl.log" | head -1)"
+fi
+
+echo "ok: netlink (sockets.source $SOURCE, $WALKED namespaces counted by one walk)"
 grep -F "$NA" "$WORK/nl.log" >"$WORK/nl.log.a" || true
 grep -qi netlink "$WORK/nl.log.a" ||
   fail "netlink: the log does not say $NA is read by netlink: $(cat "$WORK/nl.log")"

@@ -193,12 +193,13 @@ class AllNamespaces : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(tree_.root() + "-netns"); }
 
-  std::string Scrape() {
+  std::string Scrape(std::shared_ptr<tcp_iter::HostCounter> host = nullptr) {
     procfs::Root root(tree_.root(), "/nonexistent");
     const collectors::Environment env{root, config_};
     auto sockets = sockets::MakeSocketsCollector(env);
     auto listeners = listeners::MakeListenersCollector(env);
     auto reading = SocketReading::Open(env.root, env.site, env.config);
+    if (host) reading->set_host_counter(host);
     NamespacesSeen seen;
     reading->Read({dynamic_cast<SocketConsumer*>(sockets.get()),
                    dynamic_cast<SocketConsumer*>(listeners.get())},
@@ -259,6 +260,76 @@ TEST_F(AllNamespaces, EveryNamespaceWithItsLabel) {
                       "\"0.0.0.0\",port=\"8080\",interface=\"\",netns=\"net:[2]\"} 2"));
   // /proc/PID/net has no backlog: no queue limit for namespaces read that way.
   EXPECT_EQ(text.find("netstat_listener_queue_limit{"), std::string::npos);
+}
+
+// A walk of the whole host that covers the own namespace and net:[2] but not "blue".
+class FakeHost : public tcp_iter::HostCounter {
+ public:
+  bool Walk(const std::vector<uint64_t>& inodes, const std::vector<uint16_t>& remote_ports,
+            std::vector<tcp_iter::HostNamespace>* out, std::string* /*error*/) override {
+    asked = inodes;
+    asked_remote = remote_ports;
+    out->clear();
+    for (uint64_t inode : inodes) {
+      tcp_iter::HostNamespace ns;
+      ns.inode = inode;
+      ns.complete = inode != 3;
+      if (inode == 2) {
+        st::InetSocket l = Tcp(st::kListen, 8080, 7001);
+        l.receive_queue = 2;
+        l.send_queue = 64;  // the backlog, which /proc/PID/net does not show
+        ns.listeners.push_back(l);
+        ns.counts.family[0].sockets[st::kEstablished] = 1;
+        tcp_iter::PortStates port{8080, {}};
+        port.sockets[st::kEstablished] = 1;
+        ns.counts.local_ports.push_back(port);
+      }
+      out->push_back(ns);
+    }
+    return true;
+  }
+  std::vector<uint64_t> asked;
+  std::vector<uint16_t> asked_remote;
+};
+
+TEST_F(AllNamespaces, OneWalkOfTheHostStandsInForEachNamespacesTcpDumps) {
+  config_.sockets.remote_ports = {5432};
+  auto host = std::make_shared<FakeHost>();
+  const std::string text = Scrape(host);
+  using testing::HasLine;
+  EXPECT_EQ(host->asked, (std::vector<uint64_t>{1, 2, 3}));  // the own namespace first
+  EXPECT_EQ(host->asked_remote, (std::vector<uint16_t>{5432}));
+  EXPECT_TRUE(HasLine(text,
+                      "netstat_sockets{protocol=\"tcp\",family=\"ipv4\",state=\"established\","
+                      "netns=\"net:[2]\"} 1"))
+      << text;
+  EXPECT_TRUE(HasLine(text,
+                      "netstat_port_connections{protocol=\"tcp\",port=\"8080\",state="
+                      "\"established\",netns=\"net:[2]\"} 1"));
+  // The listener came from the walk (it knows the backlog) with its owner from /proc.
+  EXPECT_TRUE(HasLine(text,
+                      "netstat_listener_queue_limit{protocol=\"tcp\",family=\"ipv4\",address="
+                      "\"0.0.0.0\",port=\"8080\",interface=\"\",netns=\"net:[2]\"} 64"));
+  EXPECT_TRUE(HasLine(
+      text,
+      "netstat_listener_info{protocol=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
+      "port=\"8080\",interface=\"\",netns=\"net:[2]\",service=\"http-alt\",process=\"server\"} 1"));
+  // "blue", which the walk did not cover, is read from /proc/300/net as before.
+  EXPECT_TRUE(HasLine(
+      text, "netstat_sockets{protocol=\"tcp\",family=\"ipv4\",state=\"listen\",netns=\"blue\"} 1"));
+  EXPECT_TRUE(HasLine(text, "netstat_sockets_source_info{netns=\"net:[2]\",source=\"bpf\"} 1"));
+  EXPECT_TRUE(HasLine(text, "netstat_sockets_source_info{netns=\"blue\",source=\"procfs\"} 1"));
+  EXPECT_TRUE(HasLine(text, "netstat_sockets_source_info{source=\"bpf\"} 1"));
+}
+
+TEST_F(AllNamespaces, NetlinkModeNeverWalksTheHost) {
+  config_.sockets.source = tcp_iter::SourceMode::kNetlink;
+  auto host = std::make_shared<FakeHost>();
+  const std::string text = Scrape(host);
+  EXPECT_TRUE(host->asked.empty());
+  EXPECT_TRUE(
+      testing::HasLine(text, "netstat_sockets_source_info{netns=\"net:[2]\",source=\"procfs\"} 1"))
+      << text;
 }
 
 TEST_F(AllNamespaces, TheCapAndVanishedNamespaces) {

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "collectors/sockets/sockets_collector.h"
+#include "readers/socket_reading/host_pass.h"
 #include "readers/socket_reading/socket_reading.h"
+#include "readers/tcp_iter/host_counts.h"
 #include "tests/unit/collector_output.h"
 
 namespace netstat::tcp_iter {
@@ -189,6 +191,35 @@ TEST(TcpCounts, AConsumerThatNeedsEachSocketKeepsNetlink) {
   ASSERT_TRUE(socket_reading::ReadNamespace(
       table, {sockets, &per_socket}, [] { return false; }, &counter));
   EXPECT_EQ(table.tcp_dumps, 2);  // one per family
+}
+
+TEST(TcpCounts, AWalkOfTheHostAnswersThePortsAConsumerAsksFor) {
+  TcpCounts walked;
+  walked.family[1].sockets[1] = 7;
+  walked.local_ports = {{80, {}}, {443, {}}};
+  walked.local_ports[1].sockets[1] = 5;
+  walked.remote_ports = {{5432, {}}};
+  walked.remote_ports[0].sockets[6] = 2;
+  const TcpCounts asked = CountsFor(walked, {443, 22, 443}, {5432, 6379});
+  EXPECT_EQ(asked.family[1].sockets[1], 7u);
+  ASSERT_EQ(asked.local_ports.size(), 2u);  // sorted, distinct; a port not walked is zeros
+  EXPECT_EQ(asked.local_ports[0].port, 22);
+  EXPECT_EQ(asked.local_ports[0].sockets[1], 0u);
+  EXPECT_EQ(asked.local_ports[1].port, 443);
+  EXPECT_EQ(asked.local_ports[1].sockets[1], 5u);
+  ASSERT_EQ(asked.remote_ports.size(), 2u);
+  EXPECT_EQ(asked.remote_ports[0].sockets[6], 2u);
+  EXPECT_EQ(asked.remote_ports[1].port, 6379);
+}
+
+TEST(TcpCounts, TheWalkOfTheHostInAutoModeNeedsAnotherNamespace) {
+  using socket_reading::HostPass;
+  EXPECT_FALSE(
+      HostPass::Wanted(SourceMode::kAuto, true, 0));  // the own namespace's crossover rules
+  EXPECT_TRUE(HostPass::Wanted(SourceMode::kAuto, true, 1));
+  EXPECT_TRUE(HostPass::Wanted(SourceMode::kBpf, true, 0));
+  EXPECT_FALSE(HostPass::Wanted(SourceMode::kNetlink, true, 100));
+  EXPECT_FALSE(HostPass::Wanted(SourceMode::kBpf, false, 100));
 }
 
 }  // namespace

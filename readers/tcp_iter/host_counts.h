@@ -1,0 +1,42 @@
+// The whole host's TCP in one pass of the kernel (namespaces.mode all): what one walk of
+// the host's TCP hashes gives for each network namespace asked for. Pure: the walk itself
+// is HostWalk (host_walk.h); tests use a fake HostCounter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "readers/socket_table/socket_table.h"
+#include "readers/tcp_iter/tcp_counts.h"
+
+namespace netstat::tcp_iter {
+
+struct HostNamespace {
+  uint64_t inode = 0;  // net:[INODE]
+  // False: the walk did not cover this namespace (its hash could not be walked, or not
+  // completely); the caller reads it by netlink as without BPF.
+  bool complete = false;
+  // TCP sockets other than listeners, as TcpCounter::Count gives them; local_ports are
+  // this namespace's listening ports, remote_ports the ones asked for.
+  TcpCounts counts;
+  // TCP listeners, with the fields sock_diag gives (queue now and limit, inode, uid,
+  // bound device), in no particular order.
+  std::vector<socket_table::InetSocket> listeners;
+};
+
+class HostCounter {
+ public:
+  virtual ~HostCounter() = default;
+  // One pass over the host for the namespaces with these inodes; `out` gets one entry
+  // per inode asked for, in the same order. False, with *error, when the run failed.
+  virtual bool Walk(const std::vector<uint64_t>& inodes, const std::vector<uint16_t>& remote_ports,
+                    std::vector<HostNamespace>* out, std::string* error) = 0;
+};
+
+// The counts of `ns` for the ports a consumer asks for: each asked port (sorted,
+// distinct) with the walk's row, or zeros when the walk did not count it.
+TcpCounts CountsFor(const TcpCounts& walked, const std::vector<uint16_t>& local_ports,
+                    const std::vector<uint16_t>& remote_ports);
+
+}  // namespace netstat::tcp_iter
