@@ -2,9 +2,11 @@
 // HostWalk (tcp_host.bpf.c, one walk of the host's hashes) against one netlink sock_diag
 // dump of all TCP sockets inside each namespace, as the exporter does today. Makes N
 // namespaces of its own (unshare in a thread each), each with a v4 and a v6 loopback
-// listener and CONNS connections (2 sockets each), and prints the medians of REPEAT
+// listener, CONNS connections (2 sockets each) and TW connections closed at once (their
+// sockets linger in time-wait and fin-wait states for a minute, holding no descriptor:
+// how 1,000 namespaces fit the descriptor limit), and prints the medians of REPEAT
 // alternated runs (wall time, or thread CPU time with NETSTAT_CPU=1):
-//   host_walk_time [N=100] [CONNS=19] [REPEAT=11]
+//   host_walk_time [N=100] [CONNS=19] [REPEAT=11] [TW=0]
 //   -> "namespaces sockets_walked netlink_us walk_us"
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -55,7 +57,7 @@ struct Namespace {
   std::vector<int> sockets;
 };
 
-Namespace Make(int conns) {
+Namespace Make(int conns, int tw) {
   Namespace ns;
   std::thread([&] {
     std::string error;
@@ -75,6 +77,11 @@ Namespace Make(int conns) {
         for (int fd : c)
           if (fd >= 0) ns.sockets.push_back(fd);
       }
+      for (int i = 0; family == AF_INET && i < tw; ++i) {
+        auto c = netstat::testing::ConnectAndAccept(l);
+        for (int fd : c)
+          if (fd >= 0) close(fd);
+      }
     }
   }).join();
   return ns;
@@ -86,8 +93,12 @@ int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 100;
   const int conns = argc > 2 ? std::atoi(argv[2]) : 19;
   const int repeat = argc > 3 ? std::atoi(argv[3]) : 11;
+  const int tw = argc > 4 ? std::atoi(argv[4]) : 0;
   rlimit lim{1 << 20, 1 << 20};
-  setrlimit(RLIMIT_NOFILE, &lim);
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0 && getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
   std::string error;
   auto walk = netstat::tcp_iter::HostWalk::Shared(&error);
   if (!walk) {
@@ -99,7 +110,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<st::NetlinkSocketTable>> tables;
   const netstat::procfs::Root root("/proc", "/sys");
   for (int i = 0; i < n; ++i) {
-    namespaces.push_back(Make(conns));
+    namespaces.push_back(Make(conns, tw));
     inodes.push_back(namespaces.back().inode);
     const std::string path = "/proc/self/fd/" + std::to_string(namespaces.back().fd);
     const int fd = netstat::netns::OpenNetlinkSocketIn(path, NETLINK_SOCK_DIAG, &error, nullptr);
@@ -110,6 +121,7 @@ int main(int argc, char** argv) {
     }
     tables.push_back(std::move(table));
   }
+  usleep(200000);  // the last FINs and ACKs
   std::vector<double> netlink_us, walk_us;
   uint64_t walked = 0, dumped = 0;
   int incomplete = 0;

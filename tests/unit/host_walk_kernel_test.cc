@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -293,6 +294,43 @@ TEST(HostWalkKernel, MatchesNetlinkInEachNamespace) {
     EXPECT_GE(d.counts.family[0].sockets[st::kSynRecv], 1u);
     EXPECT_GE(d.counts.family[0].receive_queue[st::kEstablished], 5u);
   }
+}
+
+// While connections come and go in a namespace, every walk answers, and the sockets that
+// stay are counted whenever the walk says it is complete.
+TEST(HostWalkKernel, AnswersWhileConnectionsComeAndGo) {
+  std::string error;
+  auto walk = HostWalk::Shared(&error);
+  if (!walk) GTEST_SKIP() << "the BPF host walk cannot load here: " << error;
+  TestNamespace ns(9, false);
+  if (!ns.ok()) GTEST_SKIP() << "`ip netns add` failed";
+  Populate(&ns, 0);  // 5 established v4 sockets at least, which stay
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    const int fd = ::open(ns.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) return;
+    ::close(fd);
+    LoopbackListener l = ListenOnLoopback(AF_INET, 256);
+    while (!stop) {
+      auto c = ConnectAndAccept(l);
+      for (int s : c)
+        if (s >= 0) ::close(s);
+    }
+    ::close(l.fd);
+  });
+  int complete = 0;
+  for (int i = 0; i < 40; ++i) {
+    std::vector<HostNamespace> out;
+    ASSERT_TRUE(walk->Walk({ns.inode()}, {}, &out, &error)) << error;
+    ASSERT_EQ(out.size(), 1u);
+    if (!out[0].complete) continue;
+    ++complete;
+    EXPECT_GE(out[0].counts.family[0].sockets[st::kEstablished], 5u);
+    EXPECT_GE(out[0].listeners.size(), 4u);
+  }
+  stop = true;
+  churn.join();
+  EXPECT_GT(complete, 0);
 }
 
 }  // namespace
