@@ -11,6 +11,10 @@
 #if NETSTAT_HAVE_BPF
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdarg>
+#include <cstdio>
 
 // clang-format off: the layouts before the skeleton, which declares variables of their types
 #include "readers/tcp_iter/host_walk_layout.h"
@@ -39,6 +43,18 @@ bool MayLoad() {
   if (syscall(SYS_capget, &header, data) != 0) return false;
   auto has = [&data](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1u; };
   return has(CAP_BPF) && has(CAP_PERFMON);
+}
+
+// libbpf's messages (the verifier's log when a load fails) at debug level, as
+// TcpIterCounter logs them, instead of on stderr.
+int LibbpfLog(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[512];
+  const int n = std::vsnprintf(line, sizeof line, format, args);
+  std::string text(line, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof line - 1) : 0);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  spdlog::debug("libbpf: {}", text);
+  return n;
 }
 
 std::string Errno(const char* what, int error) {
@@ -94,6 +110,7 @@ std::shared_ptr<HostWalk> HostWalk::Shared(std::string* error) {
     *error = "loading the BPF host walk needs CAP_BPF and CAP_PERFMON (root has them)";
     return nullptr;
   }
+  libbpf_set_print(LibbpfLog);
   auto impl = std::make_unique<Impl>();
   impl->skel = tcp_host_bpf__open_and_load();
   if (impl->skel == nullptr) {

@@ -100,7 +100,9 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &lim);
   }
   std::string error;
-  auto walk = netstat::tcp_iter::HostWalk::Shared(&error);
+  std::shared_ptr<netstat::tcp_iter::HostWalk> walk;
+  const double load_us = Micros([&] { walk = netstat::tcp_iter::HostWalk::Shared(&error); });
+  std::fprintf(stderr, "host_walk_time: loading took %.0f ms\n", load_us / 1000);
   if (!walk) {
     std::fprintf(stderr, "host_walk_time: %s\n", error.c_str());
     return 1;
