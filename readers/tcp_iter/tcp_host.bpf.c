@@ -158,7 +158,10 @@ static __always_inline int ehash_chunk(__u32 i, __u32 kind) {
   size = count * sizeof(__u64);
   asm volatile("%[s] &= 4095" : [s] "+r"(size));
   if (bpf_probe_read_kernel(heads, size, &((struct inet_ehash_bucket*)w_hash)[base]) != 0) {
-    error = -2;
+    if (kind == 2)
+      ns_state[target & (MAX_NS - 1)].incomplete++; /* that namespace only */
+    else
+      error = -2;
     return 1;
   }
   for (j = 0; j < CHUNK; ++j) {
