@@ -148,6 +148,10 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
     *error = "a namespace inode wider than 32 bits";
     return false;
   }
+  if (inodes.empty()) {
+    out->clear();
+    return true;
+  }
   auto* bss = impl_->skel->bss;
   const size_t n = inodes.size();
   bss->ns_count = static_cast<__u32>(n);

@@ -23,7 +23,8 @@
  *
  * A socket's namespace: its struct net* is looked up in a small open-addressing cache
  * (.data.walk: kernel addresses never in user-visible memory, cleared by every run),
- * filled on first sight from net->ns.inum and a binary search of the wanted inodes. */
+ * filled on first sight from net->ns.inum and a binary search of the wanted inodes.
+ * That lookup and the chain steps are in tcp_host_chain.bpf.h, included below. */
 // clang-format off
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
