@@ -17,6 +17,7 @@ struct HostNamespace {
   // False: the walk did not cover this namespace (its hash could not be walked, or not
   // completely); the caller reads it by netlink as without BPF.
   bool complete = false;
+  bool own_hash = false;  // its established hash is its own (tcp_child_ehash_entries)
   // TCP sockets other than listeners, as TcpCounter::Count gives them; local_ports are
   // this namespace's listening ports, remote_ports the ones asked for.
   TcpCounts counts;

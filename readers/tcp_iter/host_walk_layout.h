@@ -1,0 +1,48 @@
+/* The memory shared by tcp_host.bpf.c and its user side (host_walk.cc,
+ * host_walk_decode.cc): sizes and the records the program writes. C, for both
+ * compilers. See tcp_host.bpf.c for what each field means. */
+#ifndef NETSTAT_READERS_TCP_ITER_HOST_WALK_LAYOUT_H_
+#define NETSTAT_READERS_TCP_ITER_HOST_WALK_LAYOUT_H_
+
+/* Wanted namespaces in one walk (a power of two: the program masks indices with it). */
+#define NETSTAT_HOST_MAX_NS 4096
+/* Rows of per-port counts (by state), shared by every namespace: row 0 is unused. */
+#define NETSTAT_HOST_MAX_ROWS 16384
+/* Listener records one walk returns. */
+#define NETSTAT_HOST_MAX_LISTENERS 16384
+/* The open-addressing table (namespace, local port) -> row, and how far a lookup probes. */
+#define NETSTAT_HOST_LPORT_BITS 15
+#define NETSTAT_HOST_LPORT_TABLE (1 << NETSTAT_HOST_LPORT_BITS)
+#define NETSTAT_HOST_LPORT_PROBES 16
+
+/* What one run does (input `phase`). */
+#define NETSTAT_HOST_PHASE_NETS 0   /* the namespace list: which wanted ones exist, own hashes */
+#define NETSTAT_HOST_PHASE_LISTEN 1 /* the shared listening hash, sliced */
+#define NETSTAT_HOST_PHASE_EHASH 2  /* the host's established hash, sliced */
+#define NETSTAT_HOST_PHASE_OWN 3    /* the established hash of namespace `target`, whole */
+
+/* One TCP listener, as inet_diag reports it. */
+struct netstat_host_listener {
+  __u8 address[16]; /* network order; IPv4 in the first 4 bytes */
+  __u64 inode;      /* sock_i_ino */
+  __u32 ns;         /* index into the wanted namespaces */
+  __u32 ack_backlog;
+  __u32 max_ack_backlog;
+  __u32 uid;
+  __u32 bound_if;
+  __u16 port;  /* host order */
+  __u8 family; /* 0 ipv4, 1 ipv6 */
+  __u8 pad;
+};
+
+/* Per wanted namespace, from PHASE_NETS and PHASE_OWN. */
+struct netstat_host_ns {
+  __u32 found;      /* seen in the kernel's list of namespaces */
+  __u32 own_hash;   /* its established hash is not the host's */
+  __u32 own_lhash;  /* its listening hash is not the host's: listeners not read */
+  __u32 own_walked; /* PHASE_OWN walked its hash (to the end) */
+  __u64 own_buckets;
+  __u64 incomplete; /* buckets of its own hash given up (unstable or too long) */
+};
+
+#endif /* NETSTAT_READERS_TCP_ITER_HOST_WALK_LAYOUT_H_ */
