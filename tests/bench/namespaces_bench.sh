@@ -110,7 +110,7 @@ exporter() {
   local name=$1 mode=$2 source=$3 log=$WORK/$1.log port="" pid
   shift 3
   # max as high as it goes: namespaces of other work on the host must not crowd ours out.
-  printf 'namespaces: {mode: %s, max: 100000}\nsockets: {source: %s}\n' "$mode" "$source" \
+  printf 'namespaces: {mode: %s, max: 100000}\ncollectors: {sockets: {source: %s}}\n' "$mode" "$source" \
     >"$WORK/$name.yml"
   : >"$log"
   "$@" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/$name.yml" \

@@ -125,12 +125,12 @@ SOURCE=${NETNS_ALL_SOURCE:-auto}
 write_config() {
   cat >"$1" <<YAML
 paths: {services: $WORK/services}
-sockets: {source: $SOURCE}
 namespaces:
   mode: $2
   max: $3
   bind_mount_dirs: [/run/netns, $DOCKER]
 collectors:
+  sockets: {source: $SOURCE}
   listeners:
     labels: [process, user]
     expected:
