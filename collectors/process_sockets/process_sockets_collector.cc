@@ -181,6 +181,7 @@ std::string ProcessSocketsCollector::Collect(std::vector<prometheus::MetricFamil
   }
   sockets.MoveTo(out);
   unowned.MoveTo(out);
+  owners_.Release();  // the listeners of this collection have had their owners by now
   FamilyBuilder("netstat_process_sockets_folded_processes",
                 "Process label sets (name, plus user and pid when labelled, per namespace) "
                 "beyond process_sockets.max_processes, summed under process=\"other\".",

@@ -43,6 +43,7 @@ void SocketOwners::Walk() {
 
 bool SocketOwners::WalkBpf() {
   std::string why;
+  walk_.reset();
   std::shared_ptr<const owners::SharedHostWalk> shared;
   if (bpf_self_pid_ != 0) shared = owners::ReadHostWalk(bpf_self_pid_, &why);
   if (!shared) {
@@ -78,6 +79,7 @@ bool SocketOwners::WalkBpf() {
     stats_.sockets += p.last - p.first;
     if (added) AddOwner(p.pid, starttime, *name);
   }
+  walk_ = std::move(shared);
   return true;
 }
 

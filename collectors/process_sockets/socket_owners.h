@@ -11,11 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "collectors/process_sockets/inode_map.h"
+#include "readers/owners/owner_walk.h"
 #include "readers/proctable/process_table.h"
 #include "readers/proctable/user_names.h"
 
@@ -47,6 +49,10 @@ class SocketOwners {
   void Walk();
   // Whether the last walk was the BPF one.
   bool used_bpf() const { return used_bpf_; }
+  // Lets go of the BPF walk, which Walk keeps so that the listeners of the same
+  // collection may use it too (owners::LatestHostWalk): the collector calls this once
+  // its run is published.
+  void Release() { walk_.reset(); }
 
   // The owner index of a socket inode, or InodeMap::kNone.
   uint32_t OwnerOf(uint64_t inode) const { return inodes_.Find(inode); }
@@ -81,6 +87,7 @@ class SocketOwners {
   bool want_pid_;
   int32_t bpf_self_pid_;
   bool used_bpf_ = false;
+  std::shared_ptr<const owners::SharedHostWalk> walk_;  // the last BPF walk, until Release
   std::string bpf_failure_;  // the last reason the BPF walk was not used, logged once
   proctable::ProcessTable processes_;
   proctable::UserNames users_;

@@ -95,10 +95,14 @@ std::shared_ptr<OwnerWalk> OwnerWalk::Shared(std::string* error) {
   return shared;
 }
 
-bool OwnerWalk::Read(HostWalk* out, std::string* error) {
+bool OwnerWalk::Read(HostWalk* out, std::string* error, bool kinds) {
   std::lock_guard lock(mu_);
   *out = HostWalk{};
+  // A little more than last time, so that the vector is not grown (and copied) as the
+  // records come in.
+  out->fds.reserve(last_fds_ + last_fds_ / 16 + 64);
   auto* bss = impl_->skel->bss;
+  bss->want_kind = kinds ? 1 : 0;
   bss->last_tgid = 0;
   bss->reader_tgid = 0;
   bss->files = 0;
@@ -125,6 +129,7 @@ bool OwnerWalk::Read(HostWalk* out, std::string* error) {
   close(fd);
   out->reader_pid = static_cast<int32_t>(bss->reader_tgid);
   out->files = bss->files;
+  last_fds_ = out->fds.size();
   return decoder.Finish(error);
 }
 
@@ -137,7 +142,7 @@ std::shared_ptr<OwnerWalk> OwnerWalk::Shared(std::string* error) {
   return nullptr;
 }
 
-bool OwnerWalk::Read(HostWalk*, std::string* error) {
+bool OwnerWalk::Read(HostWalk*, std::string* error, bool) {
   *error = "no BPF support";
   return false;
 }
@@ -147,9 +152,9 @@ bool OwnerWalk::Read(HostWalk*, std::string* error) {
 OwnerWalk::OwnerWalk(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 OwnerWalk::~OwnerWalk() = default;
 
-bool OwnerWalk::Read(std::vector<SocketFd>* out, std::string* error) {
+bool OwnerWalk::Read(std::vector<SocketFd>* out, std::string* error, bool kinds) {
   HostWalk walk;
-  if (!Read(&walk, error)) return false;
+  if (!Read(&walk, error, kinds)) return false;
   *out = std::move(walk.fds);
   return true;
 }
@@ -164,7 +169,7 @@ bool ForcedProcWalk() {
 
 namespace {
 std::mutex latest_mu;
-std::shared_ptr<const SharedHostWalk> latest;
+std::weak_ptr<const SharedHostWalk> latest;
 }  // namespace
 
 std::shared_ptr<const SharedHostWalk> ReadHostWalk(int32_t procfs_self_pid, std::string* why) {
@@ -194,7 +199,8 @@ std::shared_ptr<const SharedHostWalk> ReadHostWalk(int32_t procfs_self_pid, std:
 
 std::shared_ptr<const SharedHostWalk> LatestHostWalk(std::chrono::steady_clock::time_point since) {
   std::lock_guard lock(latest_mu);
-  if (latest && latest->started >= since) return latest;
+  std::shared_ptr<const SharedHostWalk> walk = latest.lock();
+  if (walk && walk->started >= since) return walk;
   return nullptr;
 }
 

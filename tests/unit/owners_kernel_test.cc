@@ -115,7 +115,7 @@ TEST_F(OwnerWalkKernel, MatchesProcFdOfKnownProcesses) {
 
   HostWalk walk;
   std::string error;
-  ASSERT_TRUE(walker_->Read(&walk, &error)) << error;
+  ASSERT_TRUE(walker_->Read(&walk, &error, true)) << error;
   EXPECT_EQ(walk.reader_pid, getpid());
   EXPECT_TRUE(std::is_sorted(walk.fds.begin(), walk.fds.end(), [](auto& x, auto& y) {
     return std::tie(x.pid, x.fd) < std::tie(y.pid, y.fd);
@@ -136,7 +136,7 @@ TEST_F(OwnerWalkKernel, MatchesProcFdOfKnownProcesses) {
   ASSERT_TRUE(owners.count(shared_inode));
   EXPECT_EQ(owners.at(shared_inode).pid, getpid());
   EXPECT_EQ(owners.at(shared_inode).fd, shared);
-  const SocketKind k = owners.at(shared_inode).kind;
+  const SocketKind k = owners.at(shared_inode).kind;  // asked for above
   EXPECT_EQ(k.family, AF_INET);
   EXPECT_EQ(k.protocol, IPPROTO_TCP);
   EXPECT_EQ(k.type, SOCK_STREAM);
@@ -158,9 +158,12 @@ TEST_F(OwnerWalkKernel, MatchesProcFdOfKnownProcesses) {
 
 TEST_F(OwnerWalkKernel, HostWalkChecksThePidNamespace) {
   std::string why;
-  EXPECT_NE(ReadHostWalk(getpid(), &why), nullptr) << why;
-  EXPECT_NE(LatestHostWalk(std::chrono::steady_clock::now() - std::chrono::seconds(5)), nullptr);
+  auto walk = ReadHostWalk(getpid(), &why);
+  EXPECT_NE(walk, nullptr) << why;
+  EXPECT_EQ(LatestHostWalk(std::chrono::steady_clock::now() - std::chrono::seconds(5)), walk);
   EXPECT_EQ(LatestHostWalk(std::chrono::steady_clock::now() + std::chrono::seconds(5)), nullptr);
+  walk.reset();  // only a weak reference is kept
+  EXPECT_EQ(LatestHostWalk(std::chrono::steady_clock::now() - std::chrono::seconds(5)), nullptr);
   EXPECT_EQ(ReadHostWalk(0, &why), nullptr);
   EXPECT_EQ(ReadHostWalk(getpid() + 1, &why), nullptr);
   EXPECT_NE(why.find("initial pid namespace"), std::string::npos) << why;
@@ -213,6 +216,34 @@ TEST_F(OwnerWalkKernel, ResolverAgreesOnBothPaths) {
   EXPECT_EQ(by_bpf.at(inodes[0]).pid, by_proc.at(inodes[0]).pid);
   EXPECT_EQ(by_bpf.at(inodes[0]).fd, by_proc.at(inodes[0]).fd);
   EXPECT_EQ(by_bpf.at(inodes[0]).starttime, by_proc.at(inodes[0]).starttime);
+  close(a);
+  close(b);
+}
+
+// A walk of this collection (process_sockets') serves the resolver when it knows the
+// inodes; an inode opened since makes a new one.
+TEST_F(OwnerWalkKernel, ResolverReusesTheCollectionsWalk) {
+  const auto since = std::chrono::steady_clock::now();
+  const int a = socket(AF_INET6, SOCK_DGRAM, 0);
+  std::string why;
+  auto walk = ReadHostWalk(getpid(), &why);
+  ASSERT_NE(walk, nullptr) << why;
+  proctable::ProcessTable table("/proc", false, false);
+  proctable::OwnerResolver resolver("/proc", &table);
+  resolver.UseBpfWalk(getpid());
+  table.BeginScrape();
+  std::unordered_map<uint64_t, proctable::Owner> owners;
+  resolver.Resolve({InodeOf(a)}, &owners, since);
+  EXPECT_TRUE(resolver.stats().reused);
+  ASSERT_EQ(owners.size(), 1u);
+  EXPECT_EQ(owners.begin()->second.fd, a);
+  const int b = socket(AF_INET6, SOCK_DGRAM, 0);  // not in the walk
+  table.BeginScrape();
+  owners.clear();
+  resolver.Resolve({InodeOf(a), InodeOf(b)}, &owners, since);
+  EXPECT_TRUE(resolver.stats().bpf);
+  EXPECT_FALSE(resolver.stats().reused);
+  EXPECT_EQ(owners.size(), 2u);
   close(a);
   close(b);
 }
