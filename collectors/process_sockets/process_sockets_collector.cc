@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -51,13 +52,15 @@ class ProcessSocketsCollector : public collectors::Collector,
     rows_.clear();
     unowned_.clear();
     namespaces_.clear();
+    const auto start = std::chrono::steady_clock::now();
     owners_.Walk();
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     const WalkStats& w = owners_.stats();
     spdlog::debug(
-        "process_sockets: walked ({}) {} pids, {} fds, {} socket fds; inode map {} entries in "
-        "{} bytes",
-        owners_.used_bpf() ? "bpf" : "/proc", w.pids, w.fds, w.sockets, owners_.inodes().size(),
-        owners_.inodes().memory_bytes());
+        "process_sockets: walked ({}) {} pids, {} fds, {} socket fds in {:.1f} ms; inode map {} "
+        "entries in {} bytes",
+        owners_.used_bpf() ? "bpf" : "/proc", w.pids, w.fds, w.sockets, took.count(),
+        owners_.inodes().size(), owners_.inodes().memory_bytes());
     const uint64_t denied = owners_.stats().denied;
     if ((denied > 0) != denied_logged_) {
       denied_logged_ = denied > 0;

@@ -114,6 +114,8 @@ for n in "${SIZES[@]}"; do
   owned=$(awk '/^netstat_process_sockets\{/ { s += $2 } END { print s + 0 }' "$WORK/last.prom")
   unowned=$(awk '/^netstat_process_sockets_unowned\{/ { s += $2 } END { print s + 0 }' "$WORK/last.prom")
   PATH_USED=$(sed -n 's/.*process_sockets: walked (\([^)]*\)).*/\1/p' "$WORK/exporter.log" | tail -1)
+  OWN_MS=$(sed -n 's/.*process_sockets: walked .* socket fds in \([0-9.]*\) ms.*/\1/p' \
+    "$WORK/exporter.log" | median)
   stop "$EXP_PID"
   # The same collection on the /proc walk, and the bare BPF walk, in alternating rounds.
   NETSTAT_EXPORTER_NO_BPF_OWNERS=1 start_exporter "$WORK/exporter_proc.log"
@@ -125,9 +127,9 @@ for n in "${SIZES[@]}"; do
   stop "$EXP_PID"
   PROC_S=$(median <"$WORK/t.collect_proc")
   OWNERS_S=$(grep -v '^-' "$WORK/t.owners" | median || true)
-  BPF_ROWS+=("$(printf '%7s %6s %8s %8s %8s %8s %8s' "$n" "${PATH_USED:--}" "$(ms "$WALK_S")" \
-    "$(ms "$OWNERS_S")" "$(ms "$COLLECT_S")" "$(ratio "$COLLECT_S" "$WALK_S")" \
-    "$(ratio "$PROC_S" "$WALK_S")")")
+  BPF_ROWS+=("$(printf '%7s %6s %8s %8s %8s %8s %8s %8s %8s' "$n" "${PATH_USED:--}" \
+    "$(ms "$WALK_S")" "$(ms "$OWNERS_S")" "${OWN_MS:--}" "$(ms "$COLLECT_S")" \
+    "$(ratio "$COLLECT_S" "$WALK_S")" "$(ms "$PROC_S")" "$(ratio "$PROC_S" "$WALK_S")")")
   ROWS+=("$(printf '%7s %8s %8s %7s %7s %7s %8s %8s %6s %9s %7s %6s %7s %9s' \
     "$n" "$owned" "$unowned" "$(ms "$WALK_S")" "$(ms "$DUMP_S")" "$(ms "$BARE_S")" \
     "$(ms "$COLLECT_S")" "$(ms "$SCRAPE_S")" "$(ratio "$COLLECT_S" "$BARE_S")" "$(ms "$SS_S")" \
@@ -145,13 +147,15 @@ mkdir -p "$(dirname "$OUT")"
   printf '%s\n' "${ROWS[@]}" "${SMALL_ROW[@]}"
   echo
   echo "owners by BPF (readers/owners) against the bare /proc/*/fd walk, ms:"
-  printf '%7s %6s %8s %8s %8s %8s %8s\n' N owners walk bpf_walk collect x_walk x_proc
+  printf '%7s %6s %8s %8s %8s %8s %8s %8s %8s\n' N owners walk bpf_walk owners_in collect \
+    x_walk proc_col x_proc
   printf '%s\n' "${BPF_ROWS[@]}"
   echo "owners: the walk the collector used (bpf, or /proc when BPF cannot load); walk: the"
   echo "bare /proc/*/fd readlink walk; bpf_walk: the bare BPF owner walk (netstat_bench_owner_walk,"
-  echo "in-process, loaded once); collect: as above; x_walk = collect / walk (goal <= 0.25 at 100k"
-  echo "with BPF); x_proc = collect of an exporter forced to the /proc walk"
-  echo "(NETSTAT_EXPORTER_NO_BPF_OWNERS=1) / walk."
+  echo "in-process, loaded once, first read); owners_in: the collector's own walk (names and"
+  echo "inode map included), from its debug log; collect: as above; x_walk = collect / walk"
+  echo "(goal <= 0.25 at 100k with BPF); proc_col: collect of an exporter forced to the /proc"
+  echo "walk (NETSTAT_EXPORTER_NO_BPF_OWNERS=1); x_proc = proc_col / walk."
   echo
   echo "owned / unowned: sum of netstat_process_sockets / _unowned in the last scrape (the"
   echo "exporter's and curl's own sockets included); walk: bare /proc/*/fd readlink walk"
