@@ -94,6 +94,23 @@ void OwnerResolver::Walk(std::unordered_map<uint64_t, Owner>* wanted,
   }
 }
 
+namespace {
+
+// Sets pid/fd of every entry of *wanted from a walk. Ascending (pid, fd): the first holder
+// of an inode is its lowest pid, at its lowest fd.
+void Fill(const owners::HostWalk& walk, std::unordered_map<uint64_t, Owner>* wanted) {
+  for (auto& [inode, owner] : *wanted) owner = Owner{};
+  for (const owners::SocketFd& s : walk.fds) {
+    auto it = wanted->find(s.inode);
+    if (it != wanted->end() && it->second.pid == 0) {
+      it->second.pid = s.pid;
+      it->second.fd = s.fd;
+    }
+  }
+}
+
+}  // namespace
+
 bool OwnerResolver::WalkBpf(std::unordered_map<uint64_t, Owner>* wanted,
                             const std::vector<uint64_t>& needed, Clock::time_point reuse_since) {
   if (bpf_self_pid_ == 0) return false;
@@ -101,39 +118,33 @@ bool OwnerResolver::WalkBpf(std::unordered_map<uint64_t, Owner>* wanted,
   if (shared) {
     // Reused only when it knows every inode this walk is for: one opened since it was
     // read (a listener of the socket reading that followed it) needs a new one.
-    std::unordered_set<uint64_t> known;
-    known.reserve(shared->walk.fds.size());
-    for (const owners::SocketFd& s : shared->walk.fds) known.insert(s.inode);
+    Fill(shared->walk, wanted);
     for (uint64_t inode : needed) {
-      if (!known.count(inode)) {
+      if (wanted->at(inode).pid == 0) {
         shared.reset();
         break;
       }
     }
   }
   stats_.reused = shared != nullptr;
-  std::string why;
-  if (!shared) shared = owners::ReadHostWalk(bpf_self_pid_, &why);
   if (!shared) {
-    if (why != bpf_failure_) {
-      spdlog::info("owners: listeners' owners from /proc/*/fd, not the BPF walk: {}", why);
+    std::string why;
+    shared = owners::ReadHostWalk(bpf_self_pid_, &why);
+    if (!shared) {
+      if (why != bpf_failure_) {
+        spdlog::info("owners: listeners' owners from /proc/*/fd, not the BPF walk: {}", why);
+      }
+      bpf_failure_ = why;
+      for (auto& [inode, owner] : *wanted) owner = Owner{};  // what a reuse attempt set
+      return false;
     }
-    bpf_failure_ = why;
-    return false;
+    Fill(shared->walk, wanted);
   }
   if (!bpf_failure_.empty()) spdlog::info("owners: listeners' owners from the BPF walk again");
   bpf_failure_.clear();
   stats_.bpf = true;
   stats_.pids = shared->walk.processes.size();
   stats_.fds = shared->walk.files;
-  // Ascending (pid, fd): the first holder of an inode is its lowest pid, at its lowest fd.
-  for (const owners::SocketFd& s : shared->walk.fds) {
-    auto it = wanted->find(s.inode);
-    if (it != wanted->end() && it->second.pid == 0) {
-      it->second.pid = s.pid;
-      it->second.fd = s.fd;
-    }
-  }
   return true;
 }
 
