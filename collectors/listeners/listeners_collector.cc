@@ -2,7 +2,8 @@
 // /proc/net/{tcp,udp}{,6}), merged per namespace and (protocol, family, address, port,
 // bound device; the device named in its own namespace by the reading's table),
 // owners from the process table's cached inode -> (pid, fd, start time) map (one
-// host-wide walk of /proc/PID/fd, stat, cmdline, exe, whatever the namespace), service
+// host-wide walk of every process's socket fds, by BPF or /proc/PID/fd, then stat,
+// cmdline, exe, whatever the namespace), service
 // names from /etc/services, then the `expected:` policy. Families are built fresh each
 // run.
 #include "collectors/listeners/listeners_collector.h"
@@ -159,7 +160,9 @@ ListenersCollector::ListenersCollector(const collectors::Environment& env)
       processes_(root_.procfs(), labels_.cmdline, labels_.exe),
       resolver_(root_.procfs(), &processes_),
       users_(root_.procfs(), root_.IsLiveProc()),
-      services_(env.config.paths.services) {}
+      services_(env.config.paths.services) {
+  if (need_owners_) resolver_.UseBpfWalk(env.site.self_pid);
+}
 
 std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -221,7 +224,9 @@ void ListenersCollector::ResolveOwners(Clock::time_point start, Clock::time_poin
       }
     }
   }
-  resolver_.Resolve(inodes, &owners_);
+  // A BPF walk that began with this run (process_sockets reads one in its BeginRead,
+  // after ours) serves here too when it knows the inodes.
+  resolver_.Resolve(inodes, &owners_, read_started_);
   const Clock::time_point resolved = Clock::now();
   const proctable::ResolveStats& s = resolver_.stats();
   // Once per process, not per scrape or reload: the fix is the same every time.
@@ -235,9 +240,9 @@ void ListenersCollector::ResolveOwners(Clock::time_point start, Clock::time_poin
   using Ms = std::chrono::duration<double, std::milli>;
   spdlog::debug(
       "listeners: {} listeners dumped in {:.1f} ms; owners in {:.1f} ms: {} verified, "
-      "walked={} ({} pids, {} fds)",
+      "walked={} ({}{}; {} pids, {} fds)",
       listeners, Ms(dumped - start).count(), Ms(resolved - dumped).count(), s.verified, s.walked,
-      s.pids, s.fds);
+      s.bpf ? "bpf" : "/proc", s.reused ? ", reused" : "", s.pids, s.fds);
 }
 
 const ListenerSocket& ListenersCollector::Representative(const Listener& l,

@@ -1,5 +1,6 @@
 // process_sockets collector: who holds the sockets. At the start of a run one walk of
-// /proc/*/fd maps every socket inode to its lowest-pid holder (SocketOwners); the
+// every process's socket fds (the BPF owner walk, else /proc/*/fd) maps every socket
+// inode to its lowest-pid holder (SocketOwners); the
 // shared socket reading then streams each namespace's sockets, which are counted per
 // owner as they pass (nothing is stored per socket) and, when the namespace ends,
 // folded into label groups. Sockets without an inode (time-wait, request sockets,
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -38,7 +40,8 @@ class ProcessSocketsCollector : public collectors::Collector,
       : want_user_(Has(env.config.process_sockets.labels, "user")),
         want_pid_(Has(env.config.process_sockets.labels, "pid")),
         max_processes_(env.config.process_sockets.max_processes),
-        owners_(env.root.procfs(), env.root.IsLiveProc(), want_user_, want_pid_) {}
+        owners_(env.root.procfs(), env.root.IsLiveProc(), want_user_, want_pid_,
+                env.site.self_pid) {}
 
   socket_reading::Interest interest() const override {
     return socket_reading::Interest::EverySocket();
@@ -49,12 +52,15 @@ class ProcessSocketsCollector : public collectors::Collector,
     rows_.clear();
     unowned_.clear();
     namespaces_.clear();
+    const auto start = std::chrono::steady_clock::now();
     owners_.Walk();
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     const WalkStats& w = owners_.stats();
     spdlog::debug(
-        "process_sockets: walked {} pids, {} fds, {} socket fds; inode map {} entries in {} "
-        "bytes",
-        w.pids, w.fds, w.sockets, owners_.inodes().size(), owners_.inodes().memory_bytes());
+        "process_sockets: walked ({}) {} pids, {} fds, {} socket fds in {:.1f} ms; inode map {} "
+        "entries in {} bytes",
+        owners_.used_bpf() ? "bpf" : "/proc", w.pids, w.fds, w.sockets, took.count(),
+        owners_.inodes().size(), owners_.inodes().memory_bytes());
     const uint64_t denied = owners_.stats().denied;
     if ((denied > 0) != denied_logged_) {
       denied_logged_ = denied > 0;
@@ -178,6 +184,7 @@ std::string ProcessSocketsCollector::Collect(std::vector<prometheus::MetricFamil
   }
   sockets.MoveTo(out);
   unowned.MoveTo(out);
+  owners_.Release();  // the listeners of this collection have had their owners by now
   FamilyBuilder("netstat_process_sockets_folded_processes",
                 "Process label sets (name, plus user and pid when labelled, per namespace) "
                 "beyond process_sockets.max_processes, summed under process=\"other\".",

@@ -2,22 +2,30 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "readers/owners/owner_walk.h"
 #include "readers/procfs/root.h"
 #include "readers/proctable/proc_dirs.h"
 #include "readers/proctable/proc_parsers.h"
 
 namespace netstat::process_sockets {
 
-SocketOwners::SocketOwners(std::string procfs, bool live, bool want_user, bool want_pid)
+SocketOwners::SocketOwners(std::string procfs, bool live, bool want_user, bool want_pid,
+                           int32_t bpf_self_pid)
     : procfs_(std::move(procfs)),
       want_user_(want_user),
       want_pid_(want_pid),
+      bpf_self_pid_(bpf_self_pid),
       processes_(procfs_, false, false),
-      users_(procfs_, live) {}
+      users_(procfs_, live) {
+  // Loaded now, while the daemon still has CAP_BPF: a walk after the drop reuses it.
+  std::string error;
+  if (bpf_self_pid_ != 0 && !owners::ForcedProcWalk()) owners::OwnerWalk::Shared(&error);
+}
 
 void SocketOwners::Walk() {
   stats_ = WalkStats{};
@@ -26,8 +34,58 @@ void SocketOwners::Walk() {
   groups_.clear();
   group_index_.clear();
   processes_.BeginScrape();
-  for (int32_t pid : proctable::ListPids(procfs_)) WalkPid(pid);
+  used_bpf_ = WalkBpf();
+  if (!used_bpf_) {
+    for (int32_t pid : proctable::ListPids(procfs_)) WalkPid(pid);
+  }
   last_sockets_ = inodes_.size();
+}
+
+bool SocketOwners::WalkBpf() {
+  std::string why;
+  walk_.reset();
+  std::shared_ptr<const owners::SharedHostWalk> shared;
+  if (bpf_self_pid_ != 0) shared = owners::ReadHostWalk(bpf_self_pid_, &why);
+  if (!shared) {
+    // Once per distinct reason (the reasons carry no counts), not once per scrape.
+    if (bpf_self_pid_ != 0 && why != bpf_failure_) {
+      spdlog::info("process_sockets: owners from /proc/*/fd, not the BPF walk: {}", why);
+    }
+    bpf_failure_ = why;
+    return false;
+  }
+  if (!bpf_failure_.empty()) spdlog::info("process_sockets: owners from the BPF walk again");
+  bpf_failure_.clear();
+  static const long ticks = ::sysconf(_SC_CLK_TCK);
+  const owners::HostWalk& w = shared->walk;
+  stats_.fds = w.files;
+  for (const owners::ProcessSeen& p : w.processes) {
+    // The name now, checked against what the kernel had when the fds were listed.
+    const proctable::ProcessInfo* info = processes_.Get(p.pid);
+    if (info == nullptr) continue;  // gone, as in WalkPid
+    const uint64_t starttime = owners::StartTicks(p.start_boottime_ns, ticks);
+    if (info->starttime != starttime) continue;  // the pid is another process's now
+    const std::string* name = &info->name;
+    if (info->comm != p.comm) {
+      // Renamed since the listing: the recorded comm, unless it was cut and so cannot
+      // be completed any more (ProcessTable counts such a process as gone too).
+      if (p.comm.size() >= 15) continue;
+      name = &p.comm;
+    }
+    ++stats_.pids;
+    const auto owner = static_cast<uint32_t>(owners_.size());
+    bool added = false;
+    for (size_t i = p.first; i < p.last; ++i) added |= inodes_.Insert(w.fds[i].inode, owner);
+    stats_.sockets += p.last - p.first;
+    if (added) AddOwner(p.pid, starttime, *name);
+  }
+  walk_ = std::move(shared);
+  return true;
+}
+
+void SocketOwners::AddOwner(int32_t pid, uint64_t starttime, const std::string& name) {
+  const uint32_t group = GroupFor(pid, name);
+  owners_.push_back(Owner{pid, starttime, group});
 }
 
 void SocketOwners::WalkPid(int32_t pid) {
@@ -69,11 +127,11 @@ void SocketOwners::WalkPid(int32_t pid) {
   for (uint64_t inode : pid_sockets_) added |= inodes_.Insert(inode, owner);
   stats_.sockets += pid_sockets_.size();
   if (!added) return;  // every socket belongs to a lower pid
-  owners_.push_back(Owner{pid, info->starttime, GroupFor(pid, *info)});
+  AddOwner(pid, info->starttime, info->name);
 }
 
-uint32_t SocketOwners::GroupFor(int32_t pid, const proctable::ProcessInfo& info) {
-  GroupKey key{info.name, "", want_pid_ ? pid : 0};
+uint32_t SocketOwners::GroupFor(int32_t pid, const std::string& name) {
+  GroupKey key{name, "", want_pid_ ? pid : 0};
   if (want_user_) {
     std::string status;
     std::optional<uint32_t> uid;

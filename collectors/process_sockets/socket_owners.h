@@ -1,16 +1,23 @@
-// Who holds each socket, host-wide: one walk of /proc/*/fd per collection, in ascending
-// pid order, so a socket shared by several processes (a forked server's listener)
-// belongs to the lowest pid, as the listeners collector has it. A process's name is
-// read before its fds: a process that renames itself (exec, prctl) after the read is
-// counted under the name it had when its fds were listed.
+// Who holds each socket, host-wide: one walk per collection of every process's socket
+// fds, in ascending pid order, so a socket shared by several processes (a forked
+// server's listener) belongs to the lowest pid, as the listeners collector has it.
+// The walk is one read of the BPF owner walk (readers/owners) when it loads and the
+// procfs is the host's, else /proc/*/fd (a statx per fd), and the same on any failure.
+// A process is counted under the name it had when its fds were listed: the /proc walk
+// reads the name before the fds; the BPF walk records the comm and start time with the
+// fds, and a process renamed since (exec, prctl) keeps the recorded comm (or, when
+// that was cut at 15 bytes and cannot be completed any more, counts as gone), one whose
+// pid was reused counts as gone.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "collectors/process_sockets/inode_map.h"
+#include "readers/owners/owner_walk.h"
 #include "readers/proctable/process_table.h"
 #include "readers/proctable/user_names.h"
 
@@ -33,10 +40,19 @@ struct WalkStats {
 
 class SocketOwners {
  public:
-  SocketOwners(std::string procfs, bool live, bool want_user, bool want_pid);
+  // `bpf_self_pid`: procfs::Site::self_pid to try the BPF walk (loaded here, at start),
+  // 0 for /proc/*/fd only.
+  SocketOwners(std::string procfs, bool live, bool want_user, bool want_pid,
+               int32_t bpf_self_pid = 0);
 
-  // Walks /proc/*/fd afresh: every socket held by a process whose name could be read.
+  // Walks afresh: every socket held by a process whose name could be read.
   void Walk();
+  // Whether the last walk was the BPF one.
+  bool used_bpf() const { return used_bpf_; }
+  // Lets go of the BPF walk, which Walk keeps so that the listeners of the same
+  // collection may use it too (owners::LatestHostWalk): the collector calls this once
+  // its run is published.
+  void Release() { walk_.reset(); }
 
   // The owner index of a socket inode, or InodeMap::kNone.
   uint32_t OwnerOf(uint64_t inode) const { return inodes_.Find(inode); }
@@ -62,11 +78,17 @@ class SocketOwners {
   };
   std::vector<int32_t> ListPids() const;
   void WalkPid(int32_t pid);
-  uint32_t GroupFor(int32_t pid, const proctable::ProcessInfo& info);
+  bool WalkBpf();  // false: the BPF walk is not to be used now (the reason logged once)
+  void AddOwner(int32_t pid, uint64_t starttime, const std::string& name);
+  uint32_t GroupFor(int32_t pid, const std::string& name);
 
   std::string procfs_;
   bool want_user_;
   bool want_pid_;
+  int32_t bpf_self_pid_;
+  bool used_bpf_ = false;
+  std::shared_ptr<const owners::SharedHostWalk> walk_;  // the last BPF walk, until Release
+  std::string bpf_failure_;  // the last reason the BPF walk was not used, logged once
   proctable::ProcessTable processes_;
   proctable::UserNames users_;
   InodeMap inodes_;

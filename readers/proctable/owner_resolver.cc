@@ -2,12 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <unordered_set>
 
+#include "readers/owners/owner_walk.h"
 #include "readers/proctable/proc_dirs.h"
 
 namespace netstat::proctable {
@@ -16,11 +18,19 @@ OwnerResolver::OwnerResolver(std::string procfs, ProcessTable* processes,
                              Clock::duration ownerless_retry)
     : procfs_(std::move(procfs)), processes_(processes), ownerless_retry_(ownerless_retry) {}
 
+void OwnerResolver::UseBpfWalk(int32_t procfs_self_pid) {
+  bpf_self_pid_ = procfs_self_pid;
+  std::string error;
+  if (bpf_self_pid_ != 0 && !owners::ForcedProcWalk()) owners::OwnerWalk::Shared(&error);
+}
+
 void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
-                            std::unordered_map<uint64_t, Owner>* owners) {
+                            std::unordered_map<uint64_t, Owner>* owners,
+                            Clock::time_point reuse_since) {
   stats_ = ResolveStats{};
   const Clock::time_point now = Clock::now();
   bool need_walk = false;
+  std::vector<uint64_t> needed;
   for (uint64_t inode : inodes) {
     auto it = cache_.find(inode);
     if (it != cache_.end() && Verify(inode, it->second)) {
@@ -31,6 +41,7 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
     auto gone = ownerless_.find(inode);
     if (it == cache_.end() && gone != ownerless_.end() && now < gone->second.retry_at) continue;
     need_walk = true;
+    needed.push_back(inode);
   }
 
   std::unordered_set<uint64_t> current(inodes.begin(), inodes.end());
@@ -42,7 +53,7 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
     // (a lower pid may hold the socket now).
     std::unordered_map<uint64_t, Owner> wanted;
     for (uint64_t inode : current) wanted[inode] = Owner{};
-    Walk(&wanted);
+    Walk(&wanted, needed, reuse_since);
     for (auto& [inode, owner] : wanted) {
       const ProcessInfo* info = owner.pid > 0 ? processes_->Get(owner.pid) : nullptr;
       if (info == nullptr) {
@@ -72,13 +83,69 @@ bool OwnerResolver::Verify(uint64_t inode, const Owner& owner) {
   return SocketInodeAt(AT_FDCWD, path.c_str()) == inode;
 }
 
-void OwnerResolver::Walk(std::unordered_map<uint64_t, Owner>* wanted) {
+void OwnerResolver::Walk(std::unordered_map<uint64_t, Owner>* wanted,
+                         const std::vector<uint64_t>& needed, Clock::time_point reuse_since) {
   stats_.walked = true;
+  if (WalkBpf(wanted, needed, reuse_since)) return;
   size_t remaining = wanted->size();
   for (int32_t pid : ListPids(procfs_)) {
     if (remaining == 0) break;
     WalkPid(pid, wanted, &remaining);
   }
+}
+
+namespace {
+
+// Sets pid/fd of every entry of *wanted from a walk. Ascending (pid, fd): the first holder
+// of an inode is its lowest pid, at its lowest fd.
+void Fill(const owners::HostWalk& walk, std::unordered_map<uint64_t, Owner>* wanted) {
+  for (auto& [inode, owner] : *wanted) owner = Owner{};
+  for (const owners::SocketFd& s : walk.fds) {
+    auto it = wanted->find(s.inode);
+    if (it != wanted->end() && it->second.pid == 0) {
+      it->second.pid = s.pid;
+      it->second.fd = s.fd;
+    }
+  }
+}
+
+}  // namespace
+
+bool OwnerResolver::WalkBpf(std::unordered_map<uint64_t, Owner>* wanted,
+                            const std::vector<uint64_t>& needed, Clock::time_point reuse_since) {
+  if (bpf_self_pid_ == 0) return false;
+  std::shared_ptr<const owners::SharedHostWalk> shared = owners::LatestHostWalk(reuse_since);
+  if (shared) {
+    // Reused only when it knows every inode this walk is for: one opened since it was
+    // read (a listener of the socket reading that followed it) needs a new one.
+    Fill(shared->walk, wanted);
+    for (uint64_t inode : needed) {
+      if (wanted->at(inode).pid == 0) {
+        shared.reset();
+        break;
+      }
+    }
+  }
+  stats_.reused = shared != nullptr;
+  if (!shared) {
+    std::string why;
+    shared = owners::ReadHostWalk(bpf_self_pid_, &why);
+    if (!shared) {
+      if (why != bpf_failure_) {
+        spdlog::info("owners: listeners' owners from /proc/*/fd, not the BPF walk: {}", why);
+      }
+      bpf_failure_ = why;
+      for (auto& [inode, owner] : *wanted) owner = Owner{};  // what a reuse attempt set
+      return false;
+    }
+    Fill(shared->walk, wanted);
+  }
+  if (!bpf_failure_.empty()) spdlog::info("owners: listeners' owners from the BPF walk again");
+  bpf_failure_.clear();
+  stats_.bpf = true;
+  stats_.pids = shared->walk.processes.size();
+  stats_.fds = shared->walk.files;
+  return true;
 }
 
 void OwnerResolver::WalkPid(int32_t pid, std::unordered_map<uint64_t, Owner>* wanted,

@@ -1,8 +1,10 @@
 // Socket inode -> owning process, cheaply across scrapes. A cached owner (pid, fd, start
 // time) is checked with one statx of /proc/PID/fd/FD plus the pid's stat; only when
-// some inode is new or its owner gone does a walk of /proc/*/fd run. The walk visits
-// pids in ascending order, so the first holder found is the lowest pid (pre-fork servers
-// share one socket among many processes) and it stops once every inode has one.
+// some inode is new or its owner gone does a walk run: one read of the BPF owner walk
+// (readers/owners) when UseBpfWalk allowed it and it works, else /proc/*/fd. Either
+// visits pids in ascending order, so the first holder found is the lowest pid (pre-fork
+// servers share one socket among many processes), and its lowest fd; the /proc walk
+// stops once every inode has one.
 #pragma once
 
 #include <chrono>
@@ -22,7 +24,9 @@ struct Owner {
 };
 
 struct ResolveStats {
-  bool walked = false;      // this call walked /proc/*/fd
+  bool walked = false;      // this call walked (/proc/*/fd, or the BPF walk)
+  bool bpf = false;         // the walk was the BPF one
+  bool reused = false;      // a BPF walk of this collection read by another collector
   uint64_t pids = 0;        // process fd directories opened by the walk
   uint64_t fds = 0;         // fd links looked at by the walk
   uint64_t denied = 0;      // fd directories we may not read (EACCES/EPERM)
@@ -40,9 +44,17 @@ class OwnerResolver {
   OwnerResolver(std::string procfs, ProcessTable* processes,
                 Clock::duration ownerless_retry = std::chrono::seconds(15));
 
+  // Walks with the BPF owner walk, for a procfs whose "self" is `procfs_self_pid`
+  // (procfs::Site::self_pid; 0 leaves the /proc walk). Loads it now, at start, while the
+  // daemon has the capabilities to. The /proc walk stays the fallback.
+  void UseBpfWalk(int32_t procfs_self_pid);
+
   // Owners of `inodes` (the processes table must be in a scrape: BeginScrape called).
-  // Inodes without a readable holder are absent from *owners.
-  void Resolve(const std::vector<uint64_t>& inodes, std::unordered_map<uint64_t, Owner>* owners);
+  // Inodes without a readable holder are absent from *owners. A BPF walk that began at
+  // or after `reuse_since` (another collector's of the same collection) is used instead
+  // of a new one when it has every inode that made the walk necessary.
+  void Resolve(const std::vector<uint64_t>& inodes, std::unordered_map<uint64_t, Owner>* owners,
+               Clock::time_point reuse_since = Clock::time_point::max());
 
   const ResolveStats& stats() const { return stats_; }
 
@@ -52,13 +64,20 @@ class OwnerResolver {
     Clock::duration backoff;
   };
   bool Verify(uint64_t inode, const Owner& owner);
-  // Walks /proc/*/fd; sets pid/fd of every entry of *wanted whose inode some process holds.
-  void Walk(std::unordered_map<uint64_t, Owner>* wanted);
+  // Walks; sets pid/fd of every entry of *wanted whose inode some process holds.
+  // `needed`: the inodes that made the walk necessary.
+  void Walk(std::unordered_map<uint64_t, Owner>* wanted, const std::vector<uint64_t>& needed,
+            Clock::time_point reuse_since);
+  // The BPF walk; false when it is not to be used (the reason logged once).
+  bool WalkBpf(std::unordered_map<uint64_t, Owner>* wanted, const std::vector<uint64_t>& needed,
+               Clock::time_point reuse_since);
   void WalkPid(int32_t pid, std::unordered_map<uint64_t, Owner>* wanted, size_t* remaining);
 
   std::string procfs_;
   ProcessTable* processes_;
   Clock::duration ownerless_retry_;
+  int32_t bpf_self_pid_ = 0;
+  std::string bpf_failure_;  // the last reason the BPF walk was not used
   std::unordered_map<uint64_t, Owner> cache_;
   std::unordered_map<uint64_t, Ownerless> ownerless_;
   ResolveStats stats_;

@@ -3,8 +3,10 @@
 # fresh netns, then: the exporter's first scrape (fresh process, cold owner cache), its
 # steady-state scrape (median), `ss -tlnp`, `netstat -tlnp`, and a bare /proc/*/fd readlink
 # walk. Targets: steady >= 10x faster than ss -tlnp; first <= 1.2x the bare walk; every
-# listener `ss -tln` lists is exported with its owner. Table on stdout and in
-# BUILD/bench/listeners_bench.txt.
+# listener `ss -tln` lists is exported with its owner. The owners come from the BPF owner
+# walk (readers/owners) where it loads; the first scrape is also timed with an exporter
+# forced to the /proc walk (NETSTAT_EXPORTER_NO_BPF_OWNERS=1), and the bare BPF walk.
+# Table on stdout and in BUILD/bench/listeners_bench.txt.
 #   listeners_bench.sh BUILD_DIR [PROCESSES]
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
@@ -12,6 +14,7 @@ PROCS=${2:-10}
 BIN=$BUILD/netstat_exporter
 FDS=$BUILD/tests/bench/netstat_bench_fds
 WALK=$BUILD/tests/bench/netstat_bench_fdwalk
+OWNERW=$BUILD/tests/bench/netstat_bench_owner_walk
 OUT=$BUILD/bench/listeners_bench.txt
 # Per process: 80 TCP + 20 UDP listeners, 2000 connections (4000 sockets), 10000 others.
 TCP_L=80 UDP_L=20 CONNS=2000 OTHER=10000
@@ -43,10 +46,10 @@ cat >"$WORK/config.yml" <<YAML
 collectors:
   listeners: {labels: [process, user, pid], max_listeners: 100000}
 YAML
-start_exporter() {
+start_exporter() {  # start_exporter [ENV=VALUE...]
   : >"$WORK/log"  # empty before the start: a stale port line would be read otherwise
-  ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
-    --collector.disable-defaults --collector.listeners 2>"$WORK/log" &
+  env "$@" ip netns exec "$NS" "$BIN" --web.listen-address=127.0.0.1:0 --config.file="$WORK/config.yml" \
+    --collector.disable-defaults --collector.listeners --log.level=debug 2>"$WORK/log" &
   EXPORTER=$!
   for _ in $(seq 1 100); do
     PORT=$(grep -o 'port=[0-9]*' "$WORK/log" | head -1 | cut -d= -f2 || true)
@@ -64,15 +67,25 @@ read -r _ HOST_PIDS HOST_FDS HOST_SOCKS < <("$WALK")
 # Walk and first scrape take turns, so both see the same background load.
 WALKS=()
 FIRST=()
+FIRST_PROC=()
+BPF_WALKS=()
 for _ in $(seq 1 $FIRST_RUNS); do
   WALKS+=("$("$WALK" | cut -d' ' -f1)")
   start_exporter
   scrape "$WORK/first.prom"
   FIRST+=("$(duration "$WORK/first.prom")")
   stop_exporter
+  OWNERS_USED=$(sed -n 's/.*walked=true (\([^;,]*\).*/\1/p' "$WORK/log" | head -1)
+  start_exporter NETSTAT_EXPORTER_NO_BPF_OWNERS=1
+  scrape "$WORK/first_proc.prom"
+  FIRST_PROC+=("$(duration "$WORK/first_proc.prom")")
+  stop_exporter
+  BPF_WALKS+=("$("$OWNERW" 1 | cut -d' ' -f1)")
 done
 WALK_S=$(printf '%s\n' "${WALKS[@]}" | median)
 FIRST_S=$(printf '%s\n' "${FIRST[@]}" | median)
+FIRST_PROC_S=$(printf '%s\n' "${FIRST_PROC[@]}" | median)
+BPF_WALK_S=$(printf '%s\n' "${BPF_WALKS[@]}" | grep -v '^-' | median || true)
 
 start_exporter
 scrape "$WORK/warmup.prom"
@@ -98,8 +111,8 @@ UNRESOLVED=$(awk '$1 == "netstat_listener_owner_unresolved" { print $2 }' "$WORK
 EXPORTED_TCP=$(grep -c '^netstat_listener_info{protocol="tcp"' "$WORK/last.prom")
 EXPORTED_UDP=$(grep -c '^netstat_listener_info{protocol="udp"' "$WORK/last.prom")
 
-ms() { awk -v v="$1" 'BEGIN { printf "%.1f", v * 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ms() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v * 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 mkdir -p "$(dirname "$OUT")"
 {
   echo "listeners benchmark ($(date -u +%FT%TZ), $(nproc) cores, kernel $(uname -r))"
@@ -108,6 +121,9 @@ mkdir -p "$(dirname "$OUT")"
   printf '%-44s %10s %10s\n' "measure" "ms" "ratio"
   printf '%-44s %10s %10s\n' "bare /proc/*/fd readlink walk (median of $FIRST_RUNS)" "$(ms "$WALK_S")" "1.00"
   printf '%-44s %10s %10s\n' "exporter first scrape (median of $FIRST_RUNS starts)" "$(ms "$FIRST_S")" "$(ratio "$FIRST_S" "$WALK_S")x walk"
+  printf '%-44s %10s %10s\n' "  owners walked by" "${OWNERS_USED:--}" ""
+  printf '%-44s %10s %10s\n' "first scrape, /proc walk forced (median of $FIRST_RUNS)" "$(ms "$FIRST_PROC_S")" "$(ratio "$FIRST_PROC_S" "$WALK_S")x walk"
+  printf '%-44s %10s %10s\n' "bare BPF owner walk (median of $FIRST_RUNS)" "$(ms "$BPF_WALK_S")" "$(ratio "$BPF_WALK_S" "$WALK_S")x walk"
   printf '%-44s %10s %10s\n' "exporter steady scrape (median of $STEADY_RUNS)" "$(ms "$STEADY_S")" "$(ratio "$SS_S" "$STEADY_S")x faster than ss"
   printf '%-44s %10s %10s\n' "ss -tlnp (median of 3)" "$(ms "$SS_S")" ""
   printf '%-44s %10s %10s\n' "netstat -tlnp (median of 3)" "$(ms "$NETSTAT_S")" "$(ratio "$NETSTAT_S" "$STEADY_S")x steady"

@@ -7,7 +7,11 @@
 # walk + a bare sock_diag dump of the same protocols (nl_count), each in its own
 # process; and `ss -tanp` (fewer rounds: it is slow). Also the exporter's peak RSS and
 # the inode -> owner map's size per socket. Goals: collect <= 1.2x the bare baseline,
-# >= 10x faster than ss -tanp, RSS <= 24 MB at 100k; under 10 ms at 1k.
+# >= 10x faster than ss -tanp, RSS <= 24 MB at 100k; under 10 ms at 1k. The owners come
+# from the BPF owner walk (readers/owners) where it loads: the bare BPF walk is timed
+# too, and the collection once more by an exporter forced to the /proc walk
+# (NETSTAT_EXPORTER_NO_BPF_OWNERS=1); goal with BPF: collect <= 0.25x the bare /proc
+# walk at 100k connections (200k sockets and fds).
 #   process_sockets_bench.sh BUILD_DIR [N...]
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
@@ -18,6 +22,7 @@ BIN=$BUILD/netstat_exporter
 LOAD=$BUILD/tests/bench/netstat_sock_load
 NLCOUNT=$BUILD/tests/bench/netstat_nl_count
 WALK=$BUILD/tests/bench/netstat_bench_fdwalk
+OWNERW=$BUILD/tests/bench/netstat_bench_owner_walk
 OUT=$BUILD/bench/process_sockets_bench.txt
 PER_PROCESS=9000  # connections per load process: 2 fds each, under a 20,000 fd limit
 
@@ -32,9 +37,12 @@ in_ns sh -c 'echo 4096 >/proc/sys/net/core/somaxconn; echo "32768 65000" >/proc/
 
 
 printf 'collectors:\n  process_sockets: {interval: 0s}\n' >"$WORK/config.yml"
-start_exporter() {
-  exporter_in_ns "$WORK/exporter.log" --collector.disable-defaults \
+start_exporter() {  # start_exporter [LOG]
+  exporter_in_ns "${1:-$WORK/exporter.log}" --collector.disable-defaults \
     --collector.process_sockets --config.file="$WORK/config.yml" --log.level=debug
+}
+collect_of() {
+  awk '$1 == "netstat_exporter_collector_duration_seconds{collector=\"process_sockets\"}" { print $2 }' "$1"
 }
 ms() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
@@ -82,6 +90,7 @@ SMALL_ROW=("$(printf '%7s %8s %8s %7s %7s %7s %8s %8s %6s %9s %7s %6s %7s %9s' \
   - - - - -)")
 
 ROWS=()
+BPF_ROWS=()
 for n in "${SIZES[@]}"; do
   echo "growing to $n connections..." >&2
   grow_to "$n"
@@ -104,7 +113,23 @@ for n in "${SIZES[@]}"; do
     "$WORK/exporter.log" | tail -1)
   owned=$(awk '/^netstat_process_sockets\{/ { s += $2 } END { print s + 0 }' "$WORK/last.prom")
   unowned=$(awk '/^netstat_process_sockets_unowned\{/ { s += $2 } END { print s + 0 }' "$WORK/last.prom")
+  PATH_USED=$(sed -n 's/.*process_sockets: walked (\([^)]*\)).*/\1/p' "$WORK/exporter.log" | tail -1)
+  OWN_MS=$(sed -n 's/.*process_sockets: walked .* socket fds in \([0-9.]*\) ms.*/\1/p' \
+    "$WORK/exporter.log" | median)
   stop "$EXP_PID"
+  # The same collection on the /proc walk, and the bare BPF walk, in alternating rounds.
+  NETSTAT_EXPORTER_NO_BPF_OWNERS=1 start_exporter "$WORK/exporter_proc.log"
+  for _ in $(seq 1 "$runs"); do
+    in_ns curl -sS --max-time 120 -o "$WORK/last_proc.prom" "$EXP_URL"
+    collect_of "$WORK/last_proc.prom" >>"$WORK/t.collect_proc"
+    in_ns "$OWNERW" 1 | awk '{ print $1 }' >>"$WORK/t.owners"
+  done
+  stop "$EXP_PID"
+  PROC_S=$(median <"$WORK/t.collect_proc")
+  OWNERS_S=$(grep -v '^-' "$WORK/t.owners" | median || true)
+  BPF_ROWS+=("$(printf '%7s %6s %8s %8s %8s %8s %8s %8s %8s' "$n" "${PATH_USED:--}" \
+    "$(ms "$WALK_S")" "$(ms "$OWNERS_S")" "${OWN_MS:--}" "$(ms "$COLLECT_S")" \
+    "$(ratio "$COLLECT_S" "$WALK_S")" "$(ms "$PROC_S")" "$(ratio "$PROC_S" "$WALK_S")")")
   ROWS+=("$(printf '%7s %8s %8s %7s %7s %7s %8s %8s %6s %9s %7s %6s %7s %9s' \
     "$n" "$owned" "$unowned" "$(ms "$WALK_S")" "$(ms "$DUMP_S")" "$(ms "$BARE_S")" \
     "$(ms "$COLLECT_S")" "$(ms "$SCRAPE_S")" "$(ratio "$COLLECT_S" "$BARE_S")" "$(ms "$SS_S")" \
@@ -120,6 +145,17 @@ mkdir -p "$(dirname "$OUT")"
   printf '%7s %8s %8s %7s %7s %7s %8s %8s %6s %9s %7s %6s %7s %9s\n' \
     N owned unowned walk dump bare collect scrape x_bare "ss -tanp" x_ss RSS_MB map_n B/sock
   printf '%s\n' "${ROWS[@]}" "${SMALL_ROW[@]}"
+  echo
+  echo "owners by BPF (readers/owners) against the bare /proc/*/fd walk, ms:"
+  printf '%7s %6s %8s %8s %8s %8s %8s %8s %8s\n' N owners walk bpf_walk owners_in collect \
+    x_walk proc_col x_proc
+  printf '%s\n' "${BPF_ROWS[@]}"
+  echo "owners: the walk the collector used (bpf, or /proc when BPF cannot load); walk: the"
+  echo "bare /proc/*/fd readlink walk; bpf_walk: the bare BPF owner walk (netstat_bench_owner_walk,"
+  echo "in-process, loaded once, first read); owners_in: the collector's own walk (names and"
+  echo "inode map included), from its debug log; collect: as above; x_walk = collect / walk"
+  echo "(goal <= 0.25 at 100k with BPF); proc_col: collect of an exporter forced to the /proc"
+  echo "walk (NETSTAT_EXPORTER_NO_BPF_OWNERS=1); x_proc = proc_col / walk."
   echo
   echo "owned / unowned: sum of netstat_process_sockets / _unowned in the last scrape (the"
   echo "exporter's and curl's own sockets included); walk: bare /proc/*/fd readlink walk"

@@ -6,11 +6,16 @@
 # pid of a shared socket), per-process plus unowned must equal netstat_sockets in every
 # scrape, max_processes must fold the rest into "other", processes exiting while the
 # exporter walks must never be half counted, and mode all must label the namespace.
-#   $1 exporter binary, $2 source tree, $3 the netstat_e2e_psock helper
+# The owners come from the BPF owner walk (readers/owners) where it loads, and the same
+# series from the /proc/*/fd walk of an exporter forced to it; with $4 = proc, the whole
+# test runs on the /proc walk (NETSTAT_EXPORTER_NO_BPF_OWNERS=1, the test knob).
+#   $1 exporter binary, $2 source tree, $3 the netstat_e2e_psock helper, [$4 bpf|proc]
 BIN=$1
 SRC=$2
 HELPER=$3
+OWNERS=${4:-bpf}
 source "$SRC/tests/e2e/lib.sh"
+[ "$OWNERS" = proc ] && export NETSTAT_EXPORTER_NO_BPF_OWNERS=1
 
 new_netns netstat_psock
 
@@ -47,7 +52,7 @@ collectors:
 YAML
 EXPORTER_PREFIX=(ip netns exec "$NS")
 start_exporter "$WORK/log" --config.file="$WORK/config.yml" --collector.disable-defaults \
-  --collector.sockets --collector.process_sockets
+  --collector.sockets --collector.process_sockets --log.level=debug
 scrape() { in_ns curl -sS --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/$1"; }
 
 # ss_by_process: "process protocol family state count" for the helpers' sockets, each
@@ -123,6 +128,38 @@ sums_agree "$WORK/m1" || fail "m1: per-process + unowned != netstat_sockets"
 expect_eq "folded" "$(metric_value netstat_process_sockets_folded_processes "$WORK/m1")" 0
 expect_eq "success" "$(metric_value 'netstat_exporter_collector_success{collector="process_sockets"}' "$WORK/m1")" 1
 promtool_clean "$WORK/m1" m1
+
+# 1b. Which walk ran, and the same series by the other: a second exporter forced to the
+# /proc walk, scraped right after the first (the helpers' sockets do not change).
+if [ "$OWNERS" = proc ]; then
+  grep -q 'process_sockets: walked (/proc)' "$WORK/log" || fail "not the /proc walk: $(cat "$WORK/log")"
+  grep -q 'NETSTAT_EXPORTER_NO_BPF_OWNERS=1 is set' "$WORK/log" || fail "the fallback's reason was not logged"
+elif grep -q 'process_sockets: walked (bpf)' "$WORK/log"; then
+  FIRST_PID=$EXPORTER_PID FIRST_PORT=$PORT
+  EXPORTER_PREFIX=(env NETSTAT_EXPORTER_NO_BPF_OWNERS=1 ip netns exec "$NS")
+  start_exporter "$WORK/log_proc" --config.file="$WORK/config.yml" --collector.disable-defaults \
+    --collector.sockets --collector.process_sockets --log.level=debug
+  EXPORTER_PREFIX=(ip netns exec "$NS")
+  scrape m1_proc
+  PORT=$FIRST_PORT
+  scrape m1_bpf
+  grep -q 'process_sockets: walked (/proc)' "$WORK/log_proc" || fail "the forced exporter did not walk /proc"
+  exported_by_process "$WORK/m1_bpf" >"$WORK/exported_bpf"
+  exported_by_process "$WORK/m1_proc" >"$WORK/exported_proc"
+  diff -u "$WORK/exported_proc" "$WORK/exported_bpf" >"$WORK/diff" || fail "the BPF walk and the /proc walk differ:
+$(cat "$WORK/diff")"
+  diff -u "$WORK/ss" "$WORK/exported_bpf" >"$WORK/diff" || fail "process_sockets (bpf) differs from ss:
+$(cat "$WORK/diff")"
+  sums_agree "$WORK/m1_proc" || fail "m1_proc: per-process + unowned != netstat_sockets"
+  kill "$EXPORTER_PID"
+  wait "$EXPORTER_PID" 2>/dev/null || true
+  EXPORTER_PID=$FIRST_PID
+  echo "owners: the BPF walk and the /proc walk give the same $(wc -l <"$WORK/exported_bpf") series"
+else
+  # Without BPF here (no privilege, no BTF, not built in): the fallback, and why, once.
+  grep -q 'owners from /proc/\*/fd, not the BPF walk' "$WORK/log" || fail "neither walk logged: $(cat "$WORK/log")"
+  echo "owners: the BPF walk does not load here; /proc walk only"
+fi
 
 # 2. The cap: five more processes holding 20..24 sockets each; max_processes 3 keeps those
 # with 24, 23 and 22 and folds every other name into "other".
