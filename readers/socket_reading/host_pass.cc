@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <mutex>
 
 namespace netstat::socket_reading {
@@ -28,7 +30,18 @@ bool HostPass::Run(tcp_iter::HostCounter& walker, const std::vector<uint64_t>& i
                    const std::vector<uint16_t>& remote_ports) {
   Clear();
   std::string error;
-  const bool ok = walker.Walk(inodes, remote_ports, &walked_, &error);
+  // In batches of what one walk takes: each batch is a walk of the whole hash again, so
+  // a host with more namespaces than that pays one walk per batch.
+  bool ok = true;
+  const size_t batch = std::max<size_t>(1, walker.max_namespaces());
+  for (size_t at = 0; ok && at < inodes.size(); at += batch) {
+    const std::vector<uint64_t> part(
+        inodes.begin() + static_cast<std::ptrdiff_t>(at),
+        inodes.begin() + static_cast<std::ptrdiff_t>(std::min(inodes.size(), at + batch)));
+    std::vector<tcp_iter::HostNamespace> walked;
+    ok = walker.Walk(part, remote_ports, &walked, &error);
+    for (auto& ns : walked) walked_.push_back(std::move(ns));
+  }
   static std::mutex mu;
   static std::string logged;
   std::lock_guard lock(mu);

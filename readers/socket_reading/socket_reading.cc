@@ -246,11 +246,15 @@ std::unique_ptr<SocketReading> SocketReading::Open(const procfs::Root& root,
   reading->procfs_ = root.procfs();
   if (reading->mode_ != tcp_iter::SourceMode::kNetlink && netlink && tcp_counts) {
     std::string error;
-    reading->counter_ = tcp_iter::TcpIterCounter::Shared(&error);
-    if (!reading->counter_) LogNoIterator(reading->mode_, error);
+    // In mode all the walk of the host counts the own namespace too; the per-namespace
+    // counter is loaded only when the walk cannot be (each maps its memory into ours).
     if (reading->others_) {
       reading->host_ = tcp_iter::HostWalk::Shared(&error);
       if (!reading->host_) LogNoIterator(reading->mode_, "one walk of the host: " + error);
+    }
+    if (!reading->host_) {
+      reading->counter_ = tcp_iter::TcpIterCounter::Shared(&error);
+      if (!reading->counter_) LogNoIterator(reading->mode_, error);
     }
   }
   return reading;
@@ -258,6 +262,10 @@ std::unique_ptr<SocketReading> SocketReading::Open(const procfs::Root& root,
 
 tcp_iter::TcpCounter* SocketReading::ChooseCounter() {
   if (!counter_) return nullptr;
+  return OwnInKernel(counter_->AutoCrossover()) ? counter_.get() : nullptr;
+}
+
+bool SocketReading::OwnInKernel(uint64_t crossover) {
   std::optional<uint64_t> tcp_sockets;
   if (mode_ == tcp_iter::SourceMode::kAuto) {
     std::string sockstat, sockstat6;
@@ -265,7 +273,6 @@ tcp_iter::TcpCounter* SocketReading::ChooseCounter() {
     procfs::ReadTextFile(procfs_ + "/net/sockstat6", &sockstat6);
     tcp_sockets = tcp_iter::TcpSocketsInUse(sockstat, sockstat6);
   }
-  const uint64_t crossover = counter_->AutoCrossover();
   const bool use = tcp_iter::UseIterator(mode_, true, tcp_sockets, last_used_counter_, crossover);
   if (use != last_used_counter_ && mode_ == tcp_iter::SourceMode::kAuto) {
     spdlog::info("sockets: source auto: {} TCP sockets (crossover {}): {}",
@@ -275,13 +282,18 @@ tcp_iter::TcpCounter* SocketReading::ChooseCounter() {
     spdlog::info("sockets: source bpf: counting TCP in the kernel (BPF)");
   }
   last_used_counter_ = use;
-  return use ? counter_.get() : nullptr;
+  return use;
 }
 
 void SocketReading::WalkHost(const std::vector<SocketConsumer*>& consumers) {
   pass_.Clear();
   const std::vector<uint64_t> others = others_->ReadableInodes();
   bool walk = HostPass::Wanted(mode_, host_ != nullptr, others.size());
+  // Alone, the own namespace is walked from the crossover on, as the per-namespace
+  // counter would count it (the walk stands in for that counter, not loaded beside it).
+  if (!walk && host_ && others.empty() && mode_ == tcp_iter::SourceMode::kAuto) {
+    walk = OwnInKernel(tcp_iter::kWalkCrossover);
+  }
   // Every consumer of the TCP sockets other than listeners must take counts (asked here
   // once for the run, for the remote ports; the local ports come from the walk).
   std::vector<uint16_t> local, remote;

@@ -68,6 +68,9 @@ class SocketReading {
                 std::unique_ptr<NamespaceTables> others);
   // This run's counter for the own namespace, or nullptr for netlink.
   tcp_iter::TcpCounter* ChooseCounter();
+  // Whether the own namespace's TCP is counted in the kernel this run (auto: from
+  // `crossover` sockets in /proc/net/sockstat, with hysteresis; bpf: always); logs a change.
+  bool OwnInKernel(uint64_t crossover);
   // This run's walk of the whole host, when it is wanted and every consumer takes counts.
   void WalkHost(const std::vector<SocketConsumer*>& consumers);
 

@@ -3,6 +3,7 @@
 // is HostWalk (host_walk.h); tests use a fake HostCounter.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct HostNamespace {
 class HostCounter {
  public:
   virtual ~HostCounter() = default;
+  // The most namespaces one Walk takes; more are walked in batches.
+  virtual size_t max_namespaces() const { return SIZE_MAX; }
   // One pass over the host for the namespaces with these inodes; `out` gets one entry
   // per inode asked for, in the same order. False, with *error, when the run failed.
   virtual bool Walk(const std::vector<uint64_t>& inodes, const std::vector<uint16_t>& remote_ports,

@@ -35,6 +35,8 @@ class HostWalk : public HostCounter {
   static std::shared_ptr<HostWalk> Shared(std::string* error);
   ~HostWalk() override;
 
+  size_t max_namespaces() const override { return NETSTAT_HOST_MAX_NS; }
+
   // One run over the host for the namespaces with these inodes (net:[INODE]; the
   // caller's own may be among them; at most NETSTAT_HOST_MAX_NS distinct). *out gets one
   // HostNamespace per distinct inode, in ascending inode order; a namespace that is gone

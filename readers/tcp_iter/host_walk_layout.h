@@ -4,14 +4,16 @@
 #ifndef NETSTAT_READERS_TCP_ITER_HOST_WALK_LAYOUT_H_
 #define NETSTAT_READERS_TCP_ITER_HOST_WALK_LAYOUT_H_
 
-/* Wanted namespaces in one walk (a power of two: the program masks indices with it). */
-#define NETSTAT_HOST_MAX_NS 4096
+/* Wanted namespaces in one walk (a power of two: the program masks indices with it).
+ * The sizes are kept small because every global array is mapped into the exporter and
+ * counts in its resident memory; more namespaces are walked in batches (HostPass). */
+#define NETSTAT_HOST_MAX_NS 1024
 /* Rows of per-port counts (by state), shared by every namespace: row 0 is unused. */
-#define NETSTAT_HOST_MAX_ROWS 16384
+#define NETSTAT_HOST_MAX_ROWS 8192
 /* Listener records one walk returns. */
-#define NETSTAT_HOST_MAX_LISTENERS 16384
+#define NETSTAT_HOST_MAX_LISTENERS 8192 /* tcp_host_chain.bpf.h masks with 8191 */
 /* The open-addressing table (namespace, local port) -> row, and how far a lookup probes. */
-#define NETSTAT_HOST_LPORT_BITS 15
+#define NETSTAT_HOST_LPORT_BITS 14
 #define NETSTAT_HOST_LPORT_TABLE (1 << NETSTAT_HOST_LPORT_BITS)
 #define NETSTAT_HOST_LPORT_PROBES 16
 

@@ -215,6 +215,7 @@ EXPORTER_PREFIX=()
 start_exporter "$WORK/log4" --config.file="$WORK/all.yml" --collector.disable-defaults \
   --collector.sockets --collector.process_sockets
 fetch /metrics >"$WORK/m4"
+[ -n "${E2E_DEBUG:-}" ] && cp "$WORK/m4" "$WORK/log4" /tmp/
 expect_eq "mode all" "$(metric_value "netstat_process_sockets{process=\"psock_cwait\",protocol=\"tcp\",family=\"ipv4\",state=\"close_wait\",netns=\"$NS\"}" "$WORK/m4")" 7
 expect_eq "mode all unowned" "$(metric_value "netstat_process_sockets_unowned{protocol=\"tcp\",family=\"ipv4\",state=\"fin_wait2\",netns=\"$NS\"}" "$WORK/m4")" 7
 grep -q "process=\"psock_cwait\".*state=\"close_wait\"}" "$WORK/m4" && fail "mode all: the namespace's series lack netns"

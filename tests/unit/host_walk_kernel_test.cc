@@ -26,6 +26,7 @@
 #include "readers/procfs/root.h"
 #include "readers/socket_table/netlink_socket_table.h"
 #include "readers/tcp_iter/host_walk.h"
+#include "tests/unit/bpf_expected.h"
 #include "tests/unit/kernel_sockets.h"
 
 namespace netstat::tcp_iter {
@@ -253,7 +254,7 @@ void ExpectSameCounts(const TcpCounts& w, const TcpCounts& d) {
 TEST(HostWalkKernel, MatchesNetlinkInEachNamespace) {
   std::string error;
   auto walk = HostWalk::Shared(&error);
-  if (!walk) GTEST_SKIP() << "the BPF host walk cannot load here: " << error;
+  if (!walk) NETSTAT_SKIP_OR_FAIL_BPF("the BPF host walk: " + error);
   std::vector<std::unique_ptr<TestNamespace>> spaces;
   for (int i = 0; i < 3; ++i) {
     spaces.push_back(std::make_unique<TestNamespace>(i, i == 2));
@@ -301,7 +302,7 @@ TEST(HostWalkKernel, MatchesNetlinkInEachNamespace) {
 TEST(HostWalkKernel, AnswersWhileConnectionsComeAndGo) {
   std::string error;
   auto walk = HostWalk::Shared(&error);
-  if (!walk) GTEST_SKIP() << "the BPF host walk cannot load here: " << error;
+  if (!walk) NETSTAT_SKIP_OR_FAIL_BPF("the BPF host walk: " + error);
   TestNamespace ns(9, false);
   if (!ns.ok()) GTEST_SKIP() << "`ip netns add` failed";
   Populate(&ns, 0);  // 5 established v4 sockets at least, which stay

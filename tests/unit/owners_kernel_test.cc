@@ -22,6 +22,7 @@
 #include "readers/owners/owner_walk.h"
 #include "readers/proctable/owner_resolver.h"
 #include "readers/proctable/proc_parsers.h"
+#include "tests/unit/bpf_expected.h"
 
 namespace netstat::owners {
 namespace {
@@ -95,7 +96,7 @@ class OwnerWalkKernel : public ::testing::Test {
   void SetUp() override {
     std::string error;
     walker_ = OwnerWalk::Shared(&error);
-    if (!walker_) GTEST_SKIP() << "the BPF owner walk cannot load here: " << error;
+    if (!walker_) NETSTAT_SKIP_OR_FAIL_BPF("the BPF owner walk: " + error);
   }
   std::shared_ptr<OwnerWalk> walker_;
 };

@@ -16,6 +16,7 @@
 
 #include "readers/socket_table/socket_table.h"
 #include "readers/tcp_iter/tcp_iter_counter.h"
+#include "tests/unit/bpf_expected.h"
 #include "tests/unit/kernel_sockets.h"
 
 namespace netstat::tcp_iter {
@@ -28,7 +29,7 @@ namespace st = socket_table;
 TEST(TcpIterCounter, CountsALoopbackConnection) {
   std::string error;
   auto counter = TcpIterCounter::Shared(&error);
-  if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
+  if (!counter) NETSTAT_SKIP_OR_FAIL_BPF("the BPF iterator: " + error);
   const auto server = netstat::testing::ListenOnLoopback(AF_INET, 4);
   ASSERT_GE(server.fd, 0);
   const uint16_t port = server.port;
@@ -61,7 +62,7 @@ class HashWalk : public ::testing::Test {
   void SetUp() override {
     std::string error;
     counter = TcpIterCounter::Shared(&error);
-    if (!counter) GTEST_SKIP() << "the BPF iterator cannot load here: " << error;
+    if (!counter) NETSTAT_SKIP_OR_FAIL_BPF("the BPF iterator: " + error);
     if (!counter->has_walk()) GTEST_SKIP() << "the BPF hash walk does not load on this kernel";
   }
   std::shared_ptr<TcpIterCounter> counter;
