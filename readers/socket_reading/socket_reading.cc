@@ -185,29 +185,40 @@ void LogNoIterator(tcp_iter::SourceMode mode, const std::string& error) {
   }
 }
 
+// The sockets of `p` (both families) in `states` from `sockets` instead of a dump.
+void ServeInet(st::Protocol p, uint32_t states, const std::vector<st::InetSocket>& sockets,
+               const std::vector<Member>& members, const std::function<bool()>& gone) {
+  DumpFor(p, {st::Family::kIpv4, st::Family::kIpv6}, states, members, gone,
+          [&sockets, p](uint32_t mask, const std::function<void(const st::InetSocket&)>& visit,
+                        st::DumpResult* r) {
+            for (const st::InetSocket& s : sockets) {
+              if (s.protocol == p && s.state < 32 && (mask & st::StateBit(s.state))) visit(s);
+            }
+            *r = st::DumpResult{};
+            return true;
+          });
+}
+
 }  // namespace
 
 bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
                    const std::function<bool()>& gone, tcp_iter::TcpCounter* counter,
-                   const std::vector<st::InetSocket>* listeners) {
+                   const tcp_iter::HostNamespace* walked) {
   std::vector<Member> members;
   for (SocketConsumer* c : consumers) members.push_back({c, c->interest()});
-  if (listeners != nullptr) {
-    DumpFor(st::Protocol::kTcp, {st::Family::kIpv4, st::Family::kIpv6}, kListenOnly, members, gone,
-            [listeners](uint32_t mask, const std::function<void(const st::InetSocket&)>& visit,
-                        st::DumpResult* r) {
-              for (const st::InetSocket& s : *listeners) {
-                if (s.state < 32 && (mask & st::StateBit(s.state))) visit(s);
-              }
-              *r = st::DumpResult{};
-              return true;
-            });
+  if (walked != nullptr) {
+    ServeInet(st::Protocol::kTcp, kListenOnly, walked->listeners, members, gone);
   } else if (!DumpInet(table, st::Protocol::kTcp, kListenOnly, members, gone)) {
     return false;
   }
   for (const Member& m : members) m.consumer->ListenersRead();
   for (st::Protocol p : kInetProtocols) {
     if (p == st::Protocol::kTcp && counter != nullptr && CountTcp(*counter, members)) continue;
+    if ((p == st::Protocol::kUdp || p == st::Protocol::kUdpLite) && walked != nullptr &&
+        walked->udp_complete) {
+      ServeInet(p, st::kAllStates, walked->udp, members, gone);
+      continue;
+    }
     const uint32_t phase = p == st::Protocol::kTcp ? st::kAllStates & ~kListenOnly : st::kAllStates;
     if (!DumpInet(table, p, phase, members, gone)) return false;
   }
@@ -335,7 +346,7 @@ void SocketReading::Read(const std::vector<SocketConsumer*>& consumers, Namespac
   if (own_walked != nullptr) {
     PrecountedCounter counted(own_walked->counts);
     ReadNamespace(
-        *own_, consumers, [] { return false; }, &counted, &own_walked->listeners);
+        *own_, consumers, [] { return false; }, &counted, own_walked);
   } else {
     ReadNamespace(
         *own_, consumers, [] { return false; }, wants_tcp ? ChooseCounter() : nullptr);
@@ -353,9 +364,9 @@ void SocketReading::Read(const std::vector<SocketConsumer*>& consumers, Namespac
         if (walked != nullptr) counted.emplace(walked->counts);
         // A namespace read from /proc/PID/net may lose its last process mid-read: the files
         // then vanish, which looks like "protocol not there" rather than like an error.
-        const bool complete = ReadNamespace(table, consumers, gone, counted ? &*counted : nullptr,
-                                            walked != nullptr ? &walked->listeners : nullptr) &&
-                              (view.source != st::Source::kProcfs || !gone());
+        const bool complete =
+            ReadNamespace(table, consumers, gone, counted ? &*counted : nullptr, walked) &&
+            (view.source != st::Source::kProcfs || !gone());
         for (SocketConsumer* c : consumers) {
           if (complete) {
             c->EndNamespace();

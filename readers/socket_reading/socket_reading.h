@@ -89,10 +89,11 @@ class SocketReading {
 // the order SocketConsumer describes. Returns false, without EndDump for the rest, when
 // `gone()` says the namespace vanished after a dump failed; the caller then discards it.
 // With `counter`, TCP sockets other than listeners are counted by it when the consumers
-// allow (netlink when they do not or when it fails). With `listeners`, the namespace's TCP
-// listeners are those (from a walk of the host) instead of a dump.
+// allow (netlink when they do not or when it fails). With `walked` (the namespace in a
+// walk of the host), its TCP listeners, and its UDP and UDP-Lite sockets when the walk
+// read them completely, are the walk's instead of a dump.
 bool ReadNamespace(socket_table::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
                    const std::function<bool()>& gone, tcp_iter::TcpCounter* counter = nullptr,
-                   const std::vector<socket_table::InetSocket>* listeners = nullptr);
+                   const tcp_iter::HostNamespace* walked = nullptr);
 
 }  // namespace netstat::socket_reading

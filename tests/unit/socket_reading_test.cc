@@ -283,6 +283,10 @@ class FakeHost : public tcp_iter::HostCounter {
         tcp_iter::PortStates port{8080, {}};
         port.sockets[st::kEstablished] = 1;
         ns.counts.local_ports.push_back(port);
+        ns.udp_complete = true;  // the fake tree has no 100/net/udp: only the walk has it
+        st::InetSocket dns = Tcp(st::kClose, 53, 7004);
+        dns.protocol = st::Protocol::kUdp;
+        ns.udp.push_back(dns);
       }
       out->push_back(ns);
     }
@@ -314,6 +318,13 @@ TEST_F(AllNamespaces, OneWalkOfTheHostStandsInForEachNamespacesTcpDumps) {
       text,
       "netstat_listener_info{protocol=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
       "port=\"8080\",interface=\"\",netns=\"net:[2]\",service=\"http-alt\",process=\"server\"} 1"));
+  // Its UDP socket came from the walk too, to both collectors.
+  EXPECT_TRUE(HasLine(text,
+                      "netstat_sockets{protocol=\"udp\",family=\"ipv4\",state=\"unconnected\","
+                      "netns=\"net:[2]\"} 1"));
+  EXPECT_NE(text.find("netstat_listener_info{protocol=\"udp\",family=\"ipv4\",address="
+                      "\"0.0.0.0\",port=\"53\",interface=\"\",netns=\"net:[2]\""),
+            std::string::npos);
   // "blue", which the walk did not cover, is read from /proc/300/net as before.
   EXPECT_TRUE(HasLine(
       text, "netstat_sockets{protocol=\"tcp\",family=\"ipv4\",state=\"listen\",netns=\"blue\"} 1"));
