@@ -225,6 +225,16 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
 
   // The UDP and UDP-Lite tables.
   const bool udp_ok = impl_->RunUdp(&stats_);
+  for (size_t i = 0; udp_ok && i < n; ++i) {  // and each own UDP table
+    if (!bss->ns_state[i].found || !bss->ns_state[i].own_udp) continue;
+    bss->target = static_cast<__u32>(i);
+    bss->udp_kind = 0;
+    std::string ignored;  // not walked: that namespace's UDP is incomplete
+    if (impl_->Run(NETSTAT_HOST_PHASE_UDP_OWN, 0, &stats_, &ignored) &&
+        bss->ns_state[i].own_udp_walked) {
+      ++stats_.own_udp_tables;
+    }
+  }
 
   stats_.ehash_buckets = bss->ehash_buckets;
   stats_.udp_buckets = bss->udp_buckets[0];

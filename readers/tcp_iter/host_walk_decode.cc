@@ -119,7 +119,8 @@ std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint
     const bool table_ok = i < rows.table_ok.size() && rows.table_ok[i];
     ns.complete = st.found && hash_ok && !st.own_lhash && !raw.listener_overflow &&
                   !raw.listen_incomplete && table_ok;
-    ns.udp_complete = st.found && !st.own_udp && raw.udp != nullptr && !raw.udp_incomplete;
+    const bool udp_table_ok = st.own_udp ? st.own_udp_walked && st.own_udp_incomplete == 0 : true;
+    ns.udp_complete = st.found && udp_table_ok && raw.udp != nullptr && !raw.udp_incomplete;
     for (size_t f = 0; f < 2; ++f) {
       std::copy_n(raw.totals[i].sockets[f], kStates, ns.counts.family[f].sockets.begin());
       std::copy_n(raw.totals[i].receive_queue[f], kStates,

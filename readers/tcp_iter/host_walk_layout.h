@@ -18,11 +18,12 @@
 #define NETSTAT_HOST_MAX_UDP 32768
 
 /* What one run does (input `phase`). */
-#define NETSTAT_HOST_PHASE_NETS 0   /* the namespace list: which wanted ones exist, own hashes */
-#define NETSTAT_HOST_PHASE_LISTEN 1 /* the shared listening hash, sliced */
-#define NETSTAT_HOST_PHASE_EHASH 2  /* the host's established hash, sliced */
-#define NETSTAT_HOST_PHASE_OWN 3    /* the established hash of namespace `target`, whole */
-#define NETSTAT_HOST_PHASE_UDP 4    /* a UDP table (input udp_kind), sliced: udp_host.bpf.h */
+#define NETSTAT_HOST_PHASE_NETS 0    /* the namespace list: which wanted ones exist, own hashes */
+#define NETSTAT_HOST_PHASE_LISTEN 1  /* the shared listening hash, sliced */
+#define NETSTAT_HOST_PHASE_EHASH 2   /* the host's established hash, sliced */
+#define NETSTAT_HOST_PHASE_OWN 3     /* the established hash of namespace `target`, whole */
+#define NETSTAT_HOST_PHASE_UDP 4     /* a UDP table (input udp_kind), sliced: udp_host.bpf.h */
+#define NETSTAT_HOST_PHASE_UDP_OWN 5 /* the UDP table of namespace `target`, whole */
 
 /* One TCP listener, as inet_diag reports it. */
 struct netstat_host_listener {
@@ -45,9 +46,10 @@ struct netstat_host_ns {
   __u32 own_lhash;  /* its listening hash is not the host's: listeners not read */
   __u32 own_walked; /* PHASE_OWN walked its hash (to the end) */
   __u64 own_buckets;
-  __u64 incomplete; /* buckets of its own hash given up (unstable or too long) */
-  __u32 own_udp;    /* its UDP table is not the host's (udp_child_hash_entries): not read */
-  __u32 pad;
+  __u64 incomplete;         /* buckets of its own hash given up (unstable or too long) */
+  __u32 own_udp;            /* its UDP table is not the host's (udp_child_hash_entries) */
+  __u32 own_udp_walked;     /* PHASE_UDP_OWN walked that table (to the end) */
+  __u64 own_udp_incomplete; /* slots of that table given up (unstable or too long) */
 };
 
 /* One UDP or UDP-Lite socket, as udp_diag reports it. */

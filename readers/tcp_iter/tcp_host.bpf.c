@@ -14,7 +14,9 @@
  *           other than a listener counted into its namespace's totals and port rows;
  *   OWN     the established hash of wanted namespace `target`, found again in the list
  *           and walked whole inside one RCU read section (its hash is freed with it);
- *   UDP     a UDP or UDP-Lite table, sliced: a record per socket (udp_host.bpf.h).
+ *   UDP     a UDP or UDP-Lite table, sliced: a record per socket (udp_host.bpf.h);
+ *   UDP_OWN the UDP table of wanted namespace `target` (udp_child_hash_entries), found
+ *           again in the list and walked whole as OWN is.
  *
  * The chain rules are tcp_ehash.bpf.c's (read it first): lockless, under RCU, reads by
  * bpf_rdonly_cast; a chain that does not end in its bucket's own nulls marker is walked
@@ -232,9 +234,12 @@ static int net_step(__u32 i, void* unused) {
   if (AS_U64(n->ns.ops) != w_ops) return 0; /* the list head, in no struct net */
   nets_seen++;
   idx = find_inode(n->ns.inum);
-  if (phase == NETSTAT_HOST_PHASE_OWN) {
+  if (phase != NETSTAT_HOST_PHASE_NETS) { /* OWN or UDP_OWN */
     if (idx == (int)target) {
-      w_hashinfo = AS_U64(n->ipv4.tcp_death_row.hashinfo);
+      if (phase == NETSTAT_HOST_PHASE_OWN)
+        w_hashinfo = AS_U64(n->ipv4.tcp_death_row.hashinfo);
+      else
+        w_hashinfo = AS_U64(n->ipv4.udp_table);
       return 1;
     }
     return 0;
@@ -310,7 +315,8 @@ int walk_host(void* ctx) {
     clear_addresses();
     return 0;
   }
-  if (phase == NETSTAT_HOST_PHASE_NETS || phase == NETSTAT_HOST_PHASE_OWN) {
+  if (phase == NETSTAT_HOST_PHASE_NETS || phase == NETSTAT_HOST_PHASE_OWN ||
+      phase == NETSTAT_HOST_PHASE_UDP_OWN) {
     w_ops = (__u64)BPF_CORE_READ(net, ns.ops);
     w_hash = (__u64)BPF_CORE_READ(hashinfo, ehash);
     w_lhash = (__u64)BPF_CORE_READ(hashinfo, lhash2);
@@ -328,6 +334,8 @@ int walk_host(void* ctx) {
     bpf_loop(MAX_NETS, net_step, 0, 0);
     if (phase == NETSTAT_HOST_PHASE_NETS) {
       nets_truncated = !w_round;
+    } else if (w_hashinfo && phase == NETSTAT_HOST_PHASE_UDP_OWN) {
+      walk_udp_own_locked();
     } else if (w_hashinfo) {
       struct inet_hashinfo* own =
           bpf_rdonly_cast((void*)w_hashinfo, bpf_core_type_id_kernel(struct inet_hashinfo));

@@ -32,6 +32,7 @@ __u32 udp_count, udp_overflow;
 __u32 udp_missing; /* a table that should be there was not found (per kind, bit) */
 __u64 udp_buckets[2];
 __u64 u_restarts, u_unstable, u_long_chains, u_read_errors;
+__u32 u_own; /* set by the program: the table walked is namespace target's own */
 struct netstat_host_udp udp_records[NETSTAT_HOST_MAX_UDP] SEC(".data.udp");
 
 /* The chain being followed. Its counts are globals, not on the stack: the verifier
@@ -149,6 +150,14 @@ static int udp_step(__u32 i, struct uchain* c) {
   return 0;
 }
 
+/* A slot given up: the host's table, or the own table of namespace `target`. */
+static __always_inline void udp_bad(__u64* host_counter) {
+  if (u_own)
+    ns_state[target & (MAX_NS - 1)].own_udp_incomplete++;
+  else
+    (*host_counter)++;
+}
+
 /* Slot w_base + j of the table in w_hash, whose head is `head`. */
 __noinline int udp_slot(__u32 j, __u64 head, __u32 mask) {
   struct uchain c = {};
@@ -170,7 +179,7 @@ __noinline int udp_slot(__u32 j, __u64 head, __u32 mask) {
     u_at = count0;
     steps = bpf_loop(MAX_UCHAIN + 1, udp_step, &c, 0);
     if (!c.ok && steps > MAX_UCHAIN) {
-      u_long_chains++;
+      udp_bad(&u_long_chains);
       udp_count = count0;
       return 0;
     }
@@ -180,12 +189,12 @@ __noinline int udp_slot(__u32 j, __u64 head, __u32 mask) {
     return 0;
   }
   udp_count = count0;
-  u_unstable++;
+  udp_bad(&u_unstable);
   return 0;
 }
 
-/* One chunk of UCHUNK slots of w_stride bytes, read at once. */
-static int udp_chunk(__u32 i, void* unused) {
+/* One chunk of UCHUNK slots of w_stride bytes, read at once, under RCU. */
+static __always_inline int udp_chunk_body(__u32 i) {
   __u32 chunk = w_first_chunk + i, count, j, off;
   __u64 base = (__u64)chunk * UCHUNK, size;
   int r = 0;
@@ -196,9 +205,8 @@ static int udp_chunk(__u32 i, void* unused) {
   w_base = base;
   size = count * w_stride;
   asm volatile("%[s] &= 4095" : [s] "+r"(size));
-  bpf_rcu_read_lock();
   if (bpf_probe_read_kernel(heads, size, (void*)(w_hash + base * w_stride)) != 0) {
-    u_read_errors++;
+    udp_bad(&u_read_errors);
     r = 1;
   } else {
     for (j = 0; j < UCHUNK; ++j) {
@@ -209,13 +217,44 @@ static int udp_chunk(__u32 i, void* unused) {
       if (head) udp_slot(j, head, w_nbuckets - 1);
     }
   }
+  return r;
+}
+
+static int udp_chunk(__u32 i, void* unused) {
+  int r;
+  bpf_rcu_read_lock();
+  r = udp_chunk_body(i);
   bpf_rcu_read_unlock();
   return r;
 }
 
+static int udp_chunk_locked(__u32 i, void* unused) { return udp_chunk_body(i); }
+
+/* The slot layout of the table at `table`; false when it is not one this walk reads. */
+static __always_inline int udp_table_layout(__u64 table) {
+  struct udp_table* t = bpf_rdonly_cast((void*)table, bpf_core_type_id_kernel(struct udp_table));
+  w_hash = AS_U64(t->hash);
+  w_nbuckets = t->mask + 1;
+  w_stride = bpf_core_type_size(struct udp_hslot);
+  w_head_off = bpf_core_field_offset(struct udp_hslot, head);
+  return w_hash && w_stride && w_stride <= 32 && !(w_stride % 8) && !(w_head_off % 8) &&
+         w_nbuckets > 1 && !(w_nbuckets & (w_nbuckets - 1));
+}
+
+/* PHASE_UDP_OWN, inside the RCU read section in which the list walk found namespace
+ * target's table (w_hashinfo): freed with its namespace, after a grace period. */
+static __always_inline void walk_udp_own_locked(void) {
+  u_own = 1;
+  if (udp_table_layout(w_hashinfo) && w_nbuckets <= 65536) {
+    w_first_chunk = 0;
+    bpf_loop((w_nbuckets + UCHUNK - 1) / UCHUNK, udp_chunk_locked, 0, 0);
+    ns_state[target & (MAX_NS - 1)].own_udp_walked = 1;
+  }
+  u_own = 0;
+}
+
 /* PHASE_UDP from the caller's namespace `net`. */
 static __always_inline void walk_udp(struct net* net) {
-  struct udp_table* t;
   __u64 table;
   __u32 chunks, kind = udp_kind ? 1 : 0;
 
@@ -236,18 +275,13 @@ static __always_inline void walk_udp(struct net* net) {
     done = 1;
     return;
   }
-  t = bpf_rdonly_cast((void*)table, bpf_core_type_id_kernel(struct udp_table));
-  w_hash = AS_U64(t->hash);
-  w_nbuckets = t->mask + 1;
-  w_stride = bpf_core_type_size(struct udp_hslot);
-  w_head_off = bpf_core_field_offset(struct udp_hslot, head);
-  udp_buckets[kind] = w_nbuckets;
-  if (!w_hash || w_stride == 0 || w_stride > 32 || (w_stride % 8) || (w_head_off % 8) ||
-      (w_nbuckets & (w_nbuckets - 1))) {
+  u_own = 0;
+  if (!udp_table_layout(table)) {
     udp_missing |= 1u << kind;
     done = 1;
     return;
   }
+  udp_buckets[kind] = w_nbuckets;
   chunks = slice(UCHUNK);
   if (chunks) bpf_loop(chunks, udp_chunk, 0, 0);
 }

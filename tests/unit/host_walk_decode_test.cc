@@ -138,7 +138,7 @@ TEST(HostWalkDecode, DecodesUdpRecords) {
   std::vector<netstat_host_ns> ns(3);
   ns[0].found = 1;
   ns[1].found = 1;
-  ns[1].own_udp = 1;  // a UDP table of its own: not read
+  ns[1].own_udp = 1;  // a UDP table of its own, not walked
   ns[2].found = 0;
   std::vector<netstat_tcp_totals> totals(3);
   auto ports = std::make_unique<__u64[][kStates]>(rows.used);
@@ -161,7 +161,7 @@ TEST(HostWalkDecode, DecodesUdpRecords) {
   udp[1].local[0] = 127;
   udp[1].local[3] = 1;
   udp[1].local_port = 9999;
-  udp[2].ns = 1;  // its namespace is incomplete: dropped
+  udp[2].ns = 1;  // dropped while its namespace is incomplete
   HostRaw raw;
   raw.ns_count = 3;
   raw.ns = ns.data();
@@ -194,6 +194,14 @@ TEST(HostWalkDecode, DecodesUdpRecords) {
   EXPECT_EQ(b.family, st::Family::kIpv4);
   EXPECT_EQ(b.state, st::kClose);
   EXPECT_EQ(st::FormatAddress(b.family, b.local_address), "127.0.0.1");
+  // Its own table walked to the end: complete; given up in a slot: not.
+  ns[1].own_udp_walked = 1;
+  out = DecodeHost(raw, {100, 200, 300}, rows);
+  EXPECT_TRUE(out[1].udp_complete);
+  EXPECT_EQ(out[1].udp.size(), 1u);
+  ns[1].own_udp_incomplete = 1;
+  out = DecodeHost(raw, {100, 200, 300}, rows);
+  EXPECT_FALSE(out[1].udp_complete);
   // A UDP table not read completely: no namespace's UDP is.
   raw.udp_incomplete = true;
   out = DecodeHost(raw, {100, 200, 300}, rows);
