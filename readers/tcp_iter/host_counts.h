@@ -25,10 +25,10 @@ struct HostNamespace {
   // TCP listeners, with the fields sock_diag gives (queue now and limit, inode, uid,
   // bound device), in no particular order.
   std::vector<socket_table::InetSocket> listeners;
-  // False: its UDP sockets were not read completely (its UDP table is its own,
-  // udp_child_hash_entries; a table changed too fast or had a slot of more than 1,024
-  // sockets; more than NETSTAT_HOST_MAX_UDP records; the namespace is gone): read them
-  // by netlink. Independent of `complete`.
+  // False: its UDP sockets were not read completely (a table, the host's, UDP-Lite's or
+  // its own from udp_child_hash_entries, changed too fast or had a slot of more than
+  // 1,024 sockets; more than NETSTAT_HOST_MAX_UDP records; the namespace is gone): read
+  // them by netlink. Independent of `complete`.
   bool udp_complete = false;
   // Its UDP and UDP-Lite sockets of both families, with the fields udp_diag gives
   // (state 1 connected or 7 unconnected, addresses, queues, uid, inode, bound device),

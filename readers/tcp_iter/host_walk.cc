@@ -1,6 +1,8 @@
 #include "readers/tcp_iter/host_walk.h"
 
 #include <linux/capability.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -65,6 +67,8 @@ std::string Errno(const char* what, int error) {
 // 256 chunks of 128 listening buckets.
 constexpr uint32_t kEhashSliceChunks = 128;
 constexpr uint32_t kListenSliceChunks = 256;
+// 256 chunks of 128 UDP slots.
+constexpr uint32_t kUdpSliceChunks = 256;
 
 }  // namespace
 
@@ -99,6 +103,30 @@ struct HostWalk::Impl {
     }
     return true;
   }
+
+  // PHASE_UDP over the caller's UDP table, then the UDP-Lite one, found from a UDP-Lite
+  // socket made for the run (none: the kernel has no UDP-Lite, nothing to read). True
+  // when both were read completely.
+  bool RunUdp(Stats* stats) {
+    auto* bss = skel->bss;
+    std::string ignored;
+    bss->udplite_fd = -1;
+    bss->udp_kind = 0;
+    if (!Run(NETSTAT_HOST_PHASE_UDP, kUdpSliceChunks, stats, &ignored)) return false;
+    const int lite = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDPLITE);
+    bool ok = true;
+    if (lite >= 0) {
+      bss->udplite_fd = lite;
+      bss->udp_kind = 1;
+      ok = Run(NETSTAT_HOST_PHASE_UDP, kUdpSliceChunks, stats, &ignored);
+      bss->udplite_fd = -1;
+      ::close(lite);
+    } else {
+      ok = errno == EPROTONOSUPPORT || errno == ESOCKTNOSUPPORT || errno == EAFNOSUPPORT;
+    }
+    return ok && bss->udp_missing == 0 && bss->udp_overflow == 0 && bss->u_unstable == 0 &&
+           bss->u_long_chains == 0 && bss->u_read_errors == 0;
+  }
 };
 
 std::shared_ptr<HostWalk> HostWalk::Shared(std::string* error) {
@@ -119,7 +147,7 @@ std::shared_ptr<HostWalk> HostWalk::Shared(std::string* error) {
   }
   auto* s = impl->skel;
   if (s->bss == nullptr || s->data_totals == nullptr || s->data_ports == nullptr ||
-      s->data_listen == nullptr) {
+      s->data_listen == nullptr || s->data_udp == nullptr) {
     *error = "loading the BPF host walk: its memory cannot be mapped";
     return nullptr;
   }
@@ -195,7 +223,24 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
     if (!impl_->Run(NETSTAT_HOST_PHASE_OWN, 0, &stats_, error)) return false;
   }
 
+  // The UDP and UDP-Lite tables.
+  const bool udp_ok = impl_->RunUdp(&stats_);
+  for (size_t i = 0; udp_ok && i < n; ++i) {  // and each own UDP table
+    if (!bss->ns_state[i].found || !bss->ns_state[i].own_udp) continue;
+    bss->target = static_cast<__u32>(i);
+    bss->udp_kind = 0;
+    std::string ignored;  // not walked: that namespace's UDP is incomplete
+    if (impl_->Run(NETSTAT_HOST_PHASE_UDP_OWN, 0, &stats_, &ignored) &&
+        bss->ns_state[i].own_udp_walked) {
+      ++stats_.own_udp_tables;
+    }
+  }
+
   stats_.ehash_buckets = bss->ehash_buckets;
+  stats_.udp_buckets = bss->udp_buckets[0];
+  stats_.udplite_buckets = bss->udp_buckets[1];
+  stats_.udp_restarts = bss->u_restarts;
+  stats_.udp_records = std::min<uint32_t>(bss->udp_count, NETSTAT_HOST_MAX_UDP);
   stats_.lhash_buckets = bss->lhash_buckets;
   stats_.nets_seen = bss->nets_seen;
   stats_.restarts = bss->restarts;
@@ -210,6 +255,9 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
   raw.listener_overflow = bss->listener_overflow != 0;
   raw.host_incomplete = bss->unstable != 0 || bss->long_chains != 0;
   raw.listen_incomplete = bss->l_unstable != 0 || bss->l_long_chains != 0;
+  raw.udp = impl_->skel->data_udp->udp_records;
+  raw.udp_count = stats_.udp_records;
+  raw.udp_incomplete = !udp_ok;
   *out = DecodeHost(raw, inodes, rows);
   return true;
 }

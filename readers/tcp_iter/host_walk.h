@@ -16,6 +16,9 @@
 // Namespaces made while net.ipv4.tcp_child_ehash_entries was set have a hash of their
 // own: Walk finds them in the kernel's list of namespaces and walks each such hash too
 // (up to 65,536 buckets; a larger one is reported incomplete).
+// The same Walk reads the caller's UDP table and the UDP-Lite table once and gives each
+// namespace its UDP sockets (HostNamespace::udp); a namespace with a UDP table of its
+// own (net.ipv4.udp_child_hash_entries) has that table walked too, as an own TCP hash.
 #pragma once
 
 #include <cstdint>
@@ -55,7 +58,9 @@ class HostWalk : public HostCounter {
   struct Stats {  // of the last Walk, for tests and the timing tool
     uint64_t ehash_buckets = 0, lhash_buckets = 0, nets_seen = 0;
     uint64_t restarts = 0, listen_restarts = 0;
-    uint32_t runs = 0;  // BPF_PROG_TEST_RUN calls
+    uint64_t udp_buckets = 0, udplite_buckets = 0, udp_restarts = 0, udp_records = 0;
+    uint32_t own_udp_tables = 0;  // namespaces' own UDP tables walked to the end
+    uint32_t runs = 0;            // BPF_PROG_TEST_RUN calls
   };
   Stats last_stats() const { return stats_; }
 

@@ -90,6 +90,23 @@ socket_table::InetSocket ListenerSocket(const netstat_host_listener& l) {
   return s;
 }
 
+socket_table::InetSocket UdpSocket(const netstat_host_udp& u) {
+  socket_table::InetSocket s{};
+  s.protocol = u.lite ? socket_table::Protocol::kUdpLite : socket_table::Protocol::kUdp;
+  s.family = u.family ? socket_table::Family::kIpv6 : socket_table::Family::kIpv4;
+  s.state = u.state;
+  s.local_port = u.local_port;
+  s.remote_port = u.remote_port;
+  std::copy_n(u.local, 16, s.local_address.begin());
+  std::copy_n(u.remote, 16, s.remote_address.begin());
+  s.receive_queue = u.rqueue;
+  s.send_queue = u.wqueue;
+  s.uid = u.uid;
+  s.inode = u.inode;
+  s.bound_interface = u.bound_if;
+  return s;
+}
+
 std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint64_t>& inodes,
                                       const HostRows& rows) {
   std::vector<HostNamespace> out(std::min(inodes.size(), raw.ns_count));
@@ -102,6 +119,8 @@ std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint
     const bool table_ok = i < rows.table_ok.size() && rows.table_ok[i];
     ns.complete = st.found && hash_ok && !st.own_lhash && !raw.listener_overflow &&
                   !raw.listen_incomplete && table_ok;
+    const bool udp_table_ok = st.own_udp ? st.own_udp_walked && st.own_udp_incomplete == 0 : true;
+    ns.udp_complete = st.found && udp_table_ok && raw.udp != nullptr && !raw.udp_incomplete;
     for (size_t f = 0; f < 2; ++f) {
       std::copy_n(raw.totals[i].sockets[f], kStates, ns.counts.family[f].sockets.begin());
       std::copy_n(raw.totals[i].receive_queue[f], kStates,
@@ -122,6 +141,10 @@ std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint
   for (size_t k = 0; k < raw.listener_count; ++k) {
     const netstat_host_listener& l = raw.listeners[k];
     if (l.ns < out.size()) out[l.ns].listeners.push_back(ListenerSocket(l));
+  }
+  for (size_t k = 0; raw.udp != nullptr && k < raw.udp_count; ++k) {
+    const netstat_host_udp& u = raw.udp[k];
+    if (u.ns < out.size() && out[u.ns].udp_complete) out[u.ns].udp.push_back(UdpSocket(u));
   }
   return out;
 }

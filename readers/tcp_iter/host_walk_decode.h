@@ -54,12 +54,17 @@ struct HostRaw {
   const netstat_host_listener* listeners = nullptr;  // [listener_count]
   size_t listener_count = 0;
   bool listener_overflow = false;
-  bool host_incomplete = false;    // unstable or long chains in the host's established hash
-  bool listen_incomplete = false;  // the same in the listening hash
+  bool host_incomplete = false;           // unstable or long chains in the host's established hash
+  bool listen_incomplete = false;         // the same in the listening hash
+  const netstat_host_udp* udp = nullptr;  // [udp_count]
+  size_t udp_count = 0;
+  bool udp_incomplete = false;  // a UDP table not read completely: no namespace's UDP
 };
 
 // A listener record as sock_diag would give it.
 socket_table::InetSocket ListenerSocket(const netstat_host_listener& l);
+// A UDP record as udp_diag would give it.
+socket_table::InetSocket UdpSocket(const netstat_host_udp& u);
 
 // One HostNamespace per inode of `inodes` (ascending, distinct: index i is inodes[i]).
 std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint64_t>& inodes,

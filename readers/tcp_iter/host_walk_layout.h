@@ -16,12 +16,16 @@
 #define NETSTAT_HOST_LPORT_BITS 14
 #define NETSTAT_HOST_LPORT_TABLE (1 << NETSTAT_HOST_LPORT_BITS)
 #define NETSTAT_HOST_LPORT_PROBES 16
+/* UDP and UDP-Lite socket records one walk returns (a power of two). */
+#define NETSTAT_HOST_MAX_UDP 8192 /* udp_host.bpf.h masks with 8191 */
 
 /* What one run does (input `phase`). */
-#define NETSTAT_HOST_PHASE_NETS 0   /* the namespace list: which wanted ones exist, own hashes */
-#define NETSTAT_HOST_PHASE_LISTEN 1 /* the shared listening hash, sliced */
-#define NETSTAT_HOST_PHASE_EHASH 2  /* the host's established hash, sliced */
-#define NETSTAT_HOST_PHASE_OWN 3    /* the established hash of namespace `target`, whole */
+#define NETSTAT_HOST_PHASE_NETS 0    /* the namespace list: which wanted ones exist, own hashes */
+#define NETSTAT_HOST_PHASE_LISTEN 1  /* the shared listening hash, sliced */
+#define NETSTAT_HOST_PHASE_EHASH 2   /* the host's established hash, sliced */
+#define NETSTAT_HOST_PHASE_OWN 3     /* the established hash of namespace `target`, whole */
+#define NETSTAT_HOST_PHASE_UDP 4     /* a UDP table (input udp_kind), sliced: udp_host.bpf.h */
+#define NETSTAT_HOST_PHASE_UDP_OWN 5 /* the UDP table of namespace `target`, whole */
 
 /* One TCP listener, as inet_diag reports it. */
 struct netstat_host_listener {
@@ -44,7 +48,28 @@ struct netstat_host_ns {
   __u32 own_lhash;  /* its listening hash is not the host's: listeners not read */
   __u32 own_walked; /* PHASE_OWN walked its hash (to the end) */
   __u64 own_buckets;
-  __u64 incomplete; /* buckets of its own hash given up (unstable or too long) */
+  __u64 incomplete;         /* buckets of its own hash given up (unstable or too long) */
+  __u32 own_udp;            /* its UDP table is not the host's (udp_child_hash_entries) */
+  __u32 own_udp_walked;     /* PHASE_UDP_OWN walked that table (to the end) */
+  __u64 own_udp_incomplete; /* slots of that table given up (unstable or too long) */
+};
+
+/* One UDP or UDP-Lite socket, as udp_diag reports it. */
+struct netstat_host_udp {
+  __u8 local[16];  /* network order; IPv4 in the first 4 bytes */
+  __u8 remote[16]; /* the same */
+  __u64 inode;     /* sock_i_ino */
+  __u32 ns;        /* index into the wanted namespaces */
+  __u32 rqueue;    /* sk_rmem_alloc - forward_deficit (udp_rqueue_get) */
+  __u32 wqueue;    /* sk_wmem_alloc - 1 (sk_wmem_alloc_get) */
+  __u32 uid;
+  __u32 bound_if;
+  __u16 local_port, remote_port; /* host order */
+  __u8 family;                   /* 0 ipv4, 1 ipv6 */
+  __u8 lite;                     /* 0 UDP, 1 UDP-Lite */
+  __u8 state;                    /* skc_state: 1 connected, 7 unconnected */
+  __u8 pad;
+  __u32 pad2;
 };
 
 #endif /* NETSTAT_READERS_TCP_ITER_HOST_WALK_LAYOUT_H_ */

@@ -13,7 +13,10 @@
  *   EHASH   the host's established hash, sliced as in tcp_ehash.bpf.c: every socket
  *           other than a listener counted into its namespace's totals and port rows;
  *   OWN     the established hash of wanted namespace `target`, found again in the list
- *           and walked whole inside one RCU read section (its hash is freed with it).
+ *           and walked whole inside one RCU read section (its hash is freed with it);
+ *   UDP     a UDP or UDP-Lite table, sliced: a record per socket (udp_host.bpf.h);
+ *   UDP_OWN the UDP table of wanted namespace `target` (udp_child_hash_entries), found
+ *           again in the list and walked whole as OWN is.
  *
  * The chain rules are tcp_ehash.bpf.c's (read it first): lockless, under RCU, reads by
  * bpf_rdonly_cast; a chain that does not end in its bucket's own nulls marker is walked
@@ -93,6 +96,7 @@ static __u64 w_node WALK_STATE, w_start WALK_STATE; /* the list walk */
 static __u64 w_lhash WALK_STATE;                    /* the host's listening hash */
 static __u64 w_hashinfo WALK_STATE; /* PHASE_OWN: the target's hashinfo, once found */
 static __u32 w_round WALK_STATE;    /* the list walk came round to its start */
+static __u64 w_udp WALK_STATE;      /* PHASE_NETS: the caller's UDP table */
 
 #define AS_U64(expr) (w_link = (__u64)(expr), w_link)
 
@@ -230,9 +234,12 @@ static int net_step(__u32 i, void* unused) {
   if (AS_U64(n->ns.ops) != w_ops) return 0; /* the list head, in no struct net */
   nets_seen++;
   idx = find_inode(n->ns.inum);
-  if (phase == NETSTAT_HOST_PHASE_OWN) {
+  if (phase != NETSTAT_HOST_PHASE_NETS) { /* OWN or UDP_OWN */
     if (idx == (int)target) {
-      w_hashinfo = AS_U64(n->ipv4.tcp_death_row.hashinfo);
+      if (phase == NETSTAT_HOST_PHASE_OWN)
+        w_hashinfo = AS_U64(n->ipv4.tcp_death_row.hashinfo);
+      else
+        w_hashinfo = AS_U64(n->ipv4.udp_table);
       return 1;
     }
     return 0;
@@ -246,6 +253,7 @@ static int net_step(__u32 i, void* unused) {
     ns_state[idx & (MAX_NS - 1)].own_buckets = h->ehash_mask + 1;
   }
   if (AS_U64(h->lhash2) != w_lhash) ns_state[idx & (MAX_NS - 1)].own_lhash = 1;
+  if (AS_U64(n->ipv4.udp_table) != w_udp) ns_state[idx & (MAX_NS - 1)].own_udp = 1;
   return 0;
 }
 
@@ -265,7 +273,7 @@ static int clear_head(__u32 i, void* unused) {
 static __always_inline void clear_addresses(void) {
   bpf_loop(NET_CACHE, clear_cache, 0, 0);
   net_used_n = 0;
-  w_net = w_ops = w_hash = w_node = w_start = w_hashinfo = w_lhash = 0;
+  w_net = w_ops = w_hash = w_node = w_start = w_hashinfo = w_lhash = w_udp = 0;
   w_link = 0;
   bpf_loop(2 * CHUNK, clear_head, 0, 0);
 }
@@ -283,6 +291,9 @@ static __always_inline __u32 slice(__u32 per_chunk) {
   return chunks - first;
 }
 
+/* PHASE_UDP. */
+#include "readers/tcp_iter/udp_host.bpf.h"
+
 SEC("syscall")
 int walk_host(void* ctx) {
   struct task_struct* task = bpf_get_current_task_btf();
@@ -299,10 +310,17 @@ int walk_host(void* ctx) {
     return 0;
   }
   w_net = (__u64)net;
-  if (phase == NETSTAT_HOST_PHASE_NETS || phase == NETSTAT_HOST_PHASE_OWN) {
+  if (phase == NETSTAT_HOST_PHASE_UDP) {
+    walk_udp(net);
+    clear_addresses();
+    return 0;
+  }
+  if (phase == NETSTAT_HOST_PHASE_NETS || phase == NETSTAT_HOST_PHASE_OWN ||
+      phase == NETSTAT_HOST_PHASE_UDP_OWN) {
     w_ops = (__u64)BPF_CORE_READ(net, ns.ops);
     w_hash = (__u64)BPF_CORE_READ(hashinfo, ehash);
     w_lhash = (__u64)BPF_CORE_READ(hashinfo, lhash2);
+    w_udp = (__u64)BPF_CORE_READ(net, ipv4.udp_table);
     w_hashinfo = 0;
     w_round = 0;
     w_start = w_node = w_net + bpf_core_field_offset(struct net, list);
@@ -316,6 +334,8 @@ int walk_host(void* ctx) {
     bpf_loop(MAX_NETS, net_step, 0, 0);
     if (phase == NETSTAT_HOST_PHASE_NETS) {
       nets_truncated = !w_round;
+    } else if (w_hashinfo && phase == NETSTAT_HOST_PHASE_UDP_OWN) {
+      walk_udp_own_locked();
     } else if (w_hashinfo) {
       struct inet_hashinfo* own =
           bpf_rdonly_cast((void*)w_hashinfo, bpf_core_type_id_kernel(struct inet_hashinfo));

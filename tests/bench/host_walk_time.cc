@@ -1,13 +1,17 @@
-// The cost of reading every namespace's TCP sockets for `namespaces: {mode: all}`: one
-// HostWalk (tcp_host.bpf.c, one walk of the host's hashes) against one netlink sock_diag
-// dump of all TCP sockets inside each namespace, as the exporter does today. Makes N
+// The cost of reading every namespace's TCP and UDP sockets for `namespaces: {mode: all}`:
+// one HostWalk (tcp_host.bpf.c, one walk of the host's TCP hashes and UDP tables) against
+// netlink sock_diag dumps inside each namespace, as the exporter does today (TCP, and
+// udp/udplite x ipv4/ipv6). Makes N
 // namespaces of its own (unshare in a thread each), each with a v4 and a v6 loopback
 // listener, CONNS connections (2 sockets each) and TW connections closed at once (their
 // sockets linger in time-wait and fin-wait states for a minute, holding no descriptor:
-// how 1,000 namespaces fit the descriptor limit), and prints the medians of REPEAT
+// how 1,000 namespaces fit the descriptor limit), UDP bound UDP sockets (v4 and v6 in
+// turn; the last one UDP-Lite when the kernel has it), and prints the medians of REPEAT
 // alternated runs (wall time, or thread CPU time with NETSTAT_CPU=1):
-//   host_walk_time [N=100] [CONNS=19] [REPEAT=11] [TW=0]
-//   -> "namespaces sockets_walked netlink_us walk_us"
+//   host_walk_time [N=100] [CONNS=19] [REPEAT=11] [TW=0] [UDP=4]
+//   -> "namespaces sockets_walked netlink_us walk_us udp_walked udp_netlink_us"
+// walk_us is the whole Walk, UDP included; netlink_us the TCP dumps, udp_netlink_us the
+// UDP and UDP-Lite ones.
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <sys/resource.h>
@@ -57,7 +61,7 @@ struct Namespace {
   std::vector<int> sockets;
 };
 
-Namespace Make(int conns, int tw) {
+Namespace Make(int conns, int tw, int udp) {
   Namespace ns;
   std::thread([&] {
     std::string error;
@@ -83,6 +87,19 @@ Namespace Make(int conns, int tw) {
           if (fd >= 0) close(fd);
       }
     }
+    for (int i = 0; i < udp; ++i) {
+      const int family = i % 2 ? AF_INET6 : AF_INET;
+      int fd = i == udp - 1 && udp > 1 ? socket(family, SOCK_DGRAM, IPPROTO_UDPLITE) : -1;
+      if (fd < 0) fd = socket(family, SOCK_DGRAM, 0);
+      sockaddr_storage at{};
+      at.ss_family = static_cast<sa_family_t>(family);
+      const socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+      if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&at), len) == 0) {
+        ns.sockets.push_back(fd);
+      } else if (fd >= 0) {
+        close(fd);
+      }
+    }
   }).join();
   return ns;
 }
@@ -94,6 +111,7 @@ int main(int argc, char** argv) {
   const int conns = argc > 2 ? std::atoi(argv[2]) : 19;
   const int repeat = argc > 3 ? std::atoi(argv[3]) : 11;
   const int tw = argc > 4 ? std::atoi(argv[4]) : 0;
+  const int udp = argc > 5 ? std::atoi(argv[5]) : 4;
   rlimit lim{1 << 20, 1 << 20};
   if (setrlimit(RLIMIT_NOFILE, &lim) != 0 && getrlimit(RLIMIT_NOFILE, &lim) == 0) {
     lim.rlim_cur = lim.rlim_max;
@@ -112,7 +130,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<st::NetlinkSocketTable>> tables;
   const netstat::procfs::Root root("/proc", "/sys");
   for (int i = 0; i < n; ++i) {
-    namespaces.push_back(Make(conns, tw));
+    namespaces.push_back(Make(conns, tw, udp));
     inodes.push_back(namespaces.back().inode);
     const std::string path = "/proc/self/fd/" + std::to_string(namespaces.back().fd);
     const int fd = netstat::netns::OpenNetlinkSocketIn(path, NETLINK_SOCK_DIAG, &error, nullptr);
@@ -124,9 +142,9 @@ int main(int argc, char** argv) {
     tables.push_back(std::move(table));
   }
   usleep(200000);  // the last FINs and ACKs
-  std::vector<double> netlink_us, walk_us;
-  uint64_t walked = 0, dumped = 0;
-  int incomplete = 0;
+  std::vector<double> netlink_us, walk_us, udp_netlink_us;
+  uint64_t walked = 0, dumped = 0, udp_walked = 0, udp_dumped = 0;
+  int incomplete = 0, udp_incomplete = 0;
   for (int r = 0; r < repeat; ++r) {
     dumped = 0;
     const auto count = [&dumped](const st::InetSocket&) { ++dumped; };
@@ -140,6 +158,17 @@ int main(int argc, char** argv) {
         }
       }
     }));
+    udp_dumped = 0;
+    const auto count_udp = [&udp_dumped](const st::InetSocket&) { ++udp_dumped; };
+    udp_netlink_us.push_back(Micros([&] {
+      for (auto& t : tables) {
+        for (st::Protocol p : {st::Protocol::kUdp, st::Protocol::kUdpLite}) {
+          for (st::Family f : {st::Family::kIpv4, st::Family::kIpv6}) {
+            t->DumpInet(p, f, st::kAllStates, count_udp);
+          }
+        }
+      }
+    }));
     std::vector<netstat::tcp_iter::HostNamespace> out;
     bool ok = false;
     walk_us.push_back(Micros([&] { ok = walk->Walk(inodes, {5432}, &out, &error); }));
@@ -147,10 +176,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "host_walk_time: %s\n", error.c_str());
       return 1;
     }
-    walked = 0;
-    incomplete = 0;
+    walked = udp_walked = 0;
+    incomplete = udp_incomplete = 0;
     for (const auto& ns : out) {
       incomplete += !ns.complete;
+      udp_incomplete += !ns.udp_complete;
+      udp_walked += ns.udp.size();
       walked += ns.listeners.size();
       for (const auto& f : ns.counts.family)
         for (uint64_t s : f.sockets) walked += s;
@@ -158,13 +189,17 @@ int main(int argc, char** argv) {
   }
   const auto stats = walk->last_stats();
   std::fprintf(stderr,
-               "host_walk_time: %llu sockets dumped, %d incomplete, %llu ehash + %llu lhash "
-               "buckets, %llu namespaces in the list, %u runs\n",
-               static_cast<unsigned long long>(dumped), incomplete,
-               static_cast<unsigned long long>(stats.ehash_buckets),
+               "host_walk_time: %llu TCP + %llu UDP sockets dumped, %d + %d incomplete, %llu "
+               "ehash + %llu lhash + %llu udp + %llu udplite buckets, %llu namespaces in the "
+               "list, %u runs\n",
+               static_cast<unsigned long long>(dumped), static_cast<unsigned long long>(udp_dumped),
+               incomplete, udp_incomplete, static_cast<unsigned long long>(stats.ehash_buckets),
                static_cast<unsigned long long>(stats.lhash_buckets),
+               static_cast<unsigned long long>(stats.udp_buckets),
+               static_cast<unsigned long long>(stats.udplite_buckets),
                static_cast<unsigned long long>(stats.nets_seen), stats.runs);
-  std::printf("%d %llu %.0f %.0f\n", n, static_cast<unsigned long long>(walked), Median(netlink_us),
-              Median(walk_us));
+  std::printf("%d %llu %.0f %.0f %llu %.0f\n", n, static_cast<unsigned long long>(walked),
+              Median(netlink_us), Median(walk_us), static_cast<unsigned long long>(udp_walked),
+              Median(udp_netlink_us));
   return 0;
 }

@@ -132,5 +132,82 @@ TEST(HostWalkDecode, DecodesCountsPortsAndListeners) {
   EXPECT_FALSE(out[1].complete);
 }
 
+TEST(HostWalkDecode, DecodesUdpRecords) {
+  HostRows rows;
+  ASSERT_TRUE(PlanRows({{}, {}, {}}, {}, &rows));
+  std::vector<netstat_host_ns> ns(3);
+  ns[0].found = 1;
+  ns[1].found = 1;
+  ns[1].own_udp = 1;  // a UDP table of its own, not walked
+  ns[2].found = 0;
+  std::vector<netstat_tcp_totals> totals(3);
+  auto ports = std::make_unique<__u64[][kStates]>(rows.used);
+  std::vector<netstat_host_udp> udp(3);
+  udp[0].ns = 0;
+  udp[0].family = 1;
+  udp[0].lite = 1;
+  udp[0].state = st::kEstablished;
+  udp[0].local[15] = 1;
+  udp[0].remote[15] = 1;
+  udp[0].local_port = 5353;
+  udp[0].remote_port = 53;
+  udp[0].rqueue = 768;
+  udp[0].wqueue = 1;
+  udp[0].uid = 1000;
+  udp[0].inode = 77;
+  udp[0].bound_if = 2;
+  udp[1].ns = 0;
+  udp[1].state = st::kClose;
+  udp[1].local[0] = 127;
+  udp[1].local[3] = 1;
+  udp[1].local_port = 9999;
+  udp[2].ns = 1;  // dropped while its namespace is incomplete
+  HostRaw raw;
+  raw.ns_count = 3;
+  raw.ns = ns.data();
+  raw.totals = totals.data();
+  raw.port_counts = ports.get();
+  raw.udp = udp.data();
+  raw.udp_count = udp.size();
+  auto out = DecodeHost(raw, {100, 200, 300}, rows);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].udp_complete);
+  EXPECT_FALSE(out[1].udp_complete);
+  EXPECT_FALSE(out[2].udp_complete);
+  EXPECT_TRUE(out[1].udp.empty());
+  ASSERT_EQ(out[0].udp.size(), 2u);
+  const st::InetSocket& a = out[0].udp[0];
+  EXPECT_EQ(a.protocol, st::Protocol::kUdpLite);
+  EXPECT_EQ(a.family, st::Family::kIpv6);
+  EXPECT_EQ(a.state, st::kEstablished);
+  EXPECT_EQ(st::FormatAddress(a.family, a.local_address), "::1");
+  EXPECT_EQ(st::FormatAddress(a.family, a.remote_address), "::1");
+  EXPECT_EQ(a.local_port, 5353);
+  EXPECT_EQ(a.remote_port, 53);
+  EXPECT_EQ(a.receive_queue, 768u);
+  EXPECT_EQ(a.send_queue, 1u);
+  EXPECT_EQ(a.uid, 1000u);
+  EXPECT_EQ(a.inode, 77u);
+  EXPECT_EQ(a.bound_interface, 2u);
+  const st::InetSocket& b = out[0].udp[1];
+  EXPECT_EQ(b.protocol, st::Protocol::kUdp);
+  EXPECT_EQ(b.family, st::Family::kIpv4);
+  EXPECT_EQ(b.state, st::kClose);
+  EXPECT_EQ(st::FormatAddress(b.family, b.local_address), "127.0.0.1");
+  // Its own table walked to the end: complete; given up in a slot: not.
+  ns[1].own_udp_walked = 1;
+  out = DecodeHost(raw, {100, 200, 300}, rows);
+  EXPECT_TRUE(out[1].udp_complete);
+  EXPECT_EQ(out[1].udp.size(), 1u);
+  ns[1].own_udp_incomplete = 1;
+  out = DecodeHost(raw, {100, 200, 300}, rows);
+  EXPECT_FALSE(out[1].udp_complete);
+  // A UDP table not read completely: no namespace's UDP is.
+  raw.udp_incomplete = true;
+  out = DecodeHost(raw, {100, 200, 300}, rows);
+  EXPECT_FALSE(out[0].udp_complete);
+  EXPECT_TRUE(out[0].udp.empty());
+}
+
 }  // namespace
 }  // namespace netstat::tcp_iter
