@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "readers/bpf_support/bpf_support.h"
+
 #if NETSTAT_HAVE_BPF
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -143,17 +145,6 @@ struct BpfEvents::Impl {
 
 namespace {
 
-// libbpf's own messages: its warnings explain a failed load, the rest is noise.
-int LogLibbpf(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG) return 0;
-  char line[512];
-  const int n = std::vsnprintf(line, sizeof line, format, args);
-  std::string text(line, n > 0 ? std::min<size_t>(n, sizeof line - 1) : 0);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  spdlog::debug("listener_events: libbpf: {}", text);
-  return 0;
-}
-
 Availability Failed(const char* step, int err) {
   err = err < 0 ? -err : err;
   // bpf() refused although the capabilities are there: a seccomp profile, an LSM or
@@ -165,7 +156,7 @@ Availability Failed(const char* step, int err) {
 }  // namespace
 
 std::unique_ptr<BpfEvents> BpfEvents::Open(Sink sink, uint64_t only_netns, Availability* why) {
-  libbpf_set_print(LogLibbpf);
+  bpf_support::LogLibbpf();
   auto impl = std::make_unique<Impl>();
   impl->sink = std::move(sink);
   impl->skel = listener_events_bpf__open();

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "readers/bpf_support/bpf_support.h"
+
 #if NETSTAT_HAVE_BPF
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -33,23 +35,6 @@ std::string Errno(const char* what, int error) {
 
 namespace {
 
-#ifndef CAP_PERFMON
-constexpr int CAP_PERFMON = 38;
-#endif
-#ifndef CAP_BPF
-constexpr int CAP_BPF = 39;
-#endif
-
-// As for the TCP iterator (readers/tcp_iter): asked first so that an exporter without
-// CAP_BPF and CAP_PERFMON never calls bpf().
-bool MayLoad() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &header, data) != 0) return false;
-  auto has = [&data](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1u; };
-  return has(CAP_BPF) && has(CAP_PERFMON);
-}
-
 // What one read() asks for: the kernel fills at most its 32 KiB buffer per read (about
 // 1,000 records), so a bigger buffer only saves nothing.
 constexpr size_t kReadBytes = 64 * 1024;
@@ -72,7 +57,7 @@ std::shared_ptr<OwnerWalk> OwnerWalk::Shared(std::string* error) {
   static std::shared_ptr<OwnerWalk> shared;
   std::lock_guard lock(mu);
   if (shared) return shared;
-  if (!MayLoad()) {
+  if (!bpf_support::MayLoad()) {
     *error = "loading the BPF owner walk needs CAP_BPF and CAP_PERFMON (root has them)";
     return nullptr;
   }

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "readers/bpf_support/bpf_support.h"
+
 #if NETSTAT_HAVE_BPF
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,34 +32,6 @@ namespace netstat::tcp_iter {
 #if NETSTAT_HAVE_BPF
 
 namespace {
-
-#ifndef CAP_PERFMON
-constexpr int CAP_PERFMON = 38;
-#endif
-#ifndef CAP_BPF
-constexpr int CAP_BPF = 39;
-#endif
-
-// As TcpIterCounter: CAP_BPF and CAP_PERFMON, asked before any bpf() call.
-bool MayLoad() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &header, data) != 0) return false;
-  auto has = [&data](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1u; };
-  return has(CAP_BPF) && has(CAP_PERFMON);
-}
-
-// libbpf's messages (the verifier's log when a load fails) at debug level, as
-// TcpIterCounter logs them, instead of on stderr.
-int LibbpfLog(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG) return 0;
-  char line[512];
-  const int n = std::vsnprintf(line, sizeof line, format, args);
-  std::string text(line, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof line - 1) : 0);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  spdlog::debug("libbpf: {}", text);
-  return n;
-}
 
 std::string Errno(const char* what, int error) {
   return std::string(what) + ": " + std::strerror(error);
@@ -134,11 +108,11 @@ std::shared_ptr<HostWalk> HostWalk::Shared(std::string* error) {
   static std::shared_ptr<HostWalk> shared;
   std::lock_guard lock(mu);
   if (shared) return shared;
-  if (!MayLoad()) {
+  if (!bpf_support::MayLoad()) {
     *error = "loading the BPF host walk needs CAP_BPF and CAP_PERFMON (root has them)";
     return nullptr;
   }
-  libbpf_set_print(LibbpfLog);
+  bpf_support::LogLibbpf();
   auto impl = std::make_unique<Impl>();
   impl->skel = tcp_host_bpf__open_and_load();
   if (impl->skel == nullptr) {

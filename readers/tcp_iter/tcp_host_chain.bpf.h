@@ -185,7 +185,8 @@ static int listen_step(__u32 i, struct chain* c) {
     return 0;
   }
   if (c->n >= MAX_CHAIN) return 1;
-  asm volatile("%[at] &= 8191" : [at] "+r"(at)); /* NETSTAT_HOST_MAX_LISTENERS - 1, for the verifier */
+  /* NETSTAT_HOST_MAX_LISTENERS - 1, for the verifier */
+  asm volatile("%[at] &= 8191" : [at] "+r"(at));
   l = &listeners[at];
   s = bpf_rdonly_cast((void*)sk, bpf_core_type_id_kernel(struct sock));
   l->ns = ns & (MAX_NS - 1);
