@@ -120,8 +120,7 @@ std::shared_ptr<HostWalk> HostWalk::Shared(std::string* error) {
     return nullptr;
   }
   auto* s = impl->skel;
-  if (s->bss == nullptr || s->data_totals == nullptr || s->data_ports == nullptr ||
-      s->data_listen == nullptr || s->data_udp == nullptr) {
+  if (s->bss == nullptr) {
     *error = "loading the BPF host walk: its memory cannot be mapped";
     return nullptr;
   }
@@ -168,7 +167,7 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
   std::vector<std::vector<uint16_t>> local(n, extra_local_ports);
   const size_t listeners = std::min<size_t>(bss->listener_count, NETSTAT_HOST_MAX_LISTENERS);
   for (size_t k = 0; k < listeners; ++k) {
-    const auto& l = impl_->skel->data_listen->listeners[k];
+    const auto& l = bss->listeners[k];
     if (l.ns < n) local[l.ns].push_back(l.port);
   }
   HostRows rows;
@@ -184,10 +183,8 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
   impl_->last_remote = rows.remote;
   bss->remote_count = static_cast<__u32>(rows.remote.size());
   bss->remote_base = rows.remote_base;
-  std::memset(impl_->skel->data_totals->ns_totals, 0,
-              n * sizeof impl_->skel->data_totals->ns_totals[0]);
-  std::memset(impl_->skel->data_ports->port_counts, 0,
-              rows.used * sizeof impl_->skel->data_ports->port_counts[0]);
+  std::memset(bss->ns_totals, 0, n * sizeof bss->ns_totals[0]);
+  std::memset(bss->port_counts, 0, rows.used * sizeof bss->port_counts[0]);
 
   // The host's established hash, then each own one.
   if (!impl_->Run(NETSTAT_HOST_PHASE_EHASH, kEhashSliceChunks, &stats_, error)) return false;
@@ -222,14 +219,14 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
   HostRaw raw;
   raw.ns_count = n;
   raw.ns = bss->ns_state;
-  raw.totals = impl_->skel->data_totals->ns_totals;
-  raw.port_counts = impl_->skel->data_ports->port_counts;
-  raw.listeners = impl_->skel->data_listen->listeners;
+  raw.totals = bss->ns_totals;
+  raw.port_counts = bss->port_counts;
+  raw.listeners = bss->listeners;
   raw.listener_count = listeners;
   raw.listener_overflow = bss->listener_overflow != 0;
   raw.host_incomplete = bss->unstable != 0 || bss->long_chains != 0;
   raw.listen_incomplete = bss->l_unstable != 0 || bss->l_long_chains != 0;
-  raw.udp = impl_->skel->data_udp->udp_records;
+  raw.udp = bss->udp_records;
   raw.udp_count = stats_.udp_records;
   raw.udp_incomplete = !udp_ok;
   *out = DecodeHost(raw, inodes, rows);

@@ -11,7 +11,7 @@ std::vector<uint16_t> SortedDistinct(std::vector<uint16_t> ports) {
   return ports;
 }
 
-PortStates Row(uint16_t port, const __u64 (*port_counts)[kStates], uint32_t row) {
+PortStates Row(uint16_t port, const __u32 (*port_counts)[kStates], uint32_t row) {
   PortStates p;
   p.port = port;
   std::copy_n(port_counts[row], kStates, p.sockets.begin());

@@ -50,7 +50,7 @@ struct HostRaw {
   size_t ns_count = 0;
   const netstat_host_ns* ns = nullptr;               // [ns_count]
   const netstat_tcp_totals* totals = nullptr;        // [ns_count]
-  const __u64 (*port_counts)[kStates] = nullptr;     // [rows.used]
+  const __u32 (*port_counts)[kStates] = nullptr;     // [rows.used]
   const netstat_host_listener* listeners = nullptr;  // [listener_count]
   size_t listener_count = 0;
   bool listener_overflow = false;

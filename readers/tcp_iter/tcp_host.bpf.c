@@ -65,7 +65,8 @@ __u16 remote_slot[65536]; /* remote port -> 1 + its position; 0: not tracked */
 __u32 remote_count;       /* tracked remote ports */
 __u32 remote_base;        /* row of (namespace i, remote j): base + i * count + j */
 
-/* Output. */
+/* Output. All of it in .bss (zero, SHT_NOBITS): a .data.* section would carry its
+ * zeros into the object and so into the exporter's binary (3 MB of it), read at load. */
 __u32 done;
 __s64 error;
 __u64 ehash_buckets, lhash_buckets, nets_seen;
@@ -74,9 +75,9 @@ __u64 restarts, unstable, long_chains;       /* the host's hash */
 __u64 l_restarts, l_unstable, l_long_chains; /* the listening hash */
 __u32 listener_count, listener_overflow;
 struct netstat_host_ns ns_state[MAX_NS];
-struct netstat_tcp_totals ns_totals[MAX_NS] SEC(".data.totals");
-__u64 port_counts[NETSTAT_HOST_MAX_ROWS][STATES] SEC(".data.ports");
-struct netstat_host_listener listeners[NETSTAT_HOST_MAX_LISTENERS] SEC(".data.listen");
+struct netstat_tcp_totals ns_totals[MAX_NS];
+__u32 port_counts[NETSTAT_HOST_MAX_ROWS][STATES]; /* sockets: a 32-bit count is ample */
+struct netstat_host_listener listeners[NETSTAT_HOST_MAX_LISTENERS];
 
 #define WALK_STATE SEC(".data.walk")
 static __u64 heads[2 * CHUNK] WALK_STATE;

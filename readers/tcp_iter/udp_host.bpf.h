@@ -33,7 +33,7 @@ __u32 udp_missing; /* a table that should be there was not found (per kind, bit)
 __u64 udp_buckets[2];
 __u64 u_restarts, u_unstable, u_long_chains, u_read_errors;
 __u32 u_own; /* set by the program: the table walked is namespace target's own */
-struct netstat_host_udp udp_records[NETSTAT_HOST_MAX_UDP] SEC(".data.udp");
+struct netstat_host_udp udp_records[NETSTAT_HOST_MAX_UDP];
 
 /* The chain being followed. Its counts are globals, not on the stack: the verifier
  * would follow every value of a stack counter through the bpf_loop callback. */

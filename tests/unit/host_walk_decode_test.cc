@@ -61,7 +61,7 @@ TEST(HostWalkDecode, DecodesCountsPortsAndListeners) {
   totals[0].receive_queue[0][st::kEstablished] = 10;
   totals[1].sockets[1][st::kTimeWait] = 2;
   totals[1].send_queue[1][st::kCloseWait] = 7;
-  auto ports = std::make_unique<__u64[][kStates]>(rows.used);
+  auto ports = std::make_unique<__u32[][kStates]>(rows.used);
   ports[rows.local_row[0][0]][st::kEstablished] = 2;
   ports[rows.remote_base + 1][st::kSynRecv] = 4;  // namespace 1, remote 5432
   netstat_host_listener l{};
@@ -141,7 +141,7 @@ TEST(HostWalkDecode, DecodesUdpRecords) {
   ns[1].own_udp = 1;  // a UDP table of its own, not walked
   ns[2].found = 0;
   std::vector<netstat_tcp_totals> totals(3);
-  auto ports = std::make_unique<__u64[][kStates]>(rows.used);
+  auto ports = std::make_unique<__u32[][kStates]>(rows.used);
   std::vector<netstat_host_udp> udp(3);
   udp[0].ns = 0;
   udp[0].family = 1;
