@@ -44,10 +44,11 @@ std::shared_ptr<CollectorSet> BuildCollectors(const config::Config& config, cons
     specs.push_back(
         {name, reg->factory(env), settings ? settings->interval : std::chrono::milliseconds(0)});
   }
-  // Only the sockets collector takes TCP counts from BPF (tcp_iter/): without it, no BPF
-  // is loaded.
+  // Only the sockets and process_sockets collectors take TCP counts from BPF (tcp_iter/):
+  // without them, no counting program is loaded.
   env.previous = nullptr;
-  const bool tcp_counts = std::find(names.begin(), names.end(), "sockets") != names.end();
+  const bool tcp_counts = std::find(names.begin(), names.end(), "sockets") != names.end() ||
+                          std::find(names.begin(), names.end(), "process_sockets") != names.end();
   return std::make_shared<CollectorSet>(std::move(specs), [&env, tcp_counts] {
     return socket_reading::SocketReading::Open(env.root, env.site, env.config, tcp_counts);
   });

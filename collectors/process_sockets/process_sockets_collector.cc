@@ -7,9 +7,19 @@
 // orphans), sockets no readable process holds, and sockets of a process that began to
 // exit during the run are counted as unowned, so per-process counts plus unowned equal
 // netstat_sockets of the same reading.
+//
+// Where the reading counts TCP in the kernel (sockets.source bpf or auto, by the hash walk
+// or the walk of the whole host) and the owners come from the BPF walk, this collector
+// takes those counts too, so that no TCP socket but the listeners is dumped: the BPF walk
+// then reads each socket's kind and namespace, which gives the owned sockets by state,
+// and the rest of the count (time-wait and request sockets, orphans, sockets of processes
+// it cannot name) is unowned. The two are read a few milliseconds apart: a connection
+// opened between them is owned but not counted, so unowned (the difference) is never
+// below zero but the sum may pass netstat_sockets by what changed in those milliseconds.
 #include "collectors/process_sockets/process_sockets_collector.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -40,8 +50,14 @@ class ProcessSocketsCollector : public collectors::Collector,
       : want_user_(Has(env.config.process_sockets.labels, "user")),
         want_pid_(Has(env.config.process_sockets.labels, "pid")),
         max_processes_(env.config.process_sockets.max_processes),
+        tcp_kinds_(env.config.sockets.source != config::SocketsConfig::Source::kNetlink),
         owners_(env.root.procfs(), env.root.IsLiveProc(), want_user_, want_pid_,
-                env.site.self_pid) {}
+                env.site.self_pid) {
+    struct stat ns {};
+    if (env.root.IsLiveProc() && ::stat((env.root.procfs() + "/self/ns/net").c_str(), &ns) == 0) {
+      own_netns_ = static_cast<uint32_t>(ns.st_ino);
+    }
+  }
 
   socket_reading::Interest interest() const override {
     return socket_reading::Interest::EverySocket();
@@ -53,7 +69,7 @@ class ProcessSocketsCollector : public collectors::Collector,
     unowned_.clear();
     namespaces_.clear();
     const auto start = std::chrono::steady_clock::now();
-    owners_.Walk();
+    owners_.Walk(tcp_kinds_ && own_netns_ != 0);
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     const WalkStats& w = owners_.stats();
     spdlog::debug(
@@ -84,6 +100,10 @@ class ProcessSocketsCollector : public collectors::Collector,
     tally_.Add(Owner(s.inode), InetSlot(s.protocol, s.family, s.state));
   }
   void OnUnix(const st::UnixSocket& s) override { tally_.Add(Owner(s.inode), UnixSlot(s.state)); }
+  bool TakesTcpCounts(std::vector<uint16_t>*, std::vector<uint16_t>*) override {
+    return owners_.knows_tcp();
+  }
+  void OnTcpCounts(const tcp_iter::TcpCounts& counts) override;
   void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override {
     if (r.ok) return;
     tally_.Restore();  // publish nothing of a failed dump rather than a part
@@ -110,6 +130,8 @@ class ProcessSocketsCollector : public collectors::Collector,
   bool want_user_;
   bool want_pid_;
   size_t max_processes_;
+  bool tcp_kinds_;          // the reading may count TCP in the kernel: walk with kinds
+  uint32_t own_netns_ = 0;  // the exporter's namespace's inode (live procfs only)
   SocketOwners owners_;
   bool denied_logged_ = false;
 
@@ -121,6 +143,29 @@ class ProcessSocketsCollector : public collectors::Collector,
   std::vector<Row> rows_;
   std::vector<std::pair<size_t, Counts>> unowned_;  // by namespace
 };
+
+void ProcessSocketsCollector::OnTcpCounts(const tcp_iter::TcpCounts& counts) {
+  constexpr size_t kStates = OwnedTcp::kStates;
+  const socket_reading::NamespaceView& ns = namespaces_[ns_];
+  const uint32_t netns = ns.own ? own_netns_ : static_cast<uint32_t>(ns.inode);
+  std::array<uint64_t, 2 * kStates> owned{};
+  const auto [from, to] = owners_.OwnedTcpIn(netns);
+  for (const OwnedTcp* o = from; o != to; ++o) {
+    for (size_t k = 0; k < o->sockets.size(); ++k) {
+      if (o->sockets[k] == 0) continue;
+      const auto family = static_cast<st::Family>(k / kStates);
+      tally_.Add(o->owner, InetSlot(st::Protocol::kTcp, family, k % kStates), o->sockets[k]);
+      owned[k] += o->sockets[k];
+    }
+  }
+  for (size_t k = 0; k < owned.size(); ++k) {
+    const uint64_t total = counts.family[k / kStates].sockets[k % kStates];
+    if (k % kStates == st::kListen || total <= owned[k]) continue;
+    const auto family = static_cast<st::Family>(k / kStates);
+    tally_.Add(NamespaceTally::kUnowned, InetSlot(st::Protocol::kTcp, family, k % kStates),
+               static_cast<uint32_t>(total - owned[k]));
+  }
+}
 
 void ProcessSocketsCollector::EndNamespace() {
   std::vector<std::pair<uint32_t, Counts>> groups;

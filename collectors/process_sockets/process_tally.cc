@@ -45,10 +45,10 @@ void NamespaceTally::Begin(size_t owners) {
   saved_unowned_.fill(0);
 }
 
-void NamespaceTally::Add(uint32_t owner, size_t slot) {
+void NamespaceTally::Add(uint32_t owner, size_t slot, uint32_t sockets) {
   if (slot >= kSlots) return;
   if (owner >= index_.size()) {
-    ++unowned_[slot];
+    unowned_[slot] += sockets;
     return;
   }
   uint32_t& i = index_[owner];
@@ -57,7 +57,7 @@ void NamespaceTally::Add(uint32_t owner, size_t slot) {
     touched_.push_back(owner);
     counts_.emplace_back();
   }
-  ++counts_[i][slot];
+  counts_[i][slot] += sockets;
 }
 
 void NamespaceTally::Save() {

@@ -39,7 +39,7 @@ class NamespaceTally {
   static constexpr uint32_t kUnowned = UINT32_MAX;
 
   void Begin(size_t owners);  // owners: indexes given to Add are below this
-  void Add(uint32_t owner, size_t slot);
+  void Add(uint32_t owner, size_t slot, uint32_t sockets = 1);
   void Save();
   void Restore();  // drops what was added since Save
 

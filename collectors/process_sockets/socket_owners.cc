@@ -2,10 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <tuple>
 
 #include "readers/owners/owner_walk.h"
 #include "readers/procfs/root.h"
@@ -27,25 +31,36 @@ SocketOwners::SocketOwners(std::string procfs, bool live, bool want_user, bool w
   if (bpf_self_pid_ != 0 && !owners::ForcedProcWalk()) owners::OwnerWalk::Shared(&error);
 }
 
-void SocketOwners::Walk() {
+void SocketOwners::Walk(bool tcp_kinds) {
   stats_ = WalkStats{};
+  owned_tcp_.clear();
+  owned_tcp_index_.clear();
   inodes_.Reset(last_sockets_);
   owners_.clear();
   groups_.clear();
   group_index_.clear();
   processes_.BeginScrape();
-  used_bpf_ = WalkBpf();
+  used_bpf_ = WalkBpf(tcp_kinds);
+  knows_tcp_ = used_bpf_ && tcp_kinds;
+  if (knows_tcp_) {
+    std::sort(owned_tcp_.begin(), owned_tcp_.end(), [](const OwnedTcp& a, const OwnedTcp& b) {
+      return std::tie(a.netns, a.owner) < std::tie(b.netns, b.owner);
+    });
+  } else {
+    owned_tcp_.clear();
+  }
+  owned_tcp_index_.clear();
   if (!used_bpf_) {
     for (int32_t pid : proctable::ListPids(procfs_)) WalkPid(pid);
   }
   last_sockets_ = inodes_.size();
 }
 
-bool SocketOwners::WalkBpf() {
+bool SocketOwners::WalkBpf(bool kinds) {
   std::string why;
   walk_.reset();
   std::shared_ptr<const owners::SharedHostWalk> shared;
-  if (bpf_self_pid_ != 0) shared = owners::ReadHostWalk(bpf_self_pid_, &why);
+  if (bpf_self_pid_ != 0) shared = owners::ReadHostWalk(bpf_self_pid_, &why, kinds);
   if (!shared) {
     // Once per distinct reason (the reasons carry no counts), not once per scrape.
     if (bpf_self_pid_ != 0 && why != bpf_failure_) {
@@ -75,12 +90,36 @@ bool SocketOwners::WalkBpf() {
     ++stats_.pids;
     const auto owner = static_cast<uint32_t>(owners_.size());
     bool added = false;
-    for (size_t i = p.first; i < p.last; ++i) added |= inodes_.Insert(w.fds[i].inode, owner);
+    for (size_t i = p.first; i < p.last; ++i) {
+      if (!inodes_.Insert(w.fds[i].inode, owner)) continue;  // a lower pid's
+      added = true;
+      if (kinds) CountTcp(w.fds[i].kind, owner);
+    }
     stats_.sockets += p.last - p.first;
     if (added) AddOwner(p.pid, starttime, *name);
   }
   walk_ = std::move(shared);
   return true;
+}
+
+void SocketOwners::CountTcp(const owners::SocketKind& kind, uint32_t owner) {
+  constexpr uint8_t kListen = 10, kClose = 7;
+  if (kind.protocol != IPPROTO_TCP || kind.type != SOCK_STREAM) return;
+  if (kind.family != AF_INET && kind.family != AF_INET6) return;
+  if (kind.state == kListen || kind.state == kClose || kind.state >= OwnedTcp::kStates) return;
+  const uint64_t key = static_cast<uint64_t>(kind.netns) << 32 | owner;
+  auto [it, fresh] = owned_tcp_index_.try_emplace(key, owned_tcp_.size());
+  if (fresh) owned_tcp_.push_back(OwnedTcp{kind.netns, owner, {}});
+  const size_t family = kind.family == AF_INET6 ? 1 : 0;
+  ++owned_tcp_[it->second].sockets[family * OwnedTcp::kStates + kind.state];
+}
+
+std::pair<const OwnedTcp*, const OwnedTcp*> SocketOwners::OwnedTcpIn(uint32_t netns) const {
+  auto [from, to] =
+      std::equal_range(owned_tcp_.begin(), owned_tcp_.end(), OwnedTcp{netns, 0, {}},
+                       [](const OwnedTcp& a, const OwnedTcp& b) { return a.netns < b.netns; });
+  return {owned_tcp_.data() + (from - owned_tcp_.begin()),
+          owned_tcp_.data() + (to - owned_tcp_.begin())};
 }
 
 void SocketOwners::AddOwner(int32_t pid, uint64_t starttime, const std::string& name) {

@@ -10,6 +10,7 @@
 // pid was reused counts as gone.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,6 +32,18 @@ struct GroupKey {
   bool operator==(const GroupKey&) const = default;
 };
 
+// The TCP sockets other than listeners that one owner holds in one network namespace,
+// by family and state, from a BPF walk with socket kinds: the sockets the reading counts
+// in the kernel (sockets.source bpf) instead of dumping them, so that their owners need
+// no dump. Only sockets in the kernel's established hash, as that count and sock_diag
+// have them: not closed ones (state 7: no hash holds them) nor listeners (dumped).
+struct OwnedTcp {
+  static constexpr size_t kStates = 13;
+  uint32_t netns = 0;  // the namespace's inode
+  uint32_t owner = 0;
+  std::array<uint32_t, 2 * kStates> sockets{};  // [family (0 ipv4, 1 ipv6) * kStates + state]
+};
+
 struct WalkStats {
   uint64_t pids = 0;     // fd directories read
   uint64_t fds = 0;      // fd links looked at
@@ -45,10 +58,16 @@ class SocketOwners {
   SocketOwners(std::string procfs, bool live, bool want_user, bool want_pid,
                int32_t bpf_self_pid = 0);
 
-  // Walks afresh: every socket held by a process whose name could be read.
-  void Walk();
+  // Walks afresh: every socket held by a process whose name could be read. `tcp_kinds`:
+  // on the BPF walk, read each socket's kind too and fill owned_tcp().
+  void Walk(bool tcp_kinds = false);
   // Whether the last walk was the BPF one.
   bool used_bpf() const { return used_bpf_; }
+  // Whether the last walk filled owned_tcp(): a BPF walk asked for kinds.
+  bool knows_tcp() const { return knows_tcp_; }
+  // Those sockets, ascending (netns, owner); `netns`: the entries of one namespace.
+  const std::vector<OwnedTcp>& owned_tcp() const { return owned_tcp_; }
+  std::pair<const OwnedTcp*, const OwnedTcp*> OwnedTcpIn(uint32_t netns) const;
   // Lets go of the BPF walk, which Walk keeps so that the listeners of the same
   // collection may use it too (owners::LatestHostWalk): the collector calls this once
   // its run is published.
@@ -78,7 +97,8 @@ class SocketOwners {
   };
   std::vector<int32_t> ListPids() const;
   void WalkPid(int32_t pid);
-  bool WalkBpf();  // false: the BPF walk is not to be used now (the reason logged once)
+  bool WalkBpf(bool kinds);  // false: the BPF walk is not to be used now (reason logged once)
+  void CountTcp(const owners::SocketKind& kind, uint32_t owner);
   void AddOwner(int32_t pid, uint64_t starttime, const std::string& name);
   uint32_t GroupFor(int32_t pid, const std::string& name);
 
@@ -87,7 +107,10 @@ class SocketOwners {
   bool want_pid_;
   int32_t bpf_self_pid_;
   bool used_bpf_ = false;
-  std::shared_ptr<const owners::SharedHostWalk> walk_;  // the last BPF walk, until Release
+  bool knows_tcp_ = false;
+  std::vector<OwnedTcp> owned_tcp_;
+  std::unordered_map<uint64_t, uint32_t> owned_tcp_index_;  // (netns << 32 | owner) -> index
+  std::shared_ptr<const owners::SharedHostWalk> walk_;      // the last BPF walk, until Release
   std::string bpf_failure_;  // the last reason the BPF walk was not used, logged once
   proctable::ProcessTable processes_;
   proctable::UserNames users_;

@@ -34,7 +34,7 @@ void RecordDecoder::Record(const char* bytes) {
   s.pid = pid;
   s.fd = r.fd;
   s.inode = r.sock.inode;
-  s.kind = SocketKind{r.sock.family, r.sock.protocol, r.sock.type, r.sock.state};
+  s.kind = SocketKind{r.sock.family, r.sock.protocol, r.sock.type, r.sock.state, r.sock.netns};
   out_->fds.push_back(s);
 }
 

@@ -19,6 +19,7 @@ struct SocketKind {
   uint16_t protocol = 0;  // IPPROTO_* for inet sockets
   uint16_t type = 0;      // SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET...
   uint8_t state = 0;      // TCP_* codes for inet, SS_*-like for unix (sk_state)
+  uint32_t netns = 0;     // its network namespace's inode (net:[INODE]); 0 without a sock
   bool operator==(const SocketKind&) const = default;
 };
 

@@ -19,7 +19,8 @@ struct netstat_owner_record {
       __u16 type;     /* sock->type (SOCK_STREAM, SOCK_DGRAM, ...) */
       __u8 state;     /* sk->sk_state */
       __u8 pad;
-      __u64 reserved;
+      __u32 netns; /* sk's network namespace (net->ns.inum: "net:[INODE]"), 0 without */
+      __u32 pad2;
     } sock;
     struct {
       __u64 start_boottime; /* task->start_boottime, ns: /proc/PID/stat's starttime */

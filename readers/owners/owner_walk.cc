@@ -157,7 +157,8 @@ std::mutex latest_mu;
 std::weak_ptr<const SharedHostWalk> latest;
 }  // namespace
 
-std::shared_ptr<const SharedHostWalk> ReadHostWalk(int32_t procfs_self_pid, std::string* why) {
+std::shared_ptr<const SharedHostWalk> ReadHostWalk(int32_t procfs_self_pid, std::string* why,
+                                                   bool kinds) {
   if (ForcedProcWalk()) {
     *why = "NETSTAT_EXPORTER_NO_BPF_OWNERS=1 is set";
     return nullptr;
@@ -170,7 +171,7 @@ std::shared_ptr<const SharedHostWalk> ReadHostWalk(int32_t procfs_self_pid, std:
   if (!walker) return nullptr;
   auto shared = std::make_shared<SharedHostWalk>();
   shared->started = std::chrono::steady_clock::now();
-  if (!walker->Read(&shared->walk, why)) return nullptr;
+  if (!walker->Read(&shared->walk, why, kinds)) return nullptr;
   if (shared->walk.reader_pid != procfs_self_pid) {
     *why = "the exporter is not in the initial pid namespace (pid " +
            std::to_string(procfs_self_pid) + " in the procfs, " +

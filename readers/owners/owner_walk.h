@@ -64,8 +64,9 @@ struct SharedHostWalk {
 // kept as the latest for LatestHostWalk. nullptr, with the reason, when the BPF walk
 // cannot stand in for the /proc walk: the knob above, no procfs self (a fake tree), BPF
 // not loaded, a failed read, or a procfs that numbers pids differently from the initial
-// namespace. Loads the program when not yet loaded (see Shared).
-std::shared_ptr<const SharedHostWalk> ReadHostWalk(int32_t procfs_self_pid, std::string* why);
+// namespace. Loads the program when not yet loaded (see Shared). `kinds` as for Read.
+std::shared_ptr<const SharedHostWalk> ReadHostWalk(int32_t procfs_self_pid, std::string* why,
+                                                   bool kinds = false);
 
 // The latest walk ReadHostWalk made, if it began at or after `since` (the start of the
 // caller's collection: process_sockets reads at the start of the socket reading, so a

@@ -27,9 +27,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set by user space before each read: whether to fill family, protocol, type and state
- * (reading struct socket and struct sock costs a cache miss or two per socket; the
- * exporter's users do not need them, the tests do). */
+/* Set by user space before each read: whether to fill family, protocol, type, state and
+ * network namespace (reading struct socket and struct sock costs a cache miss or two per
+ * socket: process_sockets wants them when it takes TCP counted in the kernel). */
 __u32 want_kind;
 /* Zeroed by user space before each read. */
 __u32 last_tgid;   /* the process whose task record was written last */
@@ -73,6 +73,7 @@ int socket_fds(struct bpf_iter__task_file* ctx) {
       rec.sock.family = sk->__sk_common.skc_family;
       rec.sock.protocol = sk->sk_protocol;
       rec.sock.state = sk->__sk_common.skc_state;
+      rec.sock.netns = sk->__sk_common.skc_net.net->ns.inum;
     }
   }
   if (bpf_seq_write(seq, &rec, sizeof rec) != 0) return 0;

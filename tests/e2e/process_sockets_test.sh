@@ -155,6 +155,31 @@ $(cat "$WORK/diff")"
   wait "$EXPORTER_PID" 2>/dev/null || true
   EXPORTER_PID=$FIRST_PID
   echo "owners: the BPF walk and the /proc walk give the same $(wc -l <"$WORK/exported_bpf") series"
+
+  # 1c. TCP counted in the kernel (sockets.source bpf): no TCP socket but the listeners is
+  # dumped; the owner walk gives the owned ones by state and the count the rest.
+  cat >"$WORK/counted.yml" <<YAML
+collectors:
+  sockets: {source: bpf}
+  process_sockets: {interval: 0s}
+YAML
+  start_exporter "$WORK/log_counted" --config.file="$WORK/counted.yml" --collector.disable-defaults \
+    --collector.sockets --collector.process_sockets --log.level=debug
+  scrape m1_counted
+  if grep -q 'counting TCP in the kernel' "$WORK/log_counted"; then
+    exported_by_process "$WORK/m1_counted" >"$WORK/exported_counted"
+    diff -u "$WORK/ss" "$WORK/exported_counted" >"$WORK/diff" || fail "process_sockets (TCP counted in the kernel) differs from ss:
+$(cat "$WORK/diff")"
+    expect_eq "orphans, counted" "$(metric_value 'netstat_process_sockets_unowned{protocol="tcp",family="ipv4",state="fin_wait2"}' "$WORK/m1_counted")" 7
+    sums_agree "$WORK/m1_counted" || fail "m1_counted: per-process + unowned != netstat_sockets"
+    promtool_clean "$WORK/m1_counted" m1_counted
+    echo "owners: TCP counted in the kernel gives the same series as ss"
+  else
+    echo "owners: the kernel's TCP count does not load here: $(grep -i 'bpf' "$WORK/log_counted" | head -1)"
+  fi
+  kill "$EXPORTER_PID"
+  wait "$EXPORTER_PID" 2>/dev/null || true
+  EXPORTER_PID=$FIRST_PID PORT=$FIRST_PORT
 else
   # Without BPF here (no privilege, no BTF, not built in): the fallback, and why, once.
   grep -q 'owners from /proc/\*/fd, not the BPF walk' "$WORK/log" || fail "neither walk logged: $(cat "$WORK/log")"
@@ -220,4 +245,28 @@ expect_eq "mode all" "$(metric_value "netstat_process_sockets{process=\"psock_cw
 expect_eq "mode all unowned" "$(metric_value "netstat_process_sockets_unowned{protocol=\"tcp\",family=\"ipv4\",state=\"fin_wait2\",netns=\"$NS\"}" "$WORK/m4")" 7
 grep -q "process=\"psock_cwait\".*state=\"close_wait\"}" "$WORK/m4" && fail "mode all: the namespace's series lack netns"
 promtool_clean "$WORK/m4" m4
+kill "$EXPORTER_PID"
+wait "$EXPORTER_PID" 2>/dev/null || true
+
+# 4b. Mode all with one walk of the host's TCP (sockets.source bpf): the same, per namespace.
+cat >"$WORK/all_walk.yml" <<YAML
+namespaces: {mode: all}
+collectors:
+  sockets: {source: bpf}
+  process_sockets: {interval: 0s}
+YAML
+start_exporter "$WORK/log4b" --config.file="$WORK/all_walk.yml" --collector.disable-defaults \
+  --collector.sockets --collector.process_sockets --log.level=debug
+ss_by_process | grep -v '^psock_churn ' >"$WORK/ss4b"  # the churn's children come and go
+fetch /metrics >"$WORK/m4b"
+expect_eq "mode all, walked" "$(metric_value "netstat_process_sockets{process=\"psock_cwait\",protocol=\"tcp\",family=\"ipv4\",state=\"close_wait\",netns=\"$NS\"}" "$WORK/m4b")" 7
+expect_eq "mode all unowned, walked" "$(metric_value "netstat_process_sockets_unowned{protocol=\"tcp\",family=\"ipv4\",state=\"fin_wait2\",netns=\"$NS\"}" "$WORK/m4b")" 7
+grep "netns=\"$NS\"" "$WORK/m4b" | grep '^netstat_process_sockets{' | sed 's/,netns="[^"]*"//' >"$WORK/m4b_ns"
+exported_by_process "$WORK/m4b_ns" | grep -v '^psock_churn ' >"$WORK/exported_walked"
+diff -u "$WORK/ss4b" "$WORK/exported_walked" >"$WORK/diff" || fail "mode all walked differs from ss:
+$(cat "$WORK/diff")"
+if grep -q 'one walk of the host' "$WORK/log4b"; then
+  echo "mode all: one walk of the host gives the namespace's series as ss has them"
+fi
+promtool_clean "$WORK/m4b" m4b
 echo "PASS"

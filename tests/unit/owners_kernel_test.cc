@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -142,6 +143,9 @@ TEST_F(OwnerWalkKernel, MatchesProcFdOfKnownProcesses) {
   EXPECT_EQ(k.protocol, IPPROTO_TCP);
   EXPECT_EQ(k.type, SOCK_STREAM);
   EXPECT_EQ(k.state, 10);  // TCP_LISTEN
+  struct stat ns {};
+  ASSERT_EQ(stat("/proc/self/ns/net", &ns), 0);
+  EXPECT_EQ(k.netns, ns.st_ino);
 
   // This process as /proc/self/stat has it.
   std::ifstream stat_file("/proc/self/stat");

@@ -31,6 +31,7 @@ std::string Fd(uint32_t pid, int32_t fd, uint64_t inode, uint16_t family = 1) {
   r.sock.protocol = 6;
   r.sock.type = 1;
   r.sock.state = 10;
+  r.sock.netns = 4026531840u;
   return std::string(reinterpret_cast<const char*>(&r), sizeof r);
 }
 
@@ -46,7 +47,7 @@ TEST(OwnerDecode, RecordsSplitAcrossReadsAnywhere) {
     std::string error;
     ASSERT_TRUE(decoder.Finish(&error)) << error;
     ASSERT_EQ(walk.fds.size(), 3u) << cut;
-    EXPECT_EQ(walk.fds[0], (SocketFd{7, 3, 100, SocketKind{1, 6, 1, 10}}));
+    EXPECT_EQ(walk.fds[0], (SocketFd{7, 3, 100, SocketKind{1, 6, 1, 10, 4026531840u}}));
     EXPECT_EQ(walk.fds[2].pid, 12);
     ASSERT_EQ(walk.processes.size(), 2u);
     EXPECT_EQ(walk.processes[0].comm, "nginx");
