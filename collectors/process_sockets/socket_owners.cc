@@ -104,7 +104,7 @@ bool SocketOwners::WalkBpf(bool kinds) {
 
 void SocketOwners::CountTcp(const owners::SocketKind& kind, uint32_t owner) {
   constexpr uint8_t kListen = 10, kClose = 7;
-  if (kind.protocol != IPPROTO_TCP || kind.type != SOCK_STREAM) return;
+  if (kind.protocol != IPPROTO_TCP) return;
   if (kind.family != AF_INET && kind.family != AF_INET6) return;
   if (kind.state == kListen || kind.state == kClose || kind.state >= OwnedTcp::kStates) return;
   const uint64_t key = static_cast<uint64_t>(kind.netns) << 32 | owner;

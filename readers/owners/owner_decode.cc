@@ -34,7 +34,10 @@ void RecordDecoder::Record(const char* bytes) {
   s.pid = pid;
   s.fd = r.fd;
   s.inode = r.sock.inode;
-  s.kind = SocketKind{r.sock.family, r.sock.protocol, r.sock.type, r.sock.state, r.sock.netns};
+  s.kind.netns = r.sock.netns;
+  s.kind.protocol = r.sock.protocol;
+  s.kind.family = static_cast<uint8_t>(r.sock.family);
+  s.kind.state = r.sock.state;
   out_->fds.push_back(s);
 }
 

@@ -47,7 +47,7 @@ TEST(OwnerDecode, RecordsSplitAcrossReadsAnywhere) {
     std::string error;
     ASSERT_TRUE(decoder.Finish(&error)) << error;
     ASSERT_EQ(walk.fds.size(), 3u) << cut;
-    EXPECT_EQ(walk.fds[0], (SocketFd{7, 3, 100, SocketKind{1, 6, 1, 10, 4026531840u}}));
+    EXPECT_EQ(walk.fds[0], (SocketFd{7, 3, 100, SocketKind{4026531840u, 6, 1, 10}}));
     EXPECT_EQ(walk.fds[2].pid, 12);
     ASSERT_EQ(walk.processes.size(), 2u);
     EXPECT_EQ(walk.processes[0].comm, "nginx");
