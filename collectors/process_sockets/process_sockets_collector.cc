@@ -16,6 +16,9 @@
 // it cannot name) is unowned. The two are read a few milliseconds apart: a connection
 // opened between them is owned but not counted, so unowned (the difference) is never
 // below zero but the sum may pass netstat_sockets by what changed in those milliseconds.
+// From the second run on, the walk runs on a thread of its own beside the listeners'
+// dump and the TCP count (each is a walk of kernel memory, and the host has more than
+// one core); the reading's later dumps wait for it.
 #include "collectors/process_sockets/process_sockets_collector.h"
 
 #include <spdlog/spdlog.h>
@@ -23,6 +26,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,50 +68,71 @@ class ProcessSocketsCollector : public collectors::Collector,
     return socket_reading::Interest::EverySocket();
   }
 
+  ~ProcessSocketsCollector() override { Join(); }
+
   void BeginRead() override {
     error_.clear();
     rows_.clear();
     unowned_.clear();
     namespaces_.clear();
-    const auto start = std::chrono::steady_clock::now();
-    owners_.Walk(tcp_kinds_ && own_netns_ != 0);
-    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
-    const WalkStats& w = owners_.stats();
-    spdlog::debug(
-        "process_sockets: walked ({}) {} pids, {} fds, {} socket fds in {:.1f} ms; inode map {} "
-        "entries in {} bytes",
-        owners_.used_bpf() ? "bpf" : "/proc", w.pids, w.fds, w.sockets, took.count(),
-        owners_.inodes().size(), owners_.inodes().memory_bytes());
-    const uint64_t denied = owners_.stats().denied;
-    if ((denied > 0) != denied_logged_) {
-      denied_logged_ = denied > 0;
-      if (denied_logged_) {
-        spdlog::warn(
-            "process_sockets: the fds of {} processes cannot be read (the exporter lacks "
-            "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH); their sockets count as unowned",
-            denied);
-      }
+    pending_.clear();
+    pending_counts_.reset();
+    saved_pending_ = counts_at_ = 0;
+    listeners_read_ = false;
+    const bool kinds = tcp_kinds_ && own_netns_ != 0;
+    // The walk runs beside the reading's first namespace when the last one gave the TCP
+    // sockets by state (so this one is expected to): the reading counts TCP meanwhile.
+    overlap_ = kinds && owners_.knows_tcp();
+    if (overlap_) {
+      walking_ = std::async(std::launch::async, [this] { TimedWalk(true); });
+    } else {
+      TimedWalk(kinds);
+      AfterWalk();
     }
   }
 
   void BeginNamespace(const socket_reading::NamespaceView& ns) override {
     ns_ = namespaces_.size();
     namespaces_.push_back(ns);
-    tally_.Begin(owners_.owners());
+    if (!walking_.valid()) tally_.Begin(owners_.owners());
   }
-  void SaveDump() override { tally_.Save(); }
-  void RestoreDump() override { tally_.Restore(); }
+  // The walk runs beside the listeners' dump and the TCP count only: a dump after those
+  // waits for it, so that what a dump streams was held when the walk listed the fds (a
+  // process seen half set up would count in part; the count's sockets are the walk's).
+  void ListenersRead() override { listeners_read_ = true; }
+  void SaveDump() override {
+    if (listeners_read_) Join();
+    if (walking_.valid()) {
+      saved_pending_ = pending_.size();
+    } else {
+      tally_.Save();
+    }
+  }
+  void RestoreDump() override {
+    if (walking_.valid()) {
+      pending_.resize(saved_pending_);
+    } else {
+      tally_.Restore();
+    }
+  }
   void OnInet(const st::InetSocket& s) override {
-    tally_.Add(Owner(s.inode), InetSlot(s.protocol, s.family, s.state));
+    Add(s.inode, InetSlot(s.protocol, s.family, s.state));
   }
-  void OnUnix(const st::UnixSocket& s) override { tally_.Add(Owner(s.inode), UnixSlot(s.state)); }
+  void OnUnix(const st::UnixSocket& s) override { Add(s.inode, UnixSlot(s.state)); }
   bool TakesTcpCounts(std::vector<uint16_t>*, std::vector<uint16_t>*) override {
-    return owners_.knows_tcp();
+    return walking_.valid() ? overlap_ : owners_.knows_tcp();
   }
-  void OnTcpCounts(const tcp_iter::TcpCounts& counts) override;
+  void OnTcpCounts(const tcp_iter::TcpCounts& counts) override {
+    if (walking_.valid()) {
+      pending_counts_ = counts;
+      counts_at_ = pending_.size();
+    } else {
+      AddTcpCounts(counts);
+    }
+  }
   void EndDump(st::Protocol p, st::Family f, const st::DumpResult& r) override {
     if (r.ok) return;
-    tally_.Restore();  // publish nothing of a failed dump rather than a part
+    RestoreDump();  // publish nothing of a failed dump rather than a part
     std::string what = p == st::Protocol::kUnix
                            ? std::string("unix")
                            : std::string(st::ProtocolName(p)) + " " + st::FamilyName(f);
@@ -115,11 +141,31 @@ class ProcessSocketsCollector : public collectors::Collector,
     error_ += what + ": " + r.error;
   }
   void EndNamespace() override;
-  void DiscardNamespace() override { namespaces_.pop_back(); }
+  void DiscardNamespace() override {
+    Join();
+    namespaces_.pop_back();
+  }
 
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override;
 
  private:
+  void TimedWalk(bool kinds) {
+    const auto start = std::chrono::steady_clock::now();
+    owners_.Walk(kinds);
+    walk_ms_ =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+  void AfterWalk();
+  // Waits for a walk running beside the reading, then counts what came meanwhile.
+  void Join();
+  void Add(uint64_t inode, size_t slot) {
+    if (walking_.valid()) {
+      pending_.emplace_back(inode, slot);
+    } else {
+      tally_.Add(Owner(inode), slot);
+    }
+  }
+  void AddTcpCounts(const tcp_iter::TcpCounts& counts);
   uint32_t Owner(uint64_t inode) const {
     const uint32_t o = owners_.OwnerOf(inode);
     return o == InodeMap::kNone ? NamespaceTally::kUnowned : o;
@@ -132,6 +178,16 @@ class ProcessSocketsCollector : public collectors::Collector,
   size_t max_processes_;
   bool tcp_kinds_;          // the reading may count TCP in the kernel: walk with kinds
   uint32_t own_netns_ = 0;  // the exporter's namespace's inode (live procfs only)
+  // The walk of this run when it runs beside the reading (overlap_), until Join; what the
+  // first namespace handed over meanwhile: its sockets (inode, slot) and its TCP counts.
+  bool overlap_ = false;
+  bool listeners_read_ = false;  // of the run's first namespace
+  std::future<void> walking_;
+  double walk_ms_ = 0;
+  std::vector<std::pair<uint64_t, size_t>> pending_;
+  size_t saved_pending_ = 0;  // pending_'s size at the last SaveDump
+  size_t counts_at_ = 0;      // and when the TCP counts came
+  std::optional<tcp_iter::TcpCounts> pending_counts_;
   SocketOwners owners_;
   bool denied_logged_ = false;
 
@@ -144,7 +200,53 @@ class ProcessSocketsCollector : public collectors::Collector,
   std::vector<std::pair<size_t, Counts>> unowned_;  // by namespace
 };
 
-void ProcessSocketsCollector::OnTcpCounts(const tcp_iter::TcpCounts& counts) {
+void ProcessSocketsCollector::AfterWalk() {
+  const WalkStats& w = owners_.stats();
+  spdlog::debug(
+      "process_sockets: walked ({}) {} pids, {} fds, {} socket fds in {:.1f} ms{}; inode map {} "
+      "entries in {} bytes",
+      owners_.used_bpf() ? "bpf" : "/proc", w.pids, w.fds, w.sockets, walk_ms_,
+      overlap_ ? " beside the reading" : "", owners_.inodes().size(),
+      owners_.inodes().memory_bytes());
+  const uint64_t denied = w.denied;
+  if ((denied > 0) != denied_logged_) {
+    denied_logged_ = denied > 0;
+    if (denied_logged_) {
+      spdlog::warn(
+          "process_sockets: the fds of {} processes cannot be read (the exporter lacks "
+          "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH); their sockets count as unowned",
+          denied);
+    }
+  }
+}
+
+void ProcessSocketsCollector::Join() {
+  if (!walking_.valid()) return;
+  walking_.get();
+  AfterWalk();
+  if (namespaces_.empty()) return;  // nothing was handed over
+  // Replayed in the order they came, the point of the last SaveDump included, so that a
+  // dump still going on can be undone as without the overlap.
+  tally_.Begin(owners_.owners());
+  const size_t n = pending_.size();
+  for (size_t i = 0; i <= n; ++i) {
+    if (pending_counts_ && i == counts_at_) {
+      // Expected from the last run, but this walk could not give them (its BPF read
+      // failed: the owners are from /proc/*/fd): the counted sockets are all unowned.
+      if (!owners_.knows_tcp()) {
+        if (!error_.empty()) error_ += "; ";
+        error_ += "the BPF owner walk failed while TCP was counted: those sockets are unowned";
+      }
+      AddTcpCounts(*pending_counts_);
+    }
+    if (i == saved_pending_) tally_.Save();
+    if (i < n) tally_.Add(Owner(pending_[i].first), pending_[i].second);
+  }
+  pending_.clear();
+  pending_counts_.reset();
+}
+
+void ProcessSocketsCollector::AddTcpCounts(const tcp_iter::TcpCounts& counts) {
   constexpr size_t kStates = OwnedTcp::kStates;
   const socket_reading::NamespaceView& ns = namespaces_[ns_];
   const uint32_t netns = ns.own ? own_netns_ : static_cast<uint32_t>(ns.inode);
@@ -168,6 +270,7 @@ void ProcessSocketsCollector::OnTcpCounts(const tcp_iter::TcpCounts& counts) {
 }
 
 void ProcessSocketsCollector::EndNamespace() {
+  Join();
   std::vector<std::pair<uint32_t, Counts>> groups;
   Counts unowned{};
   tally_.Fold([this](uint32_t owner) { return owners_.GroupOf(owner); },
@@ -191,6 +294,7 @@ Labels ProcessSocketsCollector::SeriesLabels(size_t ns, const std::string& proce
 }
 
 std::string ProcessSocketsCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
+  Join();  // a run that read no namespace
   FamilyBuilder sockets("netstat_process_sockets",
                         "Sockets by owning process (the lowest pid holding each), protocol, "
                         "family and state, as ss -anp would list them; only non-zero "
