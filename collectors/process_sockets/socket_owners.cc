@@ -34,7 +34,6 @@ SocketOwners::SocketOwners(std::string procfs, bool live, bool want_user, bool w
 void SocketOwners::Walk(bool tcp_kinds) {
   stats_ = WalkStats{};
   owned_tcp_.clear();
-  owned_tcp_index_.clear();
   inodes_.Reset(last_sockets_);
   owners_.clear();
   groups_.clear();
@@ -42,13 +41,10 @@ void SocketOwners::Walk(bool tcp_kinds) {
   processes_.BeginScrape();
   used_bpf_ = WalkBpf(tcp_kinds);
   knows_tcp_ = used_bpf_ && tcp_kinds;
-  if (knows_tcp_) {
-    std::sort(owned_tcp_.begin(), owned_tcp_.end(), [](const OwnedTcp& a, const OwnedTcp& b) {
-      return std::tie(a.netns, a.owner) < std::tie(b.netns, b.owner);
-    });
-  } else {
-    owned_tcp_.clear();
-  }
+  // Filled only by a BPF walk with kinds; its index is scratch for that walk.
+  std::sort(owned_tcp_.begin(), owned_tcp_.end(), [](const OwnedTcp& a, const OwnedTcp& b) {
+    return std::tie(a.netns, a.owner) < std::tie(b.netns, b.owner);
+  });
   owned_tcp_index_.clear();
   if (!used_bpf_) {
     for (int32_t pid : proctable::ListPids(procfs_)) WalkPid(pid);
