@@ -6,8 +6,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "readers/netlink/dump_socket.h"
@@ -19,7 +21,33 @@ namespace {
 // Bit per protocol/family (bit 0: unix) whose fallback has been logged.
 std::atomic<uint32_t> g_logged_fallbacks{0};
 
+// Per bit as above: until when (steady clock, ns) sock_diag is known to have no handler.
+// The kernel lacks one in every namespace alike, so in mode all each namespace would pay
+// a request and its ENOENT on every scrape (raw_diag is often not built) before reading
+// procfs anyway. Asked again after kRecheck, so a module loaded later is taken up.
+constexpr int kBits = 1 + 2 * 5;
+constexpr std::chrono::nanoseconds kRecheck = std::chrono::minutes(5);
+std::array<std::atomic<int64_t>, kBits> g_unsupported_until{};
+
+int FallbackBit(Protocol protocol, Family family) {
+  if (protocol == Protocol::kUnix) return 0;
+  return 1 + static_cast<int>(protocol) * 2 + static_cast<int>(family);
+}
+
+int64_t Now() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+bool KnownUnsupported(int bit) { return Now() < g_unsupported_until[bit].load(); }
+
+void MarkUnsupported(int bit) {
+  g_unsupported_until[bit].store(
+      Now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(kRecheck).count());
+}
+
 }  // namespace
+
+bool SockDiagKnownUnsupported(Protocol protocol, Family family) {
+  return KnownUnsupported(FallbackBit(protocol, family));
+}
 
 NetlinkSocketTable::NetlinkSocketTable(std::unique_ptr<netlink::DumpSocket> socket,
                                        const procfs::Root& root)
@@ -96,6 +124,9 @@ DumpResult NetlinkSocketTable::Run(std::span<const uint8_t> request, Parse&& par
 DumpResult NetlinkSocketTable::DumpInet(Protocol protocol, Family family, uint32_t states,
                                         const std::function<void(const InetSocket&)>& visit) {
   if (protocol == Protocol::kUnix) return DumpResult{false, true, "not an inet protocol", false};
+  if (KnownUnsupported(FallbackBit(protocol, family))) {
+    return fallback_.DumpInet(protocol, family, states, visit);
+  }
   uint8_t request[kMaxRequestSize];
   const size_t length = BuildInetDumpRequest(request, socket_->NextSeq(), protocol, family, states);
   // raw_diag ignores idiag_states, so the mask is applied here for every protocol.
@@ -131,6 +162,7 @@ bool NetlinkSocketTable::DumpInetBothFamilies(Protocol protocol, uint32_t states
 }
 
 DumpResult NetlinkSocketTable::DumpUnix(const std::function<void(const UnixSocket&)>& visit) {
+  if (KnownUnsupported(0)) return fallback_.DumpUnix(visit);
   uint8_t request[kMaxRequestSize];
   const size_t length = BuildUnixDumpRequest(request, socket_->NextSeq());
   DumpResult result = Run(std::span<const uint8_t>(request, length),
@@ -138,6 +170,7 @@ DumpResult NetlinkSocketTable::DumpUnix(const std::function<void(const UnixSocke
                             return ParseUnixChunk(bytes, seq, portid, visit);
                           });
   if (result.ok && !result.supported) {
+    MarkUnsupported(0);
     if (!(g_logged_fallbacks.fetch_or(1u) & 1u)) {
       spdlog::info("sock_diag has no unix_diag here; reading net/unix from procfs instead");
     }
@@ -156,7 +189,8 @@ std::string NetlinkSocketTable::InterfaceName(uint32_t index) {
 
 DumpResult NetlinkSocketTable::Fallback(Protocol protocol, Family family, uint32_t states,
                                         const std::function<void(const InetSocket&)>& visit) {
-  const uint32_t bit = 1u << (1 + static_cast<int>(protocol) * 2 + static_cast<int>(family));
+  MarkUnsupported(FallbackBit(protocol, family));
+  const uint32_t bit = 1u << FallbackBit(protocol, family);
   DumpResult result = fallback_.DumpInet(protocol, family, states, visit);
   // The kernel lacks it in every namespace alike: one line per process, not per table.
   if (result.supported && !(g_logged_fallbacks.fetch_or(bit) & bit)) {

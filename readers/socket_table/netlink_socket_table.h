@@ -20,6 +20,11 @@ class DumpSocket;
 
 namespace netstat::socket_table {
 
+// Whether sock_diag answered "no handler" for (protocol, family) lately, so that every
+// table of the process reads it from procfs without asking (it is asked again after a
+// few minutes).
+bool SockDiagKnownUnsupported(Protocol protocol, Family family);
+
 class NetlinkSocketTable : public SocketTable {
  public:
   // The table of this thread's network namespace; `live_root` is the procfs whose net/

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "readers/socket_table/netlink_socket_table.h"
@@ -107,6 +109,34 @@ TEST(LiveTables, NetlinkAndProcfsSeeOurListener) {
   }
   int unix_sockets = 0;
   EXPECT_TRUE(netlink->DumpUnix([&](const UnixSocket&) { ++unix_sockets; }).ok);
+  close(fd);
+}
+
+// A raw socket of ours is found by the netlink table on every dump, whether sock_diag has
+// raw_diag or not; without it, the first "no handler" answer is remembered and later
+// dumps go to procfs without asking.
+TEST(LiveTables, RawSocketsWithOrWithoutRawDiag) {
+  std::string error;
+  auto netlink = NetlinkSocketTable::Open(procfs::Root("/proc", "/sys"), &error);
+  if (!netlink) GTEST_SKIP() << error;
+  const int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  if (fd < 0) GTEST_SKIP() << "no raw socket (needs CAP_NET_RAW)";
+  struct stat st {};
+  ASSERT_EQ(fstat(fd, &st), 0);
+  for (int round = 0; round < 3; ++round) {
+    int found = 0;
+    const DumpResult r =
+        netlink->DumpInet(Protocol::kRaw, Family::kIpv4, kAllStates, [&](const InetSocket& s) {
+          if (s.inode == st.st_ino) ++found;
+        });
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(found, 1) << "round " << round;
+    if (round == 0) {
+      std::printf("raw_diag %s\n", SockDiagKnownUnsupported(Protocol::kRaw, Family::kIpv4)
+                                       ? "missing: procfs from now on"
+                                       : "present");
+    }
+  }
   close(fd);
 }
 
