@@ -81,17 +81,14 @@ void WalkPids(const procfs::Root& root, uint64_t own, std::unordered_map<uint64_
   ::closedir(dir);
 }
 
-// The namespace a bind-mount entry holds, or 0. A real entry is an nsfs file (a regular
-// inode of the nsfs superblock); the stat before open keeps us from opening a device or
-// FIFO, the ioctl from taking a bind mount of another namespace type for a network one.
-uint64_t BindMountInode(int dir_fd, const char* name) {
-  if (uint64_t inode = NamespaceLinkAt(dir_fd, name)) return inode;
-  struct stat st {};
-  if (::fstatat(dir_fd, name, &st, 0) != 0 || !S_ISREG(st.st_mode)) return 0;
+// The network namespace that the nsfs file `name` holds, or 0. The ioctl
+// keeps us from taking a bind mount of another namespace type for a network one.
+uint64_t OpenedNamespaceInode(int dir_fd, const char* name) {
   const int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return 0;
   uint64_t inode = 0;
   struct statfs fs {};
+  struct stat st {};
   if (::fstatfs(fd, &fs) == 0 && fs.f_type == NSFS_MAGIC && ::fstat(fd, &st) == 0) {
     // ENOTTY: a kernel before 4.11 cannot tell the type; nsfs alone has to do.
     const int type = ::ioctl(fd, NS_GET_NSTYPE);
@@ -101,12 +98,34 @@ uint64_t BindMountInode(int dir_fd, const char* name) {
   return inode;
 }
 
+// The namespace a bind-mount entry holds, or 0. A symlink counts by its text (how fake
+// trees express it) or else by what it points to; a real entry is an nsfs file (a regular inode of
+// the nsfs superblock), and the stat before any open keeps us from opening a device or FIFO.
+uint64_t BindMountInode(int dir_fd, const char* name, BindMountMemo* memo) {
+  struct stat st {};
+  if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+  if (S_ISLNK(st.st_mode)) {
+    if (uint64_t inode = NamespaceLinkAt(dir_fd, name)) return inode;
+    if (::fstatat(dir_fd, name, &st, 0) != 0) return 0;  // a link to an nsfs file, say
+  }
+  if (!S_ISREG(st.st_mode)) return 0;
+  if (memo != nullptr) {
+    if (const uint64_t* known = memo->Find(st.st_dev, st.st_ino)) {
+      memo->Keep(st.st_dev, st.st_ino, *known);
+      return *known;
+    }
+  }
+  const uint64_t inode = OpenedNamespaceInode(dir_fd, name);
+  if (memo != nullptr) memo->Keep(st.st_dev, st.st_ino, inode);
+  return inode;
+}
+
 struct Named {
   std::string name;
   std::string path;
 };
 
-void WalkBindMounts(const std::string& dir_path, uint64_t own,
+void WalkBindMounts(const std::string& dir_path, uint64_t own, BindMountMemo* memo,
                     std::unordered_map<uint64_t, Named>* named, std::vector<std::string>* errors) {
   const int dir_fd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR* dir = dir_fd < 0 ? nullptr : ::fdopendir(dir_fd);
@@ -119,7 +138,7 @@ void WalkBindMounts(const std::string& dir_path, uint64_t own,
   while (const dirent* e = ::readdir(dir)) {
     const std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
-    const uint64_t inode = BindMountInode(dir_fd, e->d_name);
+    const uint64_t inode = BindMountInode(dir_fd, e->d_name, memo);
     if (inode == 0 || inode == own) continue;
     auto [it, inserted] = named->try_emplace(inode);
     if (inserted || name < it->second.name) {
@@ -133,6 +152,16 @@ void WalkBindMounts(const std::string& dir_path, uint64_t own,
 }
 
 }  // namespace
+
+const uint64_t* BindMountMemo::Find(dev_t dev, ino_t ino) const {
+  auto it = last_.find({dev, ino});
+  return it == last_.end() ? nullptr : &it->second;
+}
+
+void BindMountMemo::Swap() {
+  last_.swap(next_);
+  next_.clear();
+}
 
 uint64_t ParseNamespaceLink(std::string_view text) {
   constexpr std::string_view kPrefix = "net:[";
@@ -152,15 +181,17 @@ std::string Label(const NamespaceRef& ns) {
   return "net:[" + std::to_string(ns.inode) + "]";
 }
 
-Discovery Discover(const procfs::Root& root, const std::vector<std::string>& bind_mount_dirs) {
+Discovery Discover(const procfs::Root& root, const std::vector<std::string>& bind_mount_dirs,
+                   BindMountMemo* memo) {
   Discovery out;
   out.own_inode = OwnInode(root);
   std::unordered_map<uint64_t, int32_t> pids;
   WalkPids(root, out.own_inode, &pids, &out.errors);
   std::unordered_map<uint64_t, Named> named;
   for (const std::string& dir : bind_mount_dirs) {
-    WalkBindMounts(dir, out.own_inode, &named, &out.errors);
+    WalkBindMounts(dir, out.own_inode, memo, &named, &out.errors);
   }
+  if (memo != nullptr) memo->Swap();
   out.foreign.reserve(pids.size() + named.size());
   for (auto& [inode, n] : named) {
     NamespaceRef& ref = out.foreign.emplace_back();

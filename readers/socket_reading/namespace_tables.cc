@@ -29,7 +29,7 @@ NamespaceTables::NamespaceTables(const procfs::Root& root, const config::Namespa
 NamespaceTables::~NamespaceTables() = default;
 
 void NamespaceTables::Refresh() {
-  netns::Discovery found = netns::Discover(root_, config_.bind_mount_dirs);
+  netns::Discovery found = netns::Discover(root_, config_.bind_mount_dirs, &bind_mounts_);
   for (const std::string& error : found.errors) {
     if (logged_errors_.insert(error).second) spdlog::warn("namespaces: {}", error);
   }

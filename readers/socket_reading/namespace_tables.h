@@ -68,6 +68,7 @@ class NamespaceTables {
   procfs::Root root_;
   config::NamespacesConfig config_;
   std::map<uint64_t, Entry> entries_;  // by inode
+  netns::BindMountMemo bind_mounts_;
   uint64_t dropped_ = 0;
   uint64_t own_inode_ = 0;
   bool setns_denied_ = false;
