@@ -1,0 +1,132 @@
+// Loading goes through the bpftool skeleton: open, size the per-port map from max_series,
+// set the namespace filter, load with CO-RE relocations against the kernel's BTF, attach
+// the four tp_btf programs. Reading walks the per-port map with get_next_key; it is
+// bounded by max_series keys.
+#include "readers/tcp_health/tcp_health_trace.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "readers/bpf_support/bpf_support.h"
+
+#if NETSTAT_HAVE_BPF
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tcp_health.skel.h"
+#endif
+
+namespace netstat::tcp_health {
+
+#if NETSTAT_HAVE_BPF
+
+struct TcpHealthTrace::Impl {
+  tcp_health_bpf* skel = nullptr;
+  ~Impl() {
+    if (skel != nullptr) tcp_health_bpf__destroy(skel);
+  }
+};
+
+namespace {
+
+Availability Failed(const char* step, int err) {
+  err = err < 0 ? -err : err;
+  // bpf() refused although the capabilities are there: a seccomp profile, an LSM or
+  // lockdown says no. That is the environment's choice, like a missing capability.
+  const bool denied = err == EPERM || err == EACCES;
+  return Availability{false, denied, std::string(step) + ": " + std::strerror(err)};
+}
+
+}  // namespace
+
+std::unique_ptr<TcpHealthTrace> TcpHealthTrace::Open(uint64_t only_netns, uint32_t max_series,
+                                                     Availability* why) {
+  *why = listen_trace::CheckPrerequisites();
+  if (!why->loaded) return nullptr;
+  bpf_support::LogLibbpf();
+  auto impl = std::make_unique<Impl>();
+  impl->skel = tcp_health_bpf__open();
+  if (impl->skel == nullptr) {
+    *why = Failed("opening the BPF object", errno);
+    return nullptr;
+  }
+  impl->skel->rodata->only_netns = only_netns;
+  if (int err = bpf_map__set_max_entries(impl->skel->maps.ports, max_series)) {
+    *why = Failed("sizing the per-port map", err);
+    return nullptr;
+  }
+  if (int err = tcp_health_bpf__load(impl->skel)) {
+    *why = Failed("loading the BPF programs", err);
+    return nullptr;
+  }
+  if (int err = tcp_health_bpf__attach(impl->skel)) {
+    *why = Failed("attaching to the TCP tracepoints", err);
+    return nullptr;
+  }
+  *why = Availability{true, true, ""};
+  return std::unique_ptr<TcpHealthTrace>(new TcpHealthTrace(std::move(impl)));
+}
+
+void TcpHealthTrace::SetRemotePorts(const std::vector<uint16_t>& ports) {
+  uint32_t words[NETSTAT_TH_REMOTE_WORDS] = {};
+  for (uint16_t p : ports) words[p >> 5] |= 1u << (p & 31);
+  for (uint32_t i = 0; i < NETSTAT_TH_REMOTE_WORDS; ++i) {
+    bpf_map__update_elem(impl_->skel->maps.remote_ports, &i, sizeof i, &words[i], sizeof words[i],
+                         BPF_ANY);
+  }
+}
+
+std::vector<PortHealth> TcpHealthTrace::Read() const {
+  std::vector<PortHealth> out;
+  const bpf_map* map = impl_->skel->maps.ports;
+  netstat_th_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
+    PortHealth h{next, {}};
+    if (bpf_map__lookup_elem(map, &next, sizeof next, &h.value, sizeof h.value, 0) == 0) {
+      out.push_back(h);
+    }
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+uint64_t TcpHealthTrace::Dropped() const {
+  const uint32_t slot = NETSTAT_TH_DROPPED;
+  uint64_t value = 0;
+  if (bpf_map__lookup_elem(impl_->skel->maps.counters, &slot, sizeof slot, &value, sizeof value,
+                           0)) {
+    return 0;
+  }
+  return value;
+}
+
+void TcpHealthTrace::ForgetNamespaces(const std::function<bool(uint64_t)>& keep) {
+  for (const PortHealth& h : Read()) {
+    if (!keep(h.key.netns)) {
+      bpf_map__delete_elem(impl_->skel->maps.ports, &h.key, sizeof h.key, 0);
+    }
+  }
+}
+
+#else  // !NETSTAT_HAVE_BPF
+
+struct TcpHealthTrace::Impl {};
+
+std::unique_ptr<TcpHealthTrace> TcpHealthTrace::Open(uint64_t, uint32_t, Availability* why) {
+  *why = listen_trace::CheckPrerequisites();
+  return nullptr;
+}
+void TcpHealthTrace::SetRemotePorts(const std::vector<uint16_t>&) {}
+std::vector<PortHealth> TcpHealthTrace::Read() const { return {}; }
+uint64_t TcpHealthTrace::Dropped() const { return 0; }
+void TcpHealthTrace::ForgetNamespaces(const std::function<bool(uint64_t)>&) {}
+
+#endif
+
+TcpHealthTrace::TcpHealthTrace(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TcpHealthTrace::~TcpHealthTrace() = default;
+
+}  // namespace netstat::tcp_health

@@ -1,0 +1,111 @@
+// The real tcp_health program (root and kernel BTF; skipped where it cannot load), in a
+// network namespace of the test's own so that only its connections count: a clean
+// connection is keyed on both sides with its connect time, lifetime, RTT and bytes; a
+// connect to a closed port is a refused connect and a reset each way.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "readers/tcp_health/tcp_health_trace.h"
+#include "tests/unit/kernel_sockets.h"
+
+namespace netstat::tcp_health {
+namespace {
+
+uint64_t Count(const netstat_th_histogram& h) {
+  return std::accumulate(std::begin(h.buckets), std::end(h.buckets), uint64_t{0});
+}
+
+std::optional<netstat_th_value> Find(const TcpHealthTrace& trace, uint64_t netns, uint16_t port,
+                                     uint8_t side) {
+  for (const PortHealth& h : trace.Read()) {
+    if (h.key.netns == netns && h.key.port == port && h.key.side == side) return h.value;
+  }
+  return std::nullopt;
+}
+
+// Waits (up to 3 s) until `done` holds: the closing handshakes run in softirq after close().
+template <typename Done>
+bool WaitFor(Done&& done) {
+  for (int i = 0; i < 300; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST(TcpHealthKernel, ConnectionsAreKeyedByServicePort) {
+  std::thread([] {
+    std::string error;
+    if (!testing::EnterFreshNetns(&error)) GTEST_SKIP() << error;
+    struct stat ns {};
+    ASSERT_EQ(stat("/proc/thread-self/ns/net", &ns), 0);
+    Availability why;
+    auto trace = TcpHealthTrace::Open(ns.st_ino, 100, &why);
+    // A verifier's refusal reads as EACCES too: only a missing prerequisite skips.
+    if (!trace && !listen_trace::CheckPrerequisites().loaded) GTEST_SKIP() << why.reason;
+    ASSERT_TRUE(trace) << why.reason << " (the verifier's log: --log.level=debug)";
+
+    const testing::LoopbackListener l = testing::ListenOnLoopback(AF_INET);
+    ASSERT_GE(l.fd, 0);
+    trace->SetRemotePorts({l.port});
+    auto [client, server] = testing::ConnectAndAccept(l);
+    ASSERT_GE(client, 0);
+    ASSERT_GE(server, 0);
+    const std::string data(1000, 'x');
+    ASSERT_EQ(send(client, data.data(), data.size(), 0), 1000);
+    char buf[2000];
+    size_t got = 0;
+    while (got < data.size()) {
+      const ssize_t n = recv(server, buf, sizeof buf, 0);
+      ASSERT_GT(n, 0);
+      got += static_cast<size_t>(n);
+    }
+    close(client);
+    close(server);
+    ASSERT_TRUE(WaitFor([&] {
+      auto s = Find(*trace, ns.st_ino, l.port, NETSTAT_TH_SERVER);
+      auto c = Find(*trace, ns.st_ino, l.port, NETSTAT_TH_CLIENT);
+      return s && c && Count(s->duration) == 1 && Count(c->duration) == 1;
+    }));
+    const netstat_th_value s = *Find(*trace, ns.st_ino, l.port, NETSTAT_TH_SERVER);
+    const netstat_th_value c = *Find(*trace, ns.st_ino, l.port, NETSTAT_TH_CLIENT);
+    EXPECT_EQ(Count(c.connect), 1u);
+    EXPECT_EQ(Count(s.connect), 0u);  // the server side has no connect
+    EXPECT_EQ(Count(s.rtt), 1u);
+    EXPECT_EQ(Count(c.rtt), 1u);
+    EXPECT_GE(s.received_bytes, 1000u);
+    EXPECT_GE(c.sent_bytes, 1000u);
+    EXPECT_EQ(s.retransmits + c.retransmits, 0u);
+    EXPECT_EQ(c.failed_refused + c.failed_timed_out + c.failed_other, 0u);
+    // Loopback: the connect and the RTT are well under the first bounds (1 ms, 0.1 ms).
+    EXPECT_EQ(c.connect.buckets[0], 1u);
+
+    // Nothing listens on the listener's port + 1 (not configured): "other" on both sides.
+    close(l.fd);
+    const int refused = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in to = *reinterpret_cast<const sockaddr_in*>(&l.address);
+    to.sin_port = htons(static_cast<uint16_t>(l.port + 1));
+    EXPECT_NE(connect(refused, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    EXPECT_EQ(errno, ECONNREFUSED);
+    close(refused);
+    const auto other = Find(*trace, ns.st_ino, NETSTAT_TH_OTHER_PORT, NETSTAT_TH_CLIENT);
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->failed_refused, 1u);
+    EXPECT_EQ(other->resets_received, 1u);
+    const auto closed_port = Find(*trace, ns.st_ino, NETSTAT_TH_OTHER_PORT, NETSTAT_TH_SERVER);
+    ASSERT_TRUE(closed_port);
+    EXPECT_EQ(closed_port->resets_sent, 1u);
+    EXPECT_EQ(trace->Dropped(), 0u);
+  }).join();
+}
+
+}  // namespace
+}  // namespace netstat::tcp_health
