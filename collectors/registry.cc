@@ -8,6 +8,7 @@
 #include "collectors/routes/routes_collector.h"
 #include "collectors/snmp/snmp_collector.h"
 #include "collectors/sockets/sockets_collector.h"
+#include "collectors/tcp_health/tcp_health_collector.h"
 
 namespace netstat::collectors {
 
@@ -19,6 +20,9 @@ const std::vector<Registration>& Registry() {
        [](const Environment& env) { return listeners::MakeListenersCollector(env); }},
       {"listener_events", true, "every TCP listen() as it happens, and accepted connections (BPF)",
        [](const Environment& env) { return listener_events::MakeListenerEventsCollector(env); }},
+      {"tcp_health", true,
+       "retransmits, resets, connect time, lifetime and RTT per service port (BPF)",
+       [](const Environment& env) { return tcp_health::MakeTcpHealthCollector(env); }},
       {"process_sockets", true, "sockets per owning process and state (netstat -anp)",
        [](const Environment& env) { return process_sockets::MakeProcessSocketsCollector(env); }},
       {"snmp", true, "protocol statistics (netstat -s): /proc/net/snmp, netstat, snmp6",

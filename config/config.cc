@@ -14,6 +14,7 @@ CollectorSettings* Config::Settings(const std::string& collector) {
   if (collector == "sockets") return &sockets;
   if (collector == "listeners") return &listeners;
   if (collector == "listener_events") return &listener_events;
+  if (collector == "tcp_health") return &tcp_health;
   if (collector == "process_sockets") return &process_sockets;
   if (collector == "interfaces") return &interfaces;
   if (collector == "snmp") return &snmp;

@@ -74,6 +74,11 @@ struct ListenerEventsConfig : CollectorSettings {
   uint32_t max_series = 1000;  // distinct label sets of netstat_listener_opened_total
 };
 
+// TCP health per service port (BPF): counts and histograms per (netns, side, port).
+struct TcpHealthConfig : CollectorSettings {
+  uint32_t max_series = 2000;  // keys (namespace, side, port) the kernel's map may hold
+};
+
 // Sockets per process. Runs in the background by default: a walk of every process's fds
 // is worth doing every 30 s, not on every scrape.
 struct ProcessSocketsConfig : CollectorSettings {
@@ -136,6 +141,7 @@ struct Config {
   SocketsConfig sockets;
   ListenersConfig listeners;
   ListenerEventsConfig listener_events;
+  TcpHealthConfig tcp_health;
   ProcessSocketsConfig process_sockets;
   InterfacesConfig interfaces;
   SnmpConfig snmp;

@@ -227,8 +227,8 @@ void Loader::LoadSettings(const YAML::Node& n, const std::string& key, Collector
 
 void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
   RequireMap(n, "collectors",
-             {"sockets", "listeners", "listener_events", "process_sockets", "interfaces", "snmp",
-              "routes", "multicast"});
+             {"sockets", "listeners", "listener_events", "tcp_health", "process_sockets",
+              "interfaces", "snmp", "routes", "multicast"});
   if (auto s = n["sockets"]) {
     RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports", "source"});
     LoadSettings(s, "collectors.sockets", &c->sockets);
@@ -257,6 +257,13 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
     LoadSettings(e, "collectors.listener_events", &c->listener_events);
     if (auto v = e["max_series"]) {
       c->listener_events.max_series = Int(v, "collectors.listener_events.max_series", 1, 1000000);
+    }
+  }
+  if (auto t = n["tcp_health"]) {
+    RequireMap(t, "collectors.tcp_health", {"enabled", "interval", "max_series"});
+    LoadSettings(t, "collectors.tcp_health", &c->tcp_health);
+    if (auto v = t["max_series"]) {
+      c->tcp_health.max_series = Int(v, "collectors.tcp_health.max_series", 1, 1000000);
     }
   }
   if (auto p = n["process_sockets"]) {

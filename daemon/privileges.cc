@@ -43,6 +43,7 @@ constexpr CollectorCapabilities kCollectorCapabilities[] = {
     // loaded again on every reload (SIGHUP rebuilds the collectors), which needs both
     // again: CAP_BPF for bpf(), CAP_PERFMON for a tracing program reading kernel memory.
     {"listener_events", Bit(CAP_BPF) | Bit(CAP_PERFMON)},
+    {"tcp_health", Bit(CAP_BPF) | Bit(CAP_PERFMON)},
     {"process_sockets", Bit(CAP_DAC_READ_SEARCH) | Bit(CAP_SYS_PTRACE)},
 };
 // What `namespaces: {mode: all}` adds when a socket-reading collector is on: opening
@@ -52,7 +53,7 @@ constexpr CollectorCapabilities kCollectorCapabilities[] = {
 constexpr uint64_t kAllNamespacesCapabilities =
     Bit(CAP_SYS_ADMIN) | Bit(CAP_SYS_PTRACE) | Bit(CAP_DAC_READ_SEARCH);
 constexpr const char* kSocketReadingCollectors[] = {"sockets", "listeners", "process_sockets",
-                                                    "listener_events"};
+                                                    "listener_events", "tcp_health"};
 
 constexpr const char* kCapabilityNames[] = {"chown",
                                             "dac_override",

@@ -1,0 +1,35 @@
+// Turns the tcp_health program's per-port values (readers/tcp_health) into metric
+// families: the server side under netstat_port_*, the client side under
+// netstat_remote_port_*, port 0 as port="other". Pure: tested without BPF.
+#pragma once
+
+#include <prometheus/metric_family.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "readers/tcp_health/tcp_health_layout.h"
+
+namespace netstat::tcp_health {
+
+struct PortValue {
+  netstat_th_key key;
+  netstat_th_value value;
+};
+
+// `own_netns`: the exporter's namespace, whose series carry no netns label; `labels`:
+// foreign namespace inode -> netns label. A key of any other namespace is left out (not
+// read this run, or beyond namespaces.max). Only keys that exist appear: ports that
+// carried connections.
+void PublishPortHealth(const std::vector<PortValue>& values, uint64_t own_netns,
+                       const std::unordered_map<uint64_t, std::string>& labels,
+                       std::vector<prometheus::MetricFamily>* out);
+
+// The `le` bounds of each histogram, in seconds.
+std::vector<double> DurationBounds();
+std::vector<double> RttBounds();
+std::vector<double> ConnectBounds();
+
+}  // namespace netstat::tcp_health
