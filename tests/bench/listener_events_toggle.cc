@@ -1,10 +1,13 @@
-// Listener events overhead, measured in slices: the exporter's BPF program (the same
-// skeleton) is loaded once, then attached and detached every SLICE_MS while one process
+// BPF overhead on connections, measured in slices: one of the exporter's BPF programs (the
+// same skeleton: listener_events, or tcp_health when built with NETSTAT_TOGGLE_TCP_HEALTH)
+// is loaded once, then attached and detached every SLICE_MS while one process
 // runs loopback connect/accept/close as fast as it can; with and without alternate, so
 // that whatever else the machine does hits both alike. Prints, for each state, the
 // connections, wall and CPU seconds (user + system: the program runs in the syscalls),
 // and the ratios with/without (of the sums, and the median of adjacent slice pairs).
 //   listener_events_toggle SECONDS_EACH [SLICE_MS]     (root, or CAP_BPF + CAP_PERFMON)
+// Every connection closes with a reset (no TIME_WAIT), so tcp_health's hooks all run:
+// open, connect, close with its histograms and bytes, a reset each way.
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
@@ -19,7 +22,15 @@
 #include <cstring>
 #include <vector>
 
+#if NETSTAT_TOGGLE_TCP_HEALTH
+#include "tcp_health.skel.h"
+using Skeleton = tcp_health_bpf;
+#define SKEL(f) tcp_health_bpf__##f
+#else
 #include "listener_events.skel.h"
+using Skeleton = listener_events_bpf;
+#define SKEL(f) listener_events_bpf__##f
+#endif
 
 namespace {
 
@@ -84,7 +95,7 @@ int main(int argc, char** argv) {
   const int slice_ms = argc > 2 ? std::atoi(argv[2]) : 500;
   const int pairs = std::max(1, seconds * 1000 / slice_ms);
 
-  listener_events_bpf* skel = listener_events_bpf__open_and_load();
+  Skeleton* skel = SKEL(open_and_load)();
   if (skel == nullptr) Die("loading the BPF program");
 
   const int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -103,9 +114,9 @@ int main(int argc, char** argv) {
     Slice s[2];  // [0] without, [1] with; which goes first alternates
     for (int k = 0; k < 2; ++k) {
       const bool attach = (k == 0) == (p % 2 == 1);
-      if (attach && listener_events_bpf__attach(skel) != 0) Die("attach");
+      if (attach && SKEL(attach)(skel) != 0) Die("attach");
       s[attach] = Run(l, addr, slice_ms);
-      if (attach) listener_events_bpf__detach(skel);
+      if (attach) SKEL(detach)(skel);
     }
     for (int i = 0; i < 2; ++i) {
       Slice& sum = i ? with : without;
@@ -116,7 +127,7 @@ int main(int argc, char** argv) {
     wall_ratio.push_back((s[1].connections / s[1].wall) / (s[0].connections / s[0].wall));
     cpu_ratio.push_back((s[1].connections / s[1].cpu) / (s[0].connections / s[0].cpu));
   }
-  listener_events_bpf__destroy(skel);
+  SKEL(destroy)(skel);
   std::printf("without connections %ld wall %.2f cpu %.2f per_second %.0f per_cpu_second %.0f\n",
               without.connections, without.wall, without.cpu, without.connections / without.wall,
               without.connections / without.cpu);

@@ -121,6 +121,12 @@ YAML
 EXPORTER_PREFIX=(nsenter --target "$INIT" --pid --mount --root --wd -- ip netns exec "$NS")
 start_exporter "$WORK/exporter.log" --config.file="$WORK/exporter.yml"
 
+# tcp_health keys a port on its first event: a refused connect in each namespace gives
+# both sides theirs (a reset sent for the closed port, a failed connect) before the
+# scrapes begin.
+for ns in "$NS" "$FOREIGN"; do
+  in_pidns ip netns exec "$ns" curl -s --max-time 2 http://127.0.0.1:9/ >/dev/null 2>&1 || true
+done
 start_prometheus "127.0.0.1:$PORT"
 
 # Rate windows are [30s] here; 5 scrapes at 1 s give every rate() enough samples.
