@@ -1,17 +1,13 @@
 #include "daemon/exposition.h"
 
-#include <prometheus/text_serializer.h>
 #include <zlib.h>
 
-#include <sstream>
+#include "daemon/text_writer.h"
 
 namespace netstat::daemon {
 
-Exposition::Exposition(const std::vector<prometheus::MetricFamily>& families) {
-  std::ostringstream os;
-  prometheus::TextSerializer().Serialize(os, families);
-  text_ = std::make_shared<const std::string>(std::move(os).str());
-}
+Exposition::Exposition(const std::vector<prometheus::MetricFamily>& families)
+    : text_(std::make_shared<const std::string>(WriteTextFormat(families))) {}
 
 std::shared_ptr<const std::string> Exposition::Gzipped() const {
   std::call_once(gzip_once_, [this] {
