@@ -6,13 +6,13 @@
 // directory another user owns (node_exporter's textfile directory).
 #include "daemon/once.h"
 
-#include <prometheus/text_serializer.h>
 
 #include <iostream>
 
 #include "daemon/atomic_file.h"
 #include "daemon/runner.h"
 #include "daemon/settings.h"
+#include "daemon/text_writer.h"
 
 namespace netstat::daemon {
 namespace {
@@ -36,7 +36,7 @@ int CollectOnce(const config::Config& config, const Flags& flags) {
   const auto families = runner.Collect();
   runner.Install(nullptr);
 
-  const std::string text = prometheus::TextSerializer().Serialize(families);
+  const std::string text = WriteTextFormat(families);
   if (flags.once_file.empty()) {
     std::cout << text << std::flush;
     if (!std::cout) {
