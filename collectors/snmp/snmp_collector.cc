@@ -138,6 +138,7 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
  public:
   AllNamespacesSnmpCollector(procfs::Root root, config::SnmpConfig config)
       : SnmpCollector(std::move(root), std::move(config)),
+        files_(this->root()),
         picker_([this](const std::string& key) { return WantedInOthers(key); }) {}
 
   socket_reading::Interest interest() const override { return {}; }
@@ -158,9 +159,12 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
 
  protected:
   void CollectOthers(FieldFamilies* families, std::string* error) override {
+    std::set<uint64_t> inodes;
+    for (const Namespace& ns : read_) inodes.insert(ns.inode);
+    files_.Keep(ReadsOthers() ? inodes : std::set<uint64_t>{});
     if (!ReadsOthers()) return;
     for (const Namespace& ns : read_) {
-      NamespaceFields got = ReadNamespaceFields(root(), ns.pid, ns.inode, &picker_);
+      NamespaceFields got = files_.Read(ns.pid, ns.inode, &picker_);
       if (got.gone) continue;  // its process exited since the reading: normal churn
       for (const auto& e : got.errors) AddError(error, "netns " + ns.label + ": " + e);
       std::set<std::string> seen;  // a malformed file must not yield a sample twice
@@ -181,7 +185,8 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
     uint64_t inode;
     int32_t pid;
   };
-  FieldPicker picker_;  // the other namespaces' fields, by header line
+  NamespaceStatFiles files_;  // kept open across scrapes
+  FieldPicker picker_;        // the other namespaces' fields, by header line
   std::optional<Namespace> current_;
   std::vector<Namespace> read_;  // by the last reading, in its order (by inode)
 };

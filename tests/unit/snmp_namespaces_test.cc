@@ -198,6 +198,29 @@ TEST_F(SnmpNamespaces, IncludeExcludeAndNetnsIncludeApply) {
   EXPECT_EQ(SamplesOf("pod-a"), 0u);
 }
 
+size_t OpenFds() {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                           std::filesystem::directory_iterator{}));
+}
+
+// The files stay open between scrapes (the kernel renders netstat once into a kept
+// buffer) and are closed as soon as a reading no longer has the namespace.
+TEST_F(SnmpNamespaces, FilesStayOpenWhileTheNamespaceIsRead) {
+  AddPod(100, 1001, "snmp/pod");
+  AddPod(200, 1002, "snmp/pod");
+  const size_t before = OpenFds();
+  EXPECT_EQ(Run({{"pod-a", 1001, 100}, {"pod-b", 1002, 200}}), "");
+  EXPECT_EQ(OpenFds(), before + 4);
+  tree_.RemoveProcess(100);  // the namespace lives on through its open files
+  EXPECT_EQ(Run({{"pod-a", 1001, 100}, {"pod-b", 1002, 200}}), "");
+  EXPECT_EQ(Value("netstat_TcpExt_ListenOverflows_total", "pod-a"), 7);
+  EXPECT_EQ(OpenFds(), before + 4);
+  EXPECT_EQ(Run({{"pod-b", 1002, 200}}), "");
+  EXPECT_EQ(OpenFds(), before + 2);
+  collector_.reset();
+  EXPECT_EQ(OpenFds(), before);
+}
+
 // What a namespace costs on the live kernel: the real files of this process, read as if
 // 100 namespaces each had it as their lowest pid. Prints, does not assert (a shared
 // machine's timing is no test).
