@@ -283,11 +283,9 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
     const std::string key = std::string("collectors.") + name;
     if (auto s = n[name]) {
       const bool snmp = filter == &c->snmp.filter;
-      if (snmp) {
-        RequireMap(s, key, {"enabled", "interval", "include", "exclude", "netns_include"});
-      } else {
-        RequireMap(s, key, {"enabled", "interval", "include", "exclude"});
-      }
+      // netns_include is snmp's alone (the other namespaces' fields).
+      RequireMap(s, key,
+                 {"enabled", "interval", "include", "exclude", snmp ? "netns_include" : "include"});
       LoadSettings(s, key, settings);
       if (auto v = s["include"]) filter->include = Regex(v, key + ".include");
       if (auto v = s["exclude"]) filter->exclude = Regex(v, key + ".exclude");

@@ -178,6 +178,8 @@ TEST(ConfigLoader, ProcessSockets) {
 TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
   EXPECT_EQ(ErrorOf("collectors:\n  snmp:\n    includ: x\n"),
             "c.yml:3:5: collectors.snmp.includ: unknown key");
+  EXPECT_EQ(ErrorOf("collectors:\n  interfaces:\n    netns_include: x\n"),
+            "c.yml:3:5: collectors.interfaces.netns_include: unknown key");
   EXPECT_EQ(ErrorOf("bogus: 1\n"), "c.yml:1:1: bogus: unknown key");
   EXPECT_EQ(ErrorOf("collectors:\n  sockets: {enabled: yes please}\n"),
             "c.yml:2:22: collectors.sockets.enabled: must be true or false");
