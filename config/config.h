@@ -91,8 +91,28 @@ struct InterfacesConfig : CollectorSettings {
   NameFilter filter;
 };
 
+// The `netstat -s` fields exported when the config names none: what the alert rules, the
+// dashboard and an operator chasing drops use (node_exporter's default netstat set plus
+// Tcp's EstabResets, AttemptFails and InCsumErrors, which the rules read, less UDP-Lite).
+// `include: ".*"` gives every field; README "snmp" says why each is here.
+inline constexpr const char* kDefaultSnmpFields =
+    "^(Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs|InErrors)"
+    "|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)"
+    "|Tcp_(ActiveOpens|PassiveOpens|InSegs|OutSegs|RetransSegs|OutRsts|CurrEstab|InErrs"
+    "|InCsumErrors|EstabResets|AttemptFails)"
+    "|Udp6?_(InDatagrams|OutDatagrams|NoPorts|InErrors|RcvbufErrors|SndbufErrors))$";
+// The fields read from every other network namespace (namespaces.mode all), on top of
+// include/exclude: a pod's health in a few series, since a node may run a hundred pods.
+inline constexpr const char* kDefaultSnmpNetnsFields =
+    "^(Tcp_(RetransSegs|OutRsts|EstabResets|AttemptFails|InErrs)"
+    "|TcpExt_(ListenOverflows|ListenDrops|TCPTimeouts|TCPSynRetrans)"
+    "|Udp_(InErrors|RcvbufErrors|SndbufErrors|NoPorts))$";
+
 struct SnmpConfig : CollectorSettings {
-  NameFilter filter;  // on "Group_Field"
+  SnmpConfig() { filter.include = Pattern::Compile(kDefaultSnmpFields); }
+  NameFilter filter;  // on "Group_Field", for every namespace
+  // Other namespaces' fields must also match this (unanchored search, like include).
+  Pattern netns_include = Pattern::Compile(kDefaultSnmpNetnsFields);
 };
 
 struct RoutesConfig : CollectorSettings {

@@ -289,10 +289,16 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
         std::tuple{"snmp", &c->snmp.filter, (CollectorSettings*)&c->snmp}}) {
     const std::string key = std::string("collectors.") + name;
     if (auto s = n[name]) {
-      RequireMap(s, key, {"enabled", "interval", "include", "exclude"});
+      const bool snmp = filter == &c->snmp.filter;
+      // netns_include is snmp's alone (the other namespaces' fields).
+      RequireMap(s, key,
+                 {"enabled", "interval", "include", "exclude", snmp ? "netns_include" : "include"});
       LoadSettings(s, key, settings);
       if (auto v = s["include"]) filter->include = Regex(v, key + ".include");
       if (auto v = s["exclude"]) filter->exclude = Regex(v, key + ".exclude");
+      if (snmp) {
+        if (auto v = s["netns_include"]) c->snmp.netns_include = Regex(v, key + ".netns_include");
+      }
     }
   }
   if (auto r = n["routes"]) {

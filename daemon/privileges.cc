@@ -46,14 +46,15 @@ constexpr CollectorCapabilities kCollectorCapabilities[] = {
     {"tcp_health", Bit(CAP_BPF) | Bit(CAP_PERFMON)},
     {"process_sockets", Bit(CAP_DAC_READ_SEARCH) | Bit(CAP_SYS_PTRACE)},
 };
-// What `namespaces: {mode: all}` adds when a socket-reading collector is on: opening
+// What `namespaces: {mode: all}` adds when a collector that reads every namespace is on
+// (the socket readers, and snmp, which reads each namespace's /proc/PID/net/snmp): opening
 // another user's /proc/PID/ns/net is a ptrace read-access check (SYS_PTRACE); `ip netns`
 // bind mounts are mode 0 files (DAC_READ_SEARCH); setns() into a network namespace
 // needs SYS_ADMIN. Without SYS_ADMIN the namespaces are read from /proc/PID/net instead.
 constexpr uint64_t kAllNamespacesCapabilities =
     Bit(CAP_SYS_ADMIN) | Bit(CAP_SYS_PTRACE) | Bit(CAP_DAC_READ_SEARCH);
-constexpr const char* kSocketReadingCollectors[] = {"sockets", "listeners", "process_sockets",
-                                                    "listener_events", "tcp_health"};
+constexpr const char* kSocketReadingCollectors[] = {
+    "sockets", "listeners", "process_sockets", "listener_events", "tcp_health", "snmp"};
 
 constexpr const char* kCapabilityNames[] = {"chown",
                                             "dac_override",

@@ -1,27 +1,33 @@
 // snmp collector: `netstat -s`. Reads /proc/net/snmp, /proc/net/netstat (paired header and
-// value lines) and /proc/net/snmp6, and publishes every field as netstat_<Group>_<Field>:
-// counters with _total, the few fields the kernel documents as gauges without.
+// value lines) and /proc/net/snmp6, and publishes the fields include/exclude let through
+// (a curated set by default) as netstat_<Group>_<Field>: counters with _total, the few
+// fields the kernel documents as gauges without. In namespaces mode all it also takes the
+// other namespaces from the shared socket reading and adds their /proc/PID/net/{snmp,netstat}
+// fields under the same names with a netns label (namespace_snmp.h).
 #include "collectors/snmp/snmp_collector.h"
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include "collectors/common/family_builder.h"
+#include "collectors/snmp/namespace_snmp.h"
 #include "collectors/snmp/snmp_parser.h"
 #include "readers/procfs/root.h"
+#include "readers/socket_reading/socket_consumer.h"
 
 namespace netstat::snmp {
 namespace {
 
 // Fields that are levels, not event counts (RFC 1213 / RFC 4022 semantics).
-bool IsGauge(const std::string& group, const std::string& name) {
+bool IsGauge(const std::string& key) {
   static const std::set<std::string> kGauges = {
       "Ip_Forwarding", "Ip_DefaultTTL", "Tcp_RtoAlgorithm", "Tcp_RtoMin",
       "Tcp_RtoMax",    "Tcp_MaxConn",   "Tcp_CurrEstab",
   };
-  return kGauges.count(group + "_" + name) > 0;
+  return kGauges.count(key) > 0;
 }
 
 struct Source {
@@ -35,68 +41,163 @@ constexpr Source kSources[] = {
     {"net/snmp6", ParseSnmp6},
 };
 
+void AddError(std::string* error, const std::string& what) {
+  if (!error->empty()) error->append("; ");
+  error->append(what);
+}
+
+// One family per field, in the order fields are first seen; the own namespace's sample
+// and every other namespace's go to the same family.
+class FieldFamilies {
+ public:
+  collectors::FamilyBuilder& Get(const std::string& key, const Field& f, const std::string& path) {
+    auto it = index_.find(key);
+    if (it != index_.end()) return builders_[it->second];
+    const bool gauge = IsGauge(key);
+    index_.emplace(key, builders_.size());
+    return builders_.emplace_back(
+        "netstat_" + key + (gauge ? "" : "_total"),
+        "Field " + f.name + " of group " + f.group + " in " + path + " (netstat -s).",
+        gauge ? prometheus::MetricType::Gauge : prometheus::MetricType::Counter);
+  }
+  bool Has(const std::string& key) const { return index_.count(key) > 0; }
+  void MoveTo(std::vector<prometheus::MetricFamily>* out) {
+    for (auto& b : builders_) b.MoveTo(out);
+  }
+
+ private:
+  std::vector<collectors::FamilyBuilder> builders_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
 class SnmpCollector : public collectors::Collector {
  public:
-  SnmpCollector(procfs::Root root, config::NameFilter filter)
-      : root_(std::move(root)), filter_(std::move(filter)) {}
+  SnmpCollector(procfs::Root root, config::SnmpConfig config)
+      : root_(std::move(root)), config_(std::move(config)) {}
 
   std::string Collect(std::vector<prometheus::MetricFamily>* out) override {
     std::string error;
-    std::set<std::string> seen;  // a malformed file must not yield a family twice
+    FieldFamilies families;
+    CollectOwn(&families, &error);
+    CollectOthers(&families, &error);
+    families.MoveTo(out);
+    return error;
+  }
+
+ protected:
+  // The other namespaces' fields (mode all); nothing here.
+  virtual void CollectOthers(FieldFamilies*, std::string*) {}
+
+  // The filters are regular expressions; field names repeat every scrape, so the
+  // answers are cached per name.
+  bool Wanted(const std::string& key) {
+    auto it = wanted_.find(key);
+    if (it == wanted_.end()) it = wanted_.emplace(key, config_.filter.Passes(key)).first;
+    return it->second;
+  }
+  // For the other namespaces: include/exclude and netns_include.
+  bool WantedInOthers(const std::string& key) const {
+    return config_.filter.Passes(key) && config_.netns_include.Search(key);
+  }
+  // `netns_include: "^$"` (no field name is empty) turns the other namespaces off: then
+  // their files are not even read.
+  bool ReadsOthers() const { return config_.netns_include.source != "^$"; }
+
+  const procfs::Root& root() const { return root_; }
+
+ private:
+  void CollectOwn(FieldFamilies* families, std::string* error) {
     for (const auto& source : kSources) {
       const std::string path = root_.Proc(source.relative);
       std::string text;
       if (int err = procfs::ReadTextFile(path, &text)) {
         if (err == ENOENT) continue;  // no IPv6, or an old kernel: nothing to say
-        AddError(&error, path + ": " + procfs::ErrorText(err));
+        AddError(error, path + ": " + procfs::ErrorText(err));
         continue;
       }
       ParseResult parsed = source.parse(text);
-      for (const auto& e : parsed.errors) AddError(&error, path + ": " + e);
+      for (const auto& e : parsed.errors) AddError(error, path + ": " + e);
       for (const auto& f : parsed.fields) {
         std::string key = f.group + "_" + f.name;
-        if (!Wanted(key) || !seen.insert(key).second) continue;
-        Publish(std::string("/proc/") + source.relative, f, key, out);
+        // A malformed file must not yield a sample twice. `path` in HELP is the kernel's
+        // name for the file, whatever --path.procfs says.
+        if (!Wanted(key) || families->Has(key)) continue;
+        families->Get(key, f, std::string("/proc/") + source.relative).Add(f.value);
       }
     }
-    return error;
-  }
-
- private:
-  static void AddError(std::string* error, const std::string& what) {
-    if (!error->empty()) error->append("; ");
-    error->append(what);
-  }
-
-  // The filters are regular expressions; field names repeat every scrape, so the
-  // answer is cached per name.
-  bool Wanted(const std::string& key) {
-    auto it = wanted_.find(key);
-    if (it == wanted_.end()) it = wanted_.emplace(key, filter_.Passes(key)).first;
-    return it->second;
-  }
-
-  // `path` is the kernel's name for the file, whatever --path.procfs says.
-  static void Publish(const std::string& path, const Field& f, const std::string& key,
-                      std::vector<prometheus::MetricFamily>* out) {
-    const bool gauge = IsGauge(f.group, f.name);
-    collectors::FamilyBuilder(
-        "netstat_" + key + (gauge ? "" : "_total"),
-        "Field " + f.name + " of group " + f.group + " in " + path + " (netstat -s).",
-        gauge ? prometheus::MetricType::Gauge : prometheus::MetricType::Counter)
-        .Add(f.value)
-        .MoveTo(out);
   }
 
   procfs::Root root_;
-  config::NameFilter filter_;
+  config::SnmpConfig config_;
   std::unordered_map<std::string, bool> wanted_;
+};
+
+// Mode all: a socket consumer that wants no socket, only to hear which namespaces the
+// run read (their label and lowest pid); Collect runs right after that reading.
+class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::SocketConsumer {
+ public:
+  AllNamespacesSnmpCollector(procfs::Root root, config::SnmpConfig config)
+      : SnmpCollector(std::move(root), std::move(config)),
+        files_(this->root()),
+        picker_([this](const std::string& key) { return WantedInOthers(key); }) {}
+
+  socket_reading::Interest interest() const override { return {}; }
+  void BeginRead() override { read_.clear(); }
+  void BeginNamespace(const socket_reading::NamespaceView& ns) override {
+    current_.reset();
+    // A namespace without a process (a bind mount alone) has no /proc/PID/net to read.
+    if (!ns.own && ns.pid != 0) current_ = Namespace{ns.label, ns.inode, ns.pid};
+  }
+  void OnInet(const socket_table::InetSocket&) override {}
+  void EndDump(socket_table::Protocol, socket_table::Family,
+               const socket_table::DumpResult&) override {}
+  void EndNamespace() override {
+    if (current_) read_.push_back(std::move(*current_));
+    current_.reset();
+  }
+  void DiscardNamespace() override { current_.reset(); }
+
+ protected:
+  void CollectOthers(FieldFamilies* families, std::string* error) override {
+    std::set<uint64_t> inodes;
+    for (const Namespace& ns : read_) inodes.insert(ns.inode);
+    files_.Keep(ReadsOthers() ? inodes : std::set<uint64_t>{});
+    if (!ReadsOthers()) return;
+    for (const Namespace& ns : read_) {
+      NamespaceFields got = files_.Read(ns.pid, ns.inode, &picker_);
+      if (got.gone) continue;  // its process exited since the reading: normal churn
+      for (const auto& e : got.errors) AddError(error, "netns " + ns.label + ": " + e);
+      std::set<std::string> seen;  // a malformed file must not yield a sample twice
+      for (auto [fields, path] :
+           {std::pair{&got.snmp, "/proc/net/snmp"}, std::pair{&got.netstat, "/proc/net/netstat"}}) {
+        for (const Field& f : *fields) {
+          std::string key = f.group + "_" + f.name;
+          if (!seen.insert(key).second) continue;
+          families->Get(key, f, path).Add({{"netns", ns.label}}, f.value);
+        }
+      }
+    }
+  }
+
+ private:
+  struct Namespace {
+    std::string label;
+    uint64_t inode;
+    int32_t pid;
+  };
+  NamespaceStatFiles files_;  // kept open across scrapes
+  FieldPicker picker_;        // the other namespaces' fields, by header line
+  std::optional<Namespace> current_;
+  std::vector<Namespace> read_;  // by the last reading, in its order (by inode)
 };
 
 }  // namespace
 
 std::unique_ptr<collectors::Collector> MakeSnmpCollector(const collectors::Environment& env) {
-  return std::make_unique<SnmpCollector>(env.root, env.config.snmp.filter);
+  if (env.config.namespaces.mode == config::NamespacesConfig::Mode::kAll) {
+    return std::make_unique<AllNamespacesSnmpCollector>(env.root, env.config.snmp);
+  }
+  return std::make_unique<SnmpCollector>(env.root, env.config.snmp);
 }
 
 }  // namespace netstat::snmp

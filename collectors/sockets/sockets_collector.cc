@@ -143,12 +143,14 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     FamilyBuilder receive_queue{
         "netstat_socket_receive_queue_bytes",
         "Sum of the receive queues (ss Recv-Q) of inet sockets by protocol, family and state. "
-        "TCP listeners are left out: their queue counts connections.",
+        "TCP listeners are left out (their queue counts connections), and time_wait and "
+        "new_syn_recv (they have no buffers).",
         MetricType::Gauge};
     FamilyBuilder send_queue{
         "netstat_socket_send_queue_bytes",
         "Sum of the send queues (ss Send-Q) of inet sockets by protocol, family and state. TCP "
-        "listeners are left out: their queue counts connections.",
+        "listeners are left out (their queue counts connections), and time_wait and "
+        "new_syn_recv (they have no buffers).",
         MetricType::Gauge};
     FamilyBuilder local_ports{"netstat_port_connections",
                               "TCP sockets (listeners themselves excluded) whose local port has a "
@@ -190,6 +192,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   }
   void PublishSockets();
   void PublishQueues();
+  static bool HasQueues(st::Protocol p, uint8_t s);
   void PublishPorts();
   void PublishSockstat(std::vector<prometheus::MetricFamily>* out, std::string* error) const;
 
@@ -288,10 +291,23 @@ void SocketsCollector::PublishSockets() {
   }
 }
 
+// Only states whose sockets can hold bytes get queue series. Left out, TCP: listen (its
+// queues count connections, not bytes), time_wait and new_syn_recv: these are the
+// kernel's minisocks (inet_timewait_sock, request_sock), which have no buffers at all,
+// and sock_diag reports their queues as 0 always (inet_twsk_diag_fill,
+// inet_req_diag_fill; /proc/net/tcp prints 0 too). Every other state is a full socket
+// that can: syn_sent holds its SYN (Send-Q 1) and TCP Fast Open data, close keeps unread
+// bytes after a reset, fin_wait2 and close_wait unread ones; UDP and raw sockets queue
+// datagrams connected or not.
+bool SocketsCollector::HasQueues(st::Protocol p, uint8_t s) {
+  return p != st::Protocol::kTcp ||
+         (s != st::kListen && s != st::kTimeWait && s != st::kNewSynRecv);
+}
+
 void SocketsCollector::PublishQueues() {
   ForEachInetState(
       [&](st::Protocol p, uint8_t s, const collectors::Labels& labels, const StateCounts& c) {
-        if (p == st::Protocol::kTcp && s == st::kListen) return;
+        if (!HasQueues(p, s)) return;
         if (!ns_.own && c.sockets[s] == 0) return;
         families_.receive_queue.Add(labels, static_cast<double>(c.receive_queue[s]));
         families_.send_queue.Add(labels, static_cast<double>(c.send_queue[s]));

@@ -119,6 +119,7 @@ void NamespaceTables::ForEachReadable(const Visit& fn) {
   for (auto& [inode, e] : entries_) {
     NamespaceView view{false, e.label, e.netlink ? st::Source::kNetlink : st::Source::kProcfs,
                        inode};
+    view.pid = e.ref.pid;
     if (e.netlink) {
       fn(view, *e.netlink, [] { return false; });
     } else if (e.ref.pid != 0) {

@@ -63,6 +63,9 @@ struct NamespaceView {
   // Its TCP sockets come from one walk of the whole host (host_pass.h): listeners with
   // every field sock_diag gives (the backlog too), the rest as counts.
   bool walked = false;
+  // Its lowest pid (as numbered in the procfs root), through which /proc/PID/net/* of the
+  // namespace is read; 0 for the own namespace and for a bind mount without a process.
+  int32_t pid = 0;
 };
 
 // The other namespaces a run saw (namespaces.mode all), for netstat_namespace_info.

@@ -17,6 +17,9 @@ done
 # namespaces mode all: cost per namespace, and fds and RSS while namespaces come and go.
 echo "== namespaces_bench.sh" >&2
 "$HERE/namespaces_bench.sh" "$BUILD" || status=1
+# Per-namespace netstat -s (snmp in mode all): ms and series per namespace.
+echo "== namespaces_snmp_bench.sh" >&2
+"$HERE/namespaces_snmp_bench.sh" "$BUILD" || status=1
 # The same at 1,000 namespaces (goal: the walk <= 20 ms), without the churn and in fewer
 # rounds: the per-namespace ways take seconds a scrape there.
 echo "== namespaces_bench.sh 1000" >&2

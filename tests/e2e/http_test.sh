@@ -48,7 +48,7 @@ grep -q 'level=info msg="signal SIGTERM: shutting down"' "$WORK/log" || fail "lo
 start_exporter "$WORK/log2" $FIX --collector.disable-defaults --collector.snmp \
   --web.telemetry-path=/custom --log.format=json
 fetch /custom >"$WORK/custom"
-grep -q '^netstat_Tcp_MaxConn -1$' "$WORK/custom" || fail "custom telemetry path"
+grep -q '^netstat_Tcp_ActiveOpens_total 13$' "$WORK/custom" || fail "custom telemetry path"
 expect_eq "old path" "$(fetch /metrics -o /dev/null -w '%{http_code}')" 404
 head -1 "$WORK/log2" >"$WORK/log2_first"
 grep -qE '^\{"ts":"[^"]+","level":"info","msg":"listening .*"\}$' "$WORK/log2_first" ||
@@ -74,7 +74,7 @@ start_exporter "$WORK/log4" $FIX --collector.disable-defaults --collector.snmp \
   --web.listen-address='[::1]:0'
 expect_eq "ipv6 healthy" "$(curl -sS --max-time 10 "http://[::1]:$PORT/-/healthy")" "Healthy."
 curl -sS --max-time 10 "http://[::1]:$PORT/metrics" >"$WORK/m6"
-grep -q '^netstat_Tcp_MaxConn -1$' "$WORK/m6" || fail "metrics over IPv6"
+grep -q '^netstat_Tcp_ActiveOpens_total 13$' "$WORK/m6" || fail "metrics over IPv6"
 # shellcheck disable=SC2086
 start_exporter "$WORK/log5" $FIX --collector.disable-defaults --collector.snmp \
   --web.listen-address=':0'
@@ -96,7 +96,7 @@ start_exporter "$WORK/log6" $FIX --collector.disable-defaults --collector.snmp \
 curl -sS --max-time 10 --cacert "$WORK/tls.crt" -H 'Accept-Encoding: gzip' \
   "https://localhost:$PORT/metrics" -o "$WORK/tls.gz"
 gzip -dc "$WORK/tls.gz" >"$WORK/tls.metrics"
-grep -q '^netstat_Tcp_MaxConn -1$' "$WORK/tls.metrics" || fail "metrics over TLS"
+grep -q '^netstat_Tcp_ActiveOpens_total 13$' "$WORK/tls.metrics" || fail "metrics over TLS"
 expect_eq "plain HTTP to a TLS port" \
   "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/-/healthy")" 000
 printf 'web:\n  tls: {cert_file: "%s", key_file: "%s"}\n' "$WORK/tls.crt" "$WORK/nope.key" \

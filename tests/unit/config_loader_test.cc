@@ -26,6 +26,11 @@ TEST(ConfigLoader, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.listeners.max_listeners, 1000u);
   EXPECT_EQ(c.listener_events.max_series, 1000u);
   EXPECT_TRUE(c.snmp.filter.Passes("Tcp_ActiveOpens"));
+  EXPECT_TRUE(c.snmp.filter.Passes("TcpExt_ListenOverflows"));
+  EXPECT_FALSE(c.snmp.filter.Passes("TcpExt_TCPHPHits"));  // curated by default
+  EXPECT_FALSE(c.snmp.filter.Passes("Tcp_ActiveOpensX"));  // anchored
+  EXPECT_TRUE(c.snmp.netns_include.Search("Tcp_RetransSegs"));
+  EXPECT_FALSE(c.snmp.netns_include.Search("Tcp_ActiveOpens"));
   EXPECT_EQ(c.listeners.labels, (std::vector<std::string>{"process", "user"}));
 }
 
@@ -47,7 +52,7 @@ collectors:
       - {port_range: "30000-32767"}
       - {address: "0:0::1", family: ipv6, user: root}
   interfaces: {enabled: true, include: ".*", exclude: "^veth"}
-  snmp:       {enabled: false, interval: 1m30s, include: "^Tcp", exclude: "^$"}
+  snmp:       {enabled: false, interval: 1m30s, include: "^Tcp", exclude: "^$", netns_include: "_In"}
   routes:     {enabled: true, all: true, max: 10}
   multicast:  {enabled: true, group_labels: true}
   listener_events: {enabled: false, max_series: 20}
@@ -68,6 +73,9 @@ collectors:
   EXPECT_TRUE(c.interfaces.filter.Passes("eth0"));
   EXPECT_EQ(*c.snmp.enabled, false);
   EXPECT_EQ(c.snmp.interval, std::chrono::milliseconds(90000));
+  EXPECT_TRUE(c.snmp.filter.Passes("TcpExt_TCPHPHits"));
+  EXPECT_TRUE(c.snmp.netns_include.Search("Tcp_InSegs"));
+  EXPECT_FALSE(c.snmp.netns_include.Search("Tcp_RetransSegs"));
   EXPECT_TRUE(c.routes.all);
   EXPECT_TRUE(c.multicast.group_labels);
   EXPECT_EQ(*c.listener_events.enabled, false);
@@ -170,6 +178,8 @@ TEST(ConfigLoader, ProcessSockets) {
 TEST(ConfigLoader, ErrorsNameFileLineColumnAndKey) {
   EXPECT_EQ(ErrorOf("collectors:\n  snmp:\n    includ: x\n"),
             "c.yml:3:5: collectors.snmp.includ: unknown key");
+  EXPECT_EQ(ErrorOf("collectors:\n  interfaces:\n    netns_include: x\n"),
+            "c.yml:3:5: collectors.interfaces.netns_include: unknown key");
   EXPECT_EQ(ErrorOf("bogus: 1\n"), "c.yml:1:1: bogus: unknown key");
   EXPECT_EQ(ErrorOf("collectors:\n  sockets: {enabled: yes please}\n"),
             "c.yml:2:22: collectors.sockets.enabled: must be true or false");

@@ -22,11 +22,12 @@ TEST(PrivilegesTest, ListenersNeedTheOwnerCapabilities) {
   EXPECT_EQ(NeededCapabilities({"sockets", "interfaces", "routes", "multicast", "snmp"}), 0u);
   EXPECT_EQ(NeededCapabilities({}), 0u);
   // namespaces.mode all: setns (SYS_ADMIN) and other users' ns/net links, for the
-  // collectors that read sockets only.
+  // collectors that read every namespace only (snmp: each one's /proc/PID/net/snmp).
   const uint64_t kAll = kOwners | (uint64_t{1} << CAP_SYS_ADMIN);
   EXPECT_EQ(NeededCapabilities({"sockets"}, true), kAll);
   EXPECT_EQ(NeededCapabilities({"listeners", "routes"}, true), kAll);
-  EXPECT_EQ(NeededCapabilities({"routes", "snmp"}, true), 0u);
+  EXPECT_EQ(NeededCapabilities({"routes", "snmp"}, true), kAll);
+  EXPECT_EQ(NeededCapabilities({"routes", "interfaces"}, true), 0u);
 }
 
 TEST(PrivilegesTest, NamesCapabilitiesAsTheKernelDoes) {

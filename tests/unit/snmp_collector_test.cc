@@ -26,8 +26,14 @@ Collected CollectSnmp(const config::Config& config, const std::string& procfs) {
   return r;
 }
 
+config::Config EveryField() {
+  config::Config c;
+  c.snmp.filter.include = config::Pattern::Compile(".*");
+  return c;
+}
+
 TEST(SnmpCollector, TypesAndNamesFollowTheKernel) {
-  auto r = CollectSnmp(config::Config{}, FixturePath("proc"));
+  auto r = CollectSnmp(EveryField(), FixturePath("proc"));
   EXPECT_EQ(r.error, "");
   const auto& active = r.families.at("netstat_Tcp_ActiveOpens_total");
   EXPECT_EQ(active.type, prometheus::MetricType::Counter);
@@ -46,9 +52,32 @@ TEST(SnmpCollector, TypesAndNamesFollowTheKernel) {
   EXPECT_EQ(r.families.count("netstat_IcmpMsg_InType3_total"), 1u);
 }
 
+TEST(SnmpCollector, TheDefaultIsACuratedSetAndIncludeAllGivesEveryField) {
+  auto curated = CollectSnmp(config::Config{}, FixturePath("proc"));
+  auto every = CollectSnmp(EveryField(), FixturePath("proc"));
+  EXPECT_EQ(curated.error, "");
+  // What deploy/prometheus and deploy/grafana read must be in the default set.
+  for (const char* name :
+       {"netstat_TcpExt_ListenOverflows_total", "netstat_TcpExt_ListenDrops_total",
+        "netstat_Tcp_AttemptFails_total", "netstat_Tcp_EstabResets_total",
+        "netstat_Tcp_InCsumErrors_total", "netstat_Tcp_InErrs_total", "netstat_Tcp_OutRsts_total",
+        "netstat_Tcp_OutSegs_total", "netstat_Tcp_RetransSegs_total", "netstat_Tcp_CurrEstab",
+        "netstat_Ip_Forwarding", "netstat_Udp_InDatagrams_total", "netstat_Ip6_InOctets_total"}) {
+    EXPECT_EQ(curated.families.count(name), 1u) << name;
+  }
+  for (const char* name :
+       {"netstat_TcpExt_TCPHPHits_total", "netstat_Tcp_MaxConn", "netstat_Ip6_InReceives_total",
+        "netstat_UdpLite_InErrors_total", "netstat_IcmpMsg_InType3_total"}) {
+    EXPECT_EQ(curated.families.count(name), 0u) << name;
+    EXPECT_EQ(every.families.count(name), 1u) << name;
+  }
+  EXPECT_LT(curated.families.size(), 50u);
+  EXPECT_GT(every.families.size(), 300u);
+}
+
 TEST(SnmpCollector, MissingFilesAreSkippedSilently) {
   // linux-4.19 has snmp and netstat but no snmp6 (an IPv6-less host).
-  auto r = CollectSnmp(config::Config{}, FixturePath("snmp/linux-4.19"));
+  auto r = CollectSnmp(EveryField(), FixturePath("snmp/linux-4.19"));
   EXPECT_EQ(r.error, "");
   EXPECT_EQ(r.families.count("netstat_Ip_InReceives_total"), 1u);
   EXPECT_EQ(r.families.count("netstat_Ip6_InReceives_total"), 0u);

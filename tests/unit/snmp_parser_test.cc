@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "collectors/snmp/field_picker.h"
 #include "tests/unit/fixture_util.h"
 
 namespace netstat::snmp {
@@ -119,6 +120,35 @@ TEST(ParseInteger, Limits) {
   EXPECT_FALSE(ParseInteger("", &v));
   EXPECT_FALSE(ParseInteger("-", &v));
   EXPECT_FALSE(ParseInteger("+5", &v));
+}
+
+// The picker keeps what ParsePairedGroups gives for the wanted fields, reports what is
+// wrong in them, and stays silent about columns nobody wants.
+TEST(FieldPicker, KeepsOnlyWantedFieldsAsTheFullParserReadsThem) {
+  FieldPicker picker([](const std::string& key) { return key.rfind("Tcp_", 0) == 0; });
+  const std::string text = ReadFixture("proc/net/snmp");
+  for (int round = 0; round < 2; ++round) {  // the second from the header cache
+    ParseResult picked = picker.Parse(text);
+    EXPECT_TRUE(picked.errors.empty());
+    std::vector<std::string> want, got;
+    for (const auto& f : ParsePairedGroups(text).fields) {
+      if (f.group == "Tcp") want.push_back(f.name + "=" + std::to_string(f.value));
+    }
+    for (const auto& f : picked.fields) got.push_back(f.name + "=" + std::to_string(f.value));
+    EXPECT_EQ(got, want);
+  }
+  ParseResult bad = picker.Parse(
+      "Udp: InDatagrams NoPorts\nUdp: x 1\nTcp: ActiveOpens RetransSegs\nTcp: 3 x4\n"
+      "Tcp: ActiveOpens\nTcp: 1 2\nTcp: ActiveOpens\ngarbage\nTcp: ActiveOpens");
+  ASSERT_EQ(bad.fields.size(), 1u);
+  EXPECT_EQ(bad.fields[0].name, "ActiveOpens");
+  EXPECT_EQ(bad.fields[0].value, 3);
+  EXPECT_EQ(bad.errors,
+            (std::vector<std::string>{"line 4: Tcp_RetransSegs: not a number: \"x4\"",
+                                      "line 6: Tcp has 1 names but 2 values",
+                                      "line 7: group Tcp has no value line",
+                                      "line 8: expected \"Group:\" header, got \"garbage\"",
+                                      "line 9: group Tcp has no value line"}));
 }
 
 }  // namespace

@@ -192,6 +192,15 @@ TEST(SocketsCollector, Fixtures) {
             768);
   EXPECT_EQ(m.count("netstat_socket_receive_queue_bytes{family=ipv6,protocol=tcp,state=listen,}"),
             0u);
+  // Minisocks have no buffers: no queue series, though the states have sockets.
+  for (const char* state : {"time_wait", "new_syn_recv"}) {
+    for (const char* family : {"queue_bytes{family=ipv4", "queue_bytes{family=ipv6"}) {
+      for (const char* side : {"netstat_socket_receive_", "netstat_socket_send_"}) {
+        EXPECT_EQ(m.count(std::string(side) + family + ",protocol=tcp,state=" + state + ",}"), 0u)
+            << side << family << state;
+      }
+    }
+  }
 
   EXPECT_EQ(at("netstat_port_connections{port=22,protocol=tcp,state=established,}"), 2);
   EXPECT_EQ(at("netstat_port_connections{port=22,protocol=tcp,state=time_wait,}"), 1);
