@@ -33,7 +33,9 @@ grep -q '^Prometheus exporter' "$WORK/description" || fail "no Description summa
 ! awk 'length > 79' "$WORK/description" | grep . || fail "Description lines over 79 characters"
 # From dpkg-shlibdeps: the C library and the libraries the binary links.
 DEPENDS=$(field Depends)
-for lib in libc6 libstdc++6 libprometheus-cpp-core libyaml-cpp libmnl0 libssl3 libevent; do
+# (No prometheus-cpp: its data structs are headers only since the exporter writes the text
+# format itself, daemon/text_writer.cc.)
+for lib in libc6 libstdc++6 libyaml-cpp libmnl0 libssl3 libevent libbpf1; do
   [[ $DEPENDS == *"$lib"* ]] || fail "Depends lacks $lib: $DEPENDS"
 done
 for f in postinst prerm postrm conffiles; do
