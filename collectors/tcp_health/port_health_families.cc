@@ -158,4 +158,29 @@ void PublishPortHealth(const std::vector<PortValue>& values, uint64_t own_netns,
   }
 }
 
+void PublishUdpDrops(const std::vector<UdpDropCount>& drops, uint64_t own_netns,
+                     const std::unordered_map<uint64_t, std::string>& labels,
+                     std::vector<MetricFamily>* out) {
+  std::vector<UdpDropCount> sorted = drops;
+  std::sort(sorted.begin(), sorted.end(), [](const UdpDropCount& a, const UdpDropCount& b) {
+    return std::tie(a.netns, a.port) < std::tie(b.netns, b.port);
+  });
+  MetricFamily f;
+  f.name = "netstat_port_udp_receive_buffer_drops_total";
+  f.help =
+      "UDP datagrams dropped because the receiving socket's buffer was full (Udp "
+      "RcvbufErrors), by local port.";
+  f.type = MetricType::Counter;
+  for (const UdpDropCount& d : sorted) {
+    Labels l = {{"port", std::to_string(d.port)}};
+    if (d.netns != own_netns) {
+      auto it = labels.find(d.netns);
+      if (it == labels.end()) continue;
+      l.push_back({"netns", it->second});
+    }
+    f.metric.push_back(Counter(l, d.datagrams));
+  }
+  if (!f.metric.empty()) out->push_back(std::move(f));
+}
+
 }  // namespace netstat::tcp_health

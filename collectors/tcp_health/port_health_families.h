@@ -27,6 +27,18 @@ void PublishPortHealth(const std::vector<PortValue>& values, uint64_t own_netns,
                        const std::unordered_map<uint64_t, std::string>& labels,
                        std::vector<prometheus::MetricFamily>* out);
 
+struct UdpDropCount {
+  uint64_t netns = 0;
+  uint16_t port = 0;
+  uint64_t datagrams = 0;
+};
+
+// netstat_port_udp_receive_buffer_drops_total{port} (+ netns), as PublishPortHealth
+// labels namespaces.
+void PublishUdpDrops(const std::vector<UdpDropCount>& drops, uint64_t own_netns,
+                     const std::unordered_map<uint64_t, std::string>& labels,
+                     std::vector<prometheus::MetricFamily>* out);
+
 // The `le` bounds of each histogram, in seconds.
 std::vector<double> DurationBounds();
 std::vector<double> RttBounds();

@@ -114,6 +114,9 @@ std::string TcpHealthCollector::Collect(std::vector<prometheus::MetricFamily>* o
   std::vector<PortValue> values;
   for (const PortHealth& h : l.trace->Read()) values.push_back({h.key, h.value});
   PublishPortHealth(values, own_netns_, labels, out);
+  std::vector<UdpDropCount> drops;
+  for (const UdpDrops& d : l.trace->ReadUdpDrops()) drops.push_back({d.netns, d.port, d.datagrams});
+  PublishUdpDrops(drops, own_netns_, labels, out);
   FamilyBuilder("netstat_tcp_health_dropped_series",
                 "Events since the programs loaded that found the per-port map full "
                 "(tcp_health.max_series) and were not counted.",

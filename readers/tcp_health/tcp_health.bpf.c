@@ -10,7 +10,9 @@
  *     accepted child), connect latency (SYN_SENT -> ESTABLISHED), failed connects
  *     (SYN_SENT -> CLOSE, by sk_err), and at close the lifetime, the smoothed RTT and
  *     the bytes acked and received;
- *   - tcp_retransmit_skb, tcp_send_reset, tcp_receive_reset: per-event counters.
+ *   - tcp_retransmit_skb, tcp_send_reset, tcp_receive_reset: per-event counters;
+ *   - udp_fail_queue_rcv_skb: UDP datagrams dropped for a full receive buffer, per
+ *     (netns, local port), in a map of their own (`udp_drops`).
  * A socket without storage (opened before the program loaded, or a request or
  * time-wait socket) is keyed by its ports: the lower one is taken for the service.
  * Every hook is a BTF raw tracepoint (tp_btf): no tracefs, and fentry is not needed. */
@@ -24,6 +26,7 @@
 /* clang-format on */
 
 #define IPPROTO_TCP 6
+#define ENOMEM 12
 #define ECONNREFUSED 111
 #define ETIMEDOUT 110
 /* include/net/tcp_states.h */
@@ -80,6 +83,13 @@ struct {
   __type(key, __u32);
   __type(value, __u64);
 } counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 2000); /* max_series, set by user space before loading */
+  __type(key, struct netstat_th_udp_key);
+  __type(value, __u64);
+} udp_drops SEC(".maps");
 
 static struct netstat_th_value zero_value; /* what a new key starts from */
 
@@ -280,5 +290,30 @@ int BPF_PROG(th_receive_reset, struct sock* sk) {
   if (!sk) return 0;
   v = value_for(sk);
   if (v) __sync_fetch_and_add(&v->resets_received, 1);
+  return 0;
+}
+
+/* __udp_queue_rcv_skb and its IPv6 twin: -ENOMEM is a full receive buffer (counted as
+ * RcvbufErrors), anything else a memory accounting failure (MemErrors), left out. */
+SEC("tp_btf/udp_fail_queue_rcv_skb")
+int BPF_PROG(th_udp_drop, int rc, struct sock* sk, struct sk_buff* skb) {
+  struct netstat_th_udp_key key = {};
+  __u64 one = 1, *n;
+
+  if (!sk || rc != -ENOMEM) return 0;
+  key.netns = netns_of(sk);
+  if (only_netns != 0 && key.netns != only_netns) return 0;
+  key.port = sk->__sk_common.skc_num;
+  n = bpf_map_lookup_elem(&udp_drops, &key);
+  if (n) {
+    __sync_fetch_and_add(n, 1);
+    return 0;
+  }
+  if (bpf_map_update_elem(&udp_drops, &key, &one, BPF_NOEXIST) == 0) return 0;
+  n = bpf_map_lookup_elem(&udp_drops, &key); /* another CPU made it first */
+  if (n)
+    __sync_fetch_and_add(n, 1);
+  else
+    bump(NETSTAT_TH_DROPPED);
   return 0;
 }

@@ -66,6 +66,14 @@ struct netstat_th_value {
   struct netstat_th_histogram connect;  /* SYN sent to established (client side) */
 };
 
+/* UDP datagrams dropped because a socket's receive buffer was full (Udp RcvbufErrors),
+ * per local port. */
+struct netstat_th_udp_key {
+  __u64 netns;
+  __u16 port;
+  __u8 pad[6];
+};
+
 /* Slots of the counters array. */
 #define NETSTAT_TH_DROPPED 0 /* events not counted: the per-port map was full */
 #define NETSTAT_TH_COUNTERS 1

@@ -1,6 +1,6 @@
 // Loading goes through the bpftool skeleton: open, size the per-port map from max_series,
 // set the namespace filter, load with CO-RE relocations against the kernel's BTF, attach
-// the four tp_btf programs. Reading walks the per-port map with get_next_key; it is
+// the five tp_btf programs. Reading walks the per-port map with get_next_key; it is
 // bounded by max_series keys.
 #include "readers/tcp_health/tcp_health_trace.h"
 
@@ -52,9 +52,11 @@ std::unique_ptr<TcpHealthTrace> TcpHealthTrace::Open(uint64_t only_netns, uint32
     return nullptr;
   }
   impl->skel->rodata->only_netns = only_netns;
-  if (int err = bpf_map__set_max_entries(impl->skel->maps.ports, max_series)) {
-    *why = Failed("sizing the per-port map", err);
-    return nullptr;
+  for (bpf_map* map : {impl->skel->maps.ports, impl->skel->maps.udp_drops}) {
+    if (int err = bpf_map__set_max_entries(map, max_series)) {
+      *why = Failed("sizing the per-port maps", err);
+      return nullptr;
+    }
   }
   if (int err = tcp_health_bpf__load(impl->skel)) {
     *why = Failed("loading the BPF programs", err);
@@ -93,6 +95,22 @@ std::vector<PortHealth> TcpHealthTrace::Read() const {
   return out;
 }
 
+std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const {
+  std::vector<UdpDrops> out;
+  const bpf_map* map = impl_->skel->maps.udp_drops;
+  netstat_th_udp_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
+    uint64_t n = 0;
+    if (bpf_map__lookup_elem(map, &next, sizeof next, &n, sizeof n, 0) == 0) {
+      out.push_back({next.netns, next.port, n});
+    }
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
 uint64_t TcpHealthTrace::Dropped() const {
   const uint32_t slot = NETSTAT_TH_DROPPED;
   uint64_t value = 0;
@@ -109,6 +127,13 @@ void TcpHealthTrace::ForgetNamespaces(const std::function<bool(uint64_t)>& keep)
       bpf_map__delete_elem(impl_->skel->maps.ports, &h.key, sizeof h.key, 0);
     }
   }
+  for (const UdpDrops& d : ReadUdpDrops()) {
+    if (keep(d.netns)) continue;
+    netstat_th_udp_key key{};
+    key.netns = d.netns;
+    key.port = d.port;
+    bpf_map__delete_elem(impl_->skel->maps.udp_drops, &key, sizeof key, 0);
+  }
 }
 
 #else  // !NETSTAT_HAVE_BPF
@@ -121,6 +146,23 @@ std::unique_ptr<TcpHealthTrace> TcpHealthTrace::Open(uint64_t, uint32_t, Availab
 }
 void TcpHealthTrace::SetRemotePorts(const std::vector<uint16_t>&) {}
 std::vector<PortHealth> TcpHealthTrace::Read() const { return {}; }
+std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const { return {}; }
+std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const {
+  std::vector<UdpDrops> out;
+  const bpf_map* map = impl_->skel->maps.udp_drops;
+  netstat_th_udp_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
+    uint64_t n = 0;
+    if (bpf_map__lookup_elem(map, &next, sizeof next, &n, sizeof n, 0) == 0) {
+      out.push_back({next.netns, next.port, n});
+    }
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
 uint64_t TcpHealthTrace::Dropped() const { return 0; }
 void TcpHealthTrace::ForgetNamespaces(const std::function<bool(uint64_t)>&) {}
 

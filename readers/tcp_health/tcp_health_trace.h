@@ -21,6 +21,12 @@ struct PortHealth {
   netstat_th_value value;
 };
 
+struct UdpDrops {
+  uint64_t netns = 0;
+  uint16_t port = 0;
+  uint64_t datagrams = 0;
+};
+
 class TcpHealthTrace {
  public:
   // Loads and attaches. `only_netns` (an inode; 0: every namespace) limits the counting
@@ -34,6 +40,8 @@ class TcpHealthTrace {
   // effect for connections opened from now on.
   void SetRemotePorts(const std::vector<uint16_t>& ports);
   std::vector<PortHealth> Read() const;
+  // UDP datagrams dropped for a full receive buffer, per (netns, local port).
+  std::vector<UdpDrops> ReadUdpDrops() const;
   uint64_t Dropped() const;  // events not counted: the map was full
   // Drops the keys of namespaces that no longer exist (`keep` says which do).
   void ForgetNamespaces(const std::function<bool(uint64_t netns)>& keep);

@@ -103,6 +103,22 @@ TEST(PortHealthFamilies, NothingWithoutKeys) {
   EXPECT_TRUE(out.empty());
 }
 
+TEST(PortHealthFamilies, UdpDropsByPort) {
+  std::vector<MetricFamily> out;
+  PublishUdpDrops({{1, 53, 7}, {2, 514, 3}, {9, 5353, 1}}, 1, {{2, "pod-a"}}, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].name, "netstat_port_udp_receive_buffer_drops_total");
+  EXPECT_EQ(out[0].type, prometheus::MetricType::Counter);
+  ASSERT_EQ(out[0].metric.size(), 2u);  // namespace 9 was not read
+  EXPECT_EQ(Label(out[0].metric[0], "port"), "53");
+  EXPECT_EQ(Label(out[0].metric[0], "netns"), "<none>");
+  EXPECT_EQ(out[0].metric[0].counter.value, 7);
+  EXPECT_EQ(Label(out[0].metric[1], "netns"), "pod-a");
+  out.clear();
+  PublishUdpDrops({}, 1, {}, &out);
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(PortHealthFamilies, BoundsAreSeconds) {
   EXPECT_EQ(DurationBounds().size(), static_cast<size_t>(NETSTAT_TH_BOUNDS));
   EXPECT_DOUBLE_EQ(RttBounds().front(), 0.0001);

@@ -3,13 +3,16 @@
 // connection is keyed on both sides with its connect time, lifetime, RTT and bytes; a
 // connect to a closed port is a refused connect and a reset each way.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -104,6 +107,62 @@ TEST(TcpHealthKernel, ConnectionsAreKeyedByServicePort) {
     ASSERT_TRUE(closed_port);
     EXPECT_EQ(closed_port->resets_sent, 1u);
     EXPECT_EQ(trace->Dropped(), 0u);
+  }).join();
+}
+
+// A UDP socket that never reads, with the smallest receive buffer, flooded from another:
+// its drops are counted on its port, and they are the namespace's Udp RcvbufErrors.
+TEST(TcpHealthKernel, UdpReceiveBufferDropsByPort) {
+  std::thread([] {
+    std::string error;
+    if (!testing::EnterFreshNetns(&error)) GTEST_SKIP() << error;
+    struct stat ns {};
+    ASSERT_EQ(stat("/proc/thread-self/ns/net", &ns), 0);
+    Availability why;
+    auto trace = TcpHealthTrace::Open(ns.st_ino, 100, &why);
+    if (!trace && !listen_trace::CheckPrerequisites().loaded) GTEST_SKIP() << why.reason;
+    ASSERT_TRUE(trace) << why.reason;
+
+    const int quiet = socket(AF_INET, SOCK_DGRAM, 0);
+    const int size = 1;  // the kernel's minimum: a datagram or two
+    ASSERT_EQ(setsockopt(quiet, SOL_SOCKET, SO_RCVBUF, &size, sizeof size), 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(quiet, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(getsockname(quiet, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    const int sender = socket(AF_INET, SOCK_DGRAM, 0);
+    const std::string datagram(1000, 'u');
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_EQ(sendto(sender, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&a),
+                       sizeof a),
+                1000);
+    }
+    uint64_t dropped = 0;
+    for (const UdpDrops& d : trace->ReadUdpDrops()) {
+      if (d.netns == ns.st_ino && d.port == ntohs(a.sin_port)) dropped = d.datagrams;
+    }
+    EXPECT_GT(dropped, 100u);
+    // The namespace's own counter: Udp RcvbufErrors in /proc/net/snmp (this thread's).
+    std::ifstream snmp("/proc/thread-self/net/snmp");
+    std::string line, header;
+    uint64_t rcvbuf_errors = 0;
+    while (std::getline(snmp, line)) {
+      if (line.rfind("Udp: ", 0) != 0) continue;
+      if (header.empty()) {
+        header = line;
+        continue;
+      }
+      std::istringstream names(header), values(line);
+      std::string name, value;
+      while (names >> name && values >> value) {
+        if (name == "RcvbufErrors") rcvbuf_errors = std::stoull(value);
+      }
+    }
+    EXPECT_EQ(dropped, rcvbuf_errors);
+    close(sender);
+    close(quiet);
   }).join();
 }
 
