@@ -36,23 +36,6 @@ bool AllNamespaces(const collectors::Environment& env) {
 
 const char* ModeName(bool all) { return all ? "all" : "own"; }
 
-// Logs once per change of reason, not once per reload.
-void LogAvailability(const Availability& a) {
-  static std::mutex mu;
-  static std::string last = "-";
-  std::lock_guard lock(mu);
-  const std::string now = a.loaded ? "" : a.reason;
-  if (now == last) return;
-  last = now;
-  if (a.loaded) {
-    spdlog::info("listener_events: BPF program attached to tp_btf/inet_sock_set_state");
-  } else if (a.expected) {
-    spdlog::info("listener_events: not available: {}", a.reason);
-  } else {
-    spdlog::error("listener_events: BPF program failed to load: {}", a.reason);
-  }
-}
-
 }  // namespace
 
 EventState::EventState(const collectors::Environment& env)
@@ -83,7 +66,8 @@ std::shared_ptr<EventState> EventState::Open(const collectors::Environment& env)
                           self->all_namespaces_ ? 0 : self->own_netns_, &state->availability_);
     }
   }
-  LogAvailability(state->availability_);
+  listen_trace::LogAvailability("listener_events", "tp_btf/inet_sock_set_state",
+                                state->availability_);
   return state;
 }
 

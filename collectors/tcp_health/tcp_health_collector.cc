@@ -39,23 +39,6 @@ uint64_t OwnNetnsInode() {
   return stat("/proc/self/ns/net", &s) == 0 ? s.st_ino : 0;
 }
 
-// Logs once per change of reason, not once per reload.
-void LogAvailability(const Availability& a) {
-  static std::mutex mu;
-  static std::string last = "-";
-  std::lock_guard lock(mu);
-  const std::string now = a.loaded ? "" : a.reason;
-  if (now == last) return;
-  last = now;
-  if (a.loaded) {
-    spdlog::info("tcp_health: BPF programs attached to the TCP tracepoints");
-  } else if (a.expected) {
-    spdlog::info("tcp_health: not available: {}", a.reason);
-  } else {
-    spdlog::error("tcp_health: BPF programs failed to load: {}", a.reason);
-  }
-}
-
 class TcpHealthCollector : public collectors::Collector, public socket_reading::SocketConsumer {
  public:
   TcpHealthCollector(std::shared_ptr<Loaded> loaded, uint64_t own_netns)
@@ -139,7 +122,7 @@ std::shared_ptr<Loaded> Load(uint64_t only_netns, uint32_t max_series,
   } else {
     loaded->trace = TcpHealthTrace::Open(only_netns, max_series, &loaded->availability);
   }
-  LogAvailability(loaded->availability);
+  listen_trace::LogAvailability("tcp_health", "the TCP tracepoints", loaded->availability);
   return loaded;
 }
 

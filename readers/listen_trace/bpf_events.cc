@@ -16,6 +16,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "readers/bpf_support/bpf_support.h"
 
@@ -30,6 +32,7 @@
 #include <thread>
 
 #include "listener_events.skel.h"
+#include "readers/bpf_support/map_entries.h"
 #endif
 
 namespace netstat::listen_trace {
@@ -80,6 +83,23 @@ Availability CheckPrerequisites() {
         "install systemd/listener-events.conf)");
   }
   return Availability{true, true, ""};
+}
+
+void LogAvailability(const std::string& who, const std::string& attached, const Availability& a) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> last;  // by collector: the reason logged
+  std::lock_guard lock(mu);
+  const std::string now = a.loaded ? "" : a.reason;
+  auto [it, first] = last.try_emplace(who, now);
+  if (!first && it->second == now) return;
+  it->second = now;
+  if (a.loaded) {
+    spdlog::info("{}: BPF attached to {}", who, attached);
+  } else if (a.expected) {
+    spdlog::info("{}: not available: {}", who, a.reason);
+  } else {
+    spdlog::error("{}: BPF failed to load: {}", who, a.reason);
+  }
 }
 
 #if NETSTAT_HAVE_BPF
@@ -205,18 +225,11 @@ uint64_t BpfEvents::AcceptUnkeyed() const { return impl_->Counter(NETSTAT_LE_ACC
 
 std::vector<AcceptCount> BpfEvents::AcceptCounts() const {
   std::vector<AcceptCount> out;
-  const bpf_map* map = impl_->skel->maps.accepted;
-  netstat_accept_key key{}, next{};
-  const void* prev = nullptr;
-  // The map is bounded (16,384 entries); a key deleted meanwhile restarts nothing harmful.
-  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-    uint64_t count = 0;
-    if (bpf_map__lookup_elem(map, &next, sizeof next, &count, sizeof count, 0) == 0) {
-      out.push_back({next.netns, next.port, count});
-    }
-    key = next;
-    prev = &key;
-  }
+  // The map is bounded (16,384 entries).
+  bpf_support::ForEachEntry<netstat_accept_key, uint64_t>(
+      impl_->skel->maps.accepted, [&](const netstat_accept_key& k, uint64_t n) {
+        out.push_back({k.netns, k.port, n});
+      });
   return out;
 }
 

@@ -28,6 +28,11 @@ struct Availability {
 // calling thread's CAP_BPF + CAP_PERFMON.
 Availability CheckPrerequisites();
 
+// Logs a BPF collector's availability once per change of reason, not once per reload:
+// info when loaded ("`who`: BPF ... attached to `attached`") or missing for an expected
+// reason, error when a load that should have worked failed.
+void LogAvailability(const std::string& who, const std::string& attached, const Availability& a);
+
 class BpfEvents {
  public:
   using Sink = std::function<void(const netstat_listener_event&)>;

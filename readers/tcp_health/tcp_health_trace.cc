@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "readers/bpf_support/map_entries.h"
 #include "tcp_health.skel.h"
 #endif
 
@@ -81,33 +82,19 @@ void TcpHealthTrace::SetRemotePorts(const std::vector<uint16_t>& ports) {
 
 std::vector<PortHealth> TcpHealthTrace::Read() const {
   std::vector<PortHealth> out;
-  const bpf_map* map = impl_->skel->maps.ports;
-  netstat_th_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-    PortHealth h{next, {}};
-    if (bpf_map__lookup_elem(map, &next, sizeof next, &h.value, sizeof h.value, 0) == 0) {
-      out.push_back(h);
-    }
-    key = next;
-    prev = &key;
-  }
+  bpf_support::ForEachEntry<netstat_th_key, netstat_th_value>(
+      impl_->skel->maps.ports, [&](const netstat_th_key& k, const netstat_th_value& v) {
+        out.push_back({k, v});
+      });
   return out;
 }
 
 std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const {
   std::vector<UdpDrops> out;
-  const bpf_map* map = impl_->skel->maps.udp_drops;
-  netstat_th_udp_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-    uint64_t n = 0;
-    if (bpf_map__lookup_elem(map, &next, sizeof next, &n, sizeof n, 0) == 0) {
-      out.push_back({next.netns, next.port, n});
-    }
-    key = next;
-    prev = &key;
-  }
+  bpf_support::ForEachEntry<netstat_th_udp_key, uint64_t>(
+      impl_->skel->maps.udp_drops, [&](const netstat_th_udp_key& k, uint64_t n) {
+        out.push_back({k.netns, k.port, n});
+      });
   return out;
 }
 
@@ -149,17 +136,10 @@ std::vector<PortHealth> TcpHealthTrace::Read() const { return {}; }
 std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const { return {}; }
 std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const {
   std::vector<UdpDrops> out;
-  const bpf_map* map = impl_->skel->maps.udp_drops;
-  netstat_th_udp_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-    uint64_t n = 0;
-    if (bpf_map__lookup_elem(map, &next, sizeof next, &n, sizeof n, 0) == 0) {
-      out.push_back({next.netns, next.port, n});
-    }
-    key = next;
-    prev = &key;
-  }
+  bpf_support::ForEachEntry<netstat_th_udp_key, uint64_t>(
+      impl_->skel->maps.udp_drops, [&](const netstat_th_udp_key& k, uint64_t n) {
+        out.push_back({k.netns, k.port, n});
+      });
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <sstream>
@@ -44,17 +45,24 @@ bool WaitFor(Done&& done) {
   return false;
 }
 
+// The programs for namespace `netns`; skips (trace left null) only for a missing
+// prerequisite: a verifier's refusal reads as EACCES too, and must fail.
+void Load(uint64_t netns, std::unique_ptr<TcpHealthTrace>* trace) {
+  Availability why;
+  *trace = TcpHealthTrace::Open(netns, 100, &why);
+  if (!*trace && !listen_trace::CheckPrerequisites().loaded) GTEST_SKIP() << why.reason;
+  ASSERT_TRUE(*trace) << why.reason << " (the verifier's log: --log.level=debug)";
+}
+
 TEST(TcpHealthKernel, ConnectionsAreKeyedByServicePort) {
   std::thread([] {
     std::string error;
     if (!testing::EnterFreshNetns(&error)) GTEST_SKIP() << error;
     struct stat ns {};
     ASSERT_EQ(stat("/proc/thread-self/ns/net", &ns), 0);
-    Availability why;
-    auto trace = TcpHealthTrace::Open(ns.st_ino, 100, &why);
-    // A verifier's refusal reads as EACCES too: only a missing prerequisite skips.
-    if (!trace && !listen_trace::CheckPrerequisites().loaded) GTEST_SKIP() << why.reason;
-    ASSERT_TRUE(trace) << why.reason << " (the verifier's log: --log.level=debug)";
+    std::unique_ptr<TcpHealthTrace> trace;
+    ASSERT_NO_FATAL_FAILURE(Load(ns.st_ino, &trace));
+    if (!trace) return;  // skipped
 
     const testing::LoopbackListener l = testing::ListenOnLoopback(AF_INET);
     ASSERT_GE(l.fd, 0);
@@ -118,10 +126,9 @@ TEST(TcpHealthKernel, UdpReceiveBufferDropsByPort) {
     if (!testing::EnterFreshNetns(&error)) GTEST_SKIP() << error;
     struct stat ns {};
     ASSERT_EQ(stat("/proc/thread-self/ns/net", &ns), 0);
-    Availability why;
-    auto trace = TcpHealthTrace::Open(ns.st_ino, 100, &why);
-    if (!trace && !listen_trace::CheckPrerequisites().loaded) GTEST_SKIP() << why.reason;
-    ASSERT_TRUE(trace) << why.reason;
+    std::unique_ptr<TcpHealthTrace> trace;
+    ASSERT_NO_FATAL_FAILURE(Load(ns.st_ino, &trace));
+    if (!trace) return;  // skipped
 
     const int quiet = socket(AF_INET, SOCK_DGRAM, 0);
     const int size = 1;  // the kernel's minimum: a datagram or two
