@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <map>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -179,6 +180,60 @@ void PublishUdpDrops(const std::vector<UdpDropCount>& drops, uint64_t own_netns,
       l.push_back({"netns", it->second});
     }
     f.metric.push_back(Counter(l, d.datagrams));
+  }
+  if (!f.metric.empty()) out->push_back(std::move(f));
+}
+
+const char* const kDropReasons[] = {"no_socket",
+                                    "socket_rcvbuff",
+                                    "socket_backlog",
+                                    "socket_filter",
+                                    "proto_mem",
+                                    "tcp_csum",
+                                    "udp_csum",
+                                    "tcp_listen_overflow",
+                                    "tcp_zerowindow",
+                                    "tcp_old_data",
+                                    "tcp_overwindow",
+                                    "tcp_ofomerge",
+                                    "tcp_invalid_sequence",
+                                    "tcp_rfc7323_paws",
+                                    "netfilter_drop",
+                                    "qdisc_drop",
+                                    nullptr};
+
+void PublishDrops(const std::vector<DropCount>& drops, uint64_t own_netns,
+                  const std::unordered_map<uint64_t, std::string>& labels,
+                  std::vector<MetricFamily>* out) {
+  const auto named = [](const std::string& reason) {
+    for (const char* const* r = kDropReasons; *r != nullptr; ++r) {
+      if (reason == *r) return true;
+    }
+    return false;
+  };
+  // (netns, protocol, port, reason) -> packets, "other" folded in; ordered for output.
+  std::map<std::tuple<uint64_t, uint8_t, uint16_t, std::string>, uint64_t> sums;
+  for (const DropCount& d : drops) {
+    sums[{d.netns, d.protocol, d.port, named(d.reason) ? d.reason : "other"}] += d.packets;
+  }
+  MetricFamily f;
+  f.name = "netstat_port_drops_total";
+  f.help =
+      "TCP and UDP packets the kernel dropped with a reason, by local port (the "
+      "destination port of a packet received, the source port of one sent).";
+  f.type = MetricType::Counter;
+  for (const auto& [key, packets] : sums) {
+    const auto& [netns, protocol, port, reason] = key;
+    Labels l = {
+        {"protocol", protocol == 17 ? "udp" : "tcp"},
+        {"port", port == NETSTAT_TH_OTHER_PORT ? std::string("other") : std::to_string(port)},
+        {"reason", reason}};
+    if (netns != own_netns) {
+      auto it = labels.find(netns);
+      if (it == labels.end()) continue;
+      l.push_back({"netns", it->second});
+    }
+    f.metric.push_back(Counter(l, packets));
   }
   if (!f.metric.empty()) out->push_back(std::move(f));
 }

@@ -39,6 +39,25 @@ void PublishUdpDrops(const std::vector<UdpDropCount>& drops, uint64_t own_netns,
                      const std::unordered_map<uint64_t, std::string>& labels,
                      std::vector<prometheus::MetricFamily>* out);
 
+struct DropCount {
+  uint64_t netns = 0;
+  uint8_t protocol = 0;  // IPPROTO_TCP or IPPROTO_UDP
+  uint16_t port = 0;
+  std::string reason;  // the kernel's name, lower-cased: "no_socket"
+  uint64_t packets = 0;
+};
+
+// netstat_port_drops_total{protocol,port,reason} (+ netns): reasons outside
+// kDropReasons are summed as reason="other".
+void PublishDrops(const std::vector<DropCount>& drops, uint64_t own_netns,
+                  const std::unordered_map<uint64_t, std::string>& labels,
+                  std::vector<prometheus::MetricFamily>* out);
+
+// The drop reasons named on their own: a packet for no socket, a socket's full buffers
+// or backlog, its filter, memory pressure, checksums, a full accept queue, TCP's own
+// refusals of data that does not fit the window or sequence, netfilter and the qdisc.
+extern const char* const kDropReasons[];
+
 // The `le` bounds of each histogram, in seconds.
 std::vector<double> DurationBounds();
 std::vector<double> RttBounds();

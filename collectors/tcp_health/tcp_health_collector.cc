@@ -100,6 +100,11 @@ std::string TcpHealthCollector::Collect(std::vector<prometheus::MetricFamily>* o
   std::vector<UdpDropCount> drops;
   for (const UdpDrops& d : l.trace->ReadUdpDrops()) drops.push_back({d.netns, d.port, d.datagrams});
   PublishUdpDrops(drops, own_netns_, labels, out);
+  std::vector<DropCount> reasons;
+  for (PortDrops& d : l.trace->ReadDrops()) {
+    reasons.push_back({d.netns, d.protocol, d.port, std::move(d.reason), d.packets});
+  }
+  PublishDrops(reasons, own_netns_, labels, out);
   FamilyBuilder("netstat_tcp_health_dropped_series",
                 "Events since the programs loaded that found the per-port map full "
                 "(tcp_health.max_series) and were not counted.",

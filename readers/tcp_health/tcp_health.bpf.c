@@ -12,7 +12,9 @@
  *     the bytes acked and received;
  *   - tcp_retransmit_skb, tcp_send_reset, tcp_receive_reset: per-event counters;
  *   - udp_fail_queue_rcv_skb: UDP datagrams dropped for a full receive buffer, per
- *     (netns, local port), in a map of their own (`udp_drops`).
+ *     (netns, local port), in a map of their own (`udp_drops`);
+ *   - kfree_skb: TCP and UDP packets freed with a drop reason, per (netns, local port,
+ *     reason) (`drops`); drops without a reason (NOT_SPECIFIED) are not counted.
  * A socket without storage (opened before the program loaded, or a request or
  * time-wait socket) is keyed by its ports: the lower one is taken for the service.
  * Every hook is a BTF raw tracepoint (tp_btf): no tracefs, and fentry is not needed. */
@@ -26,6 +28,7 @@
 /* clang-format on */
 
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 #define ENOMEM 12
 #define ECONNREFUSED 111
 #define ETIMEDOUT 110
@@ -90,6 +93,13 @@ struct {
   __type(key, struct netstat_th_udp_key);
   __type(value, __u64);
 } udp_drops SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 2000); /* max_series, set by user space before loading */
+  __type(key, struct netstat_th_drop_key);
+  __type(value, __u64);
+} drops SEC(".maps");
 
 static struct netstat_th_value zero_value; /* what a new key starts from */
 
@@ -293,27 +303,86 @@ int BPF_PROG(th_receive_reset, struct sock* sk) {
   return 0;
 }
 
+/* Adds one to `key` of a counting map, making it on first use; a full map counts in
+ * the dropped counter. */
+static __noinline void count_in(void* map, const void* key) {
+  __u64 one = 1, *n = bpf_map_lookup_elem(map, key);
+  if (n) {
+    __sync_fetch_and_add(n, 1);
+    return;
+  }
+  if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST) == 0) return;
+  n = bpf_map_lookup_elem(map, key); /* another CPU made it first */
+  if (n)
+    __sync_fetch_and_add(n, 1);
+  else
+    bump(NETSTAT_TH_DROPPED);
+}
+
 /* __udp_queue_rcv_skb and its IPv6 twin: -ENOMEM is a full receive buffer (counted as
  * RcvbufErrors), anything else a memory accounting failure (MemErrors), left out. */
 SEC("tp_btf/udp_fail_queue_rcv_skb")
 int BPF_PROG(th_udp_drop, int rc, struct sock* sk, struct sk_buff* skb) {
   struct netstat_th_udp_key key = {};
-  __u64 one = 1, *n;
 
   if (!sk || rc != -ENOMEM) return 0;
   key.netns = netns_of(sk);
   if (only_netns != 0 && key.netns != only_netns) return 0;
   key.port = sk->__sk_common.skc_num;
-  n = bpf_map_lookup_elem(&udp_drops, &key);
-  if (n) {
-    __sync_fetch_and_add(n, 1);
+  count_in(&udp_drops, &key);
+  return 0;
+}
+
+/* The packet's IP protocol and local port, from its headers: skb_iif is set on a packet
+ * that came in (its destination port is ours), 0 on one we sent (the source port is).
+ * 0 when it is not TCP or UDP over IPv4 or IPv6, or its headers are not set yet. */
+static __always_inline int drop_port(const struct sk_buff* skb, __u8* protocol, __u16* port) {
+  unsigned char* head = skb->head;
+  __u16 nh = skb->network_header, th = skb->transport_header;
+  __u8 version = 0, proto = 0;
+  __u16 ports[2] = {};
+
+  if (!head || nh == 0xffff || th == 0xffff || th <= nh) return 0;
+  if (bpf_probe_read_kernel(&version, 1, head + nh)) return 0;
+  version >>= 4;
+  if (version == 4) {
+    if (bpf_probe_read_kernel(&proto, 1, head + nh + 9)) return 0;
+  } else if (version == 6) {
+    if (bpf_probe_read_kernel(&proto, 1, head + nh + 6)) return 0;
+  } else {
     return 0;
   }
-  if (bpf_map_update_elem(&udp_drops, &key, &one, BPF_NOEXIST) == 0) return 0;
-  n = bpf_map_lookup_elem(&udp_drops, &key); /* another CPU made it first */
-  if (n)
-    __sync_fetch_and_add(n, 1);
-  else
-    bump(NETSTAT_TH_DROPPED);
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return 0;
+  if (bpf_probe_read_kernel(ports, sizeof ports, head + th)) return 0;
+  *protocol = proto;
+  *port = bpf_ntohs(skb->skb_iif ? ports[1] : ports[0]);
+  return 1;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(th_drop, struct sk_buff* skb, void* location, enum skb_drop_reason reason,
+             struct sock* rx_sk) {
+  struct netstat_th_drop_key key = {};
+  struct net_device* dev;
+  struct sock* owner;
+
+  if (!skb) return 0;
+  if ((__u32)reason <= (__u32)bpf_core_enum_value(enum skb_drop_reason,
+                                                  SKB_DROP_REASON_NOT_SPECIFIED))
+    return 0;
+  if (!drop_port(skb, &key.protocol, &key.port)) return 0;
+  owner = skb->sk; /* once: each load of an RCU pointer must be checked on its own */
+  dev = skb->dev;
+  if (rx_sk)
+    key.netns = netns_of(rx_sk);
+  else if (owner)
+    key.netns = netns_of(owner);
+  else if (dev)
+    key.netns = dev->nd_net.net->ns.inum;
+  if (key.netns == 0 || (only_netns != 0 && key.netns != only_netns)) return 0;
+  if ((__u32)reason == (__u32)bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET))
+    key.port = NETSTAT_TH_OTHER_PORT; /* no socket: a closed port, or a scan of them all */
+  key.reason = (__u32)reason;
+  count_in(&drops, &key);
   return 0;
 }

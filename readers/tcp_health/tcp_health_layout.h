@@ -74,6 +74,17 @@ struct netstat_th_udp_key {
   __u8 pad[6];
 };
 
+/* Packets the kernel freed with a drop reason (kfree_skb), per local port: the
+ * destination port of a packet received, the source port of one sent. The reason is the
+ * kernel's enum skb_drop_reason value; user space names it from the kernel's BTF. */
+struct netstat_th_drop_key {
+  __u64 netns;
+  __u32 reason;
+  __u16 port;    /* NETSTAT_TH_OTHER_PORT for no_socket: a closed port, a scan */
+  __u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+  __u8 pad;
+};
+
 /* Slots of the counters array. */
 #define NETSTAT_TH_DROPPED 0 /* events not counted: the per-port map was full */
 #define NETSTAT_TH_COUNTERS 1

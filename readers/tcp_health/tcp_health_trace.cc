@@ -1,17 +1,20 @@
 // Loading goes through the bpftool skeleton: open, size the per-port map from max_series,
 // set the namespace filter, load with CO-RE relocations against the kernel's BTF, attach
-// the five tp_btf programs. Reading walks the per-port map with get_next_key; it is
+// the six tp_btf programs. Reading walks the per-port map with get_next_key; it is
 // bounded by max_series keys.
 #include "readers/tcp_health/tcp_health_trace.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "readers/bpf_support/bpf_support.h"
 
 #if NETSTAT_HAVE_BPF
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "readers/bpf_support/map_entries.h"
@@ -24,6 +27,7 @@ namespace netstat::tcp_health {
 
 struct TcpHealthTrace::Impl {
   tcp_health_bpf* skel = nullptr;
+  std::vector<std::string> reasons;  // enum skb_drop_reason value -> "no_socket"
   ~Impl() {
     if (skel != nullptr) tcp_health_bpf__destroy(skel);
   }
@@ -37,6 +41,29 @@ Availability Failed(const char* step, int err) {
   // lockdown says no. That is the environment's choice, like a missing capability.
   const bool denied = err == EPERM || err == EACCES;
   return Availability{false, denied, std::string(step) + ": " + std::strerror(err)};
+}
+
+// The names of this kernel's enum skb_drop_reason by value, lower-cased and without the
+// SKB_DROP_REASON_ prefix; empty when the BTF has none (the drops then go by number).
+std::vector<std::string> DropReasonNames() {
+  std::vector<std::string> names;
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (vmlinux == nullptr) return names;
+  const int id = btf__find_by_name_kind(vmlinux, "skb_drop_reason", BTF_KIND_ENUM);
+  const btf_type* t = id > 0 ? btf__type_by_id(vmlinux, id) : nullptr;
+  constexpr std::string_view kPrefix = "SKB_DROP_REASON_";
+  for (int i = 0; t != nullptr && i < btf_vlen(t); ++i) {
+    const struct btf_enum& e = btf_enum(t)[i];
+    std::string name = btf__name_by_offset(vmlinux, e.name_off);
+    if (name.rfind(kPrefix, 0) == 0) name.erase(0, kPrefix.size());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto value = static_cast<uint32_t>(e.val);
+    if (value > 4096) continue;
+    if (names.size() <= value) names.resize(value + 1);
+    names[value] = name;
+  }
+  btf__free(vmlinux);
+  return names;
 }
 
 }  // namespace
@@ -53,7 +80,8 @@ std::unique_ptr<TcpHealthTrace> TcpHealthTrace::Open(uint64_t only_netns, uint32
     return nullptr;
   }
   impl->skel->rodata->only_netns = only_netns;
-  for (bpf_map* map : {impl->skel->maps.ports, impl->skel->maps.udp_drops}) {
+  for (bpf_map* map :
+       {impl->skel->maps.ports, impl->skel->maps.udp_drops, impl->skel->maps.drops}) {
     if (int err = bpf_map__set_max_entries(map, max_series)) {
       *why = Failed("sizing the per-port maps", err);
       return nullptr;
@@ -67,6 +95,7 @@ std::unique_ptr<TcpHealthTrace> TcpHealthTrace::Open(uint64_t only_netns, uint32
     *why = Failed("attaching to the TCP tracepoints", err);
     return nullptr;
   }
+  impl->reasons = DropReasonNames();
   *why = Availability{true, true, ""};
   return std::unique_ptr<TcpHealthTrace>(new TcpHealthTrace(std::move(impl)));
 }
@@ -98,6 +127,19 @@ std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const {
   return out;
 }
 
+std::vector<PortDrops> TcpHealthTrace::ReadDrops() const {
+  std::vector<PortDrops> out;
+  const std::vector<std::string>& names = impl_->reasons;
+  bpf_support::ForEachEntry<netstat_th_drop_key, uint64_t>(
+      impl_->skel->maps.drops, [&](const netstat_th_drop_key& k, uint64_t n) {
+        std::string reason = k.reason < names.size() && !names[k.reason].empty()
+                                 ? names[k.reason]
+                                 : "reason_" + std::to_string(k.reason);
+        out.push_back({k.netns, k.protocol, k.port, std::move(reason), n});
+      });
+  return out;
+}
+
 uint64_t TcpHealthTrace::Dropped() const {
   const uint32_t slot = NETSTAT_TH_DROPPED;
   uint64_t value = 0;
@@ -114,6 +156,10 @@ void TcpHealthTrace::ForgetNamespaces(const std::function<bool(uint64_t)>& keep)
       bpf_map__delete_elem(impl_->skel->maps.ports, &h.key, sizeof h.key, 0);
     }
   }
+  bpf_support::ForEachEntry<netstat_th_drop_key, uint64_t>(
+      impl_->skel->maps.drops, [&](const netstat_th_drop_key& k, uint64_t) {
+        if (!keep(k.netns)) bpf_map__delete_elem(impl_->skel->maps.drops, &k, sizeof k, 0);
+      });
   for (const UdpDrops& d : ReadUdpDrops()) {
     if (keep(d.netns)) continue;
     netstat_th_udp_key key{};
@@ -134,11 +180,25 @@ std::unique_ptr<TcpHealthTrace> TcpHealthTrace::Open(uint64_t, uint32_t, Availab
 void TcpHealthTrace::SetRemotePorts(const std::vector<uint16_t>&) {}
 std::vector<PortHealth> TcpHealthTrace::Read() const { return {}; }
 std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const { return {}; }
+std::vector<PortDrops> TcpHealthTrace::ReadDrops() const { return {}; }
 std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const {
   std::vector<UdpDrops> out;
   bpf_support::ForEachEntry<netstat_th_udp_key, uint64_t>(
       impl_->skel->maps.udp_drops, [&](const netstat_th_udp_key& k, uint64_t n) {
         out.push_back({k.netns, k.port, n});
+      });
+  return out;
+}
+
+std::vector<PortDrops> TcpHealthTrace::ReadDrops() const {
+  std::vector<PortDrops> out;
+  const std::vector<std::string>& names = impl_->reasons;
+  bpf_support::ForEachEntry<netstat_th_drop_key, uint64_t>(
+      impl_->skel->maps.drops, [&](const netstat_th_drop_key& k, uint64_t n) {
+        std::string reason = k.reason < names.size() && !names[k.reason].empty()
+                                 ? names[k.reason]
+                                 : "reason_" + std::to_string(k.reason);
+        out.push_back({k.netns, k.protocol, k.port, std::move(reason), n});
       });
   return out;
 }

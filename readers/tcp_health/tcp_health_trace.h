@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "readers/listen_trace/bpf_events.h"
@@ -27,6 +28,14 @@ struct UdpDrops {
   uint64_t datagrams = 0;
 };
 
+struct PortDrops {
+  uint64_t netns = 0;
+  uint8_t protocol = 0;  // IPPROTO_TCP or IPPROTO_UDP
+  uint16_t port = 0;     // NETSTAT_TH_OTHER_PORT for no_socket
+  std::string reason;    // SKB_DROP_REASON_NO_SOCKET -> "no_socket", from the kernel's BTF
+  uint64_t packets = 0;
+};
+
 class TcpHealthTrace {
  public:
   // Loads and attaches. `only_netns` (an inode; 0: every namespace) limits the counting
@@ -42,6 +51,8 @@ class TcpHealthTrace {
   std::vector<PortHealth> Read() const;
   // UDP datagrams dropped for a full receive buffer, per (netns, local port).
   std::vector<UdpDrops> ReadUdpDrops() const;
+  // TCP and UDP packets freed with a drop reason, per (netns, protocol, local port, reason).
+  std::vector<PortDrops> ReadDrops() const;
   uint64_t Dropped() const;  // events not counted: the map was full
   // Drops the keys of namespaces that no longer exist (`keep` says which do).
   void ForgetNamespaces(const std::function<bool(uint64_t netns)>& keep);

@@ -6,7 +6,8 @@
 #  - the lossy server port retransmits, the clean one does not;
 #  - connects to 9103 all wait for a SYN sent again (> 0.1 s), connects to 9102 take at
 #    most 10 ms;
-#  - the refused connect to 9104 is one refused connect and one reset received there;
+#  - the refused connect to 9104 is one refused connect and one reset received there, and
+#    its SYN one drop with the reason no_socket;
 #  - lifetime and bytes per port, and the sums of retransmits and resets sent equal the
 #    namespace's own Tcp RetransSegs and OutRsts (/proc/net/snmp), which count the same
 #    events the tracepoints see.
@@ -78,6 +79,10 @@ expect_eq "refused connects" \
   "$(v 'netstat_remote_port_failed_connects_total{protocol="tcp",port="9104",reason="refused"}')" 1
 expect_eq "resets received by the refused client" \
   "$(v 'netstat_remote_port_resets_received_total{protocol="tcp",port="9104"}')" 1
+
+# The refused SYN itself: dropped by the kernel for want of a socket, on port "other".
+expect_eq "SYNs dropped for no socket" \
+  "$(v 'netstat_port_drops_total{protocol="tcp",port="other",reason="no_socket"}')" 1
 
 RETRANS=$(( $(sum netstat_port_retransmits_total) + $(sum netstat_remote_port_retransmits_total) ))
 RSTS=$(( $(sum netstat_port_resets_sent_total) + $(sum netstat_remote_port_resets_sent_total) ))

@@ -119,6 +119,28 @@ TEST(PortHealthFamilies, UdpDropsByPort) {
   EXPECT_TRUE(out.empty());
 }
 
+TEST(PortHealthFamilies, DropsByPortAndReason) {
+  std::vector<MetricFamily> out;
+  PublishDrops({{1, 17, 53, "socket_rcvbuff", 5},
+                {1, 6, NETSTAT_TH_OTHER_PORT, "no_socket", 2},
+                {1, 6, 443, "tcp_dss_something_new", 3},
+                {1, 6, 443, "ip_outnoroutes", 4},
+                {2, 6, 80, "tcp_csum", 1}},
+               1, {}, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].name, "netstat_port_drops_total");
+  ASSERT_EQ(out[0].metric.size(), 3u);  // namespace 2 unnamed; 443's two reasons are "other"
+  const auto& m = out[0].metric;
+  EXPECT_EQ(Label(m[0], "protocol"), "tcp");
+  EXPECT_EQ(Label(m[0], "port"), "other");
+  EXPECT_EQ(Label(m[0], "reason"), "no_socket");
+  EXPECT_EQ(Label(m[1], "port"), "443");
+  EXPECT_EQ(Label(m[1], "reason"), "other");
+  EXPECT_EQ(m[1].counter.value, 7);
+  EXPECT_EQ(Label(m[2], "protocol"), "udp");
+  EXPECT_EQ(Label(m[2], "reason"), "socket_rcvbuff");
+}
+
 TEST(PortHealthFamilies, BoundsAreSeconds) {
   EXPECT_EQ(DurationBounds().size(), static_cast<size_t>(NETSTAT_TH_BOUNDS));
   EXPECT_DOUBLE_EQ(RttBounds().front(), 0.0001);

@@ -168,6 +168,23 @@ TEST(TcpHealthKernel, UdpReceiveBufferDropsByPort) {
       }
     }
     EXPECT_EQ(dropped, rcvbuf_errors);
+    // The same drops with the kernel's reason, on the same port; a datagram to a port
+    // nobody bound is no_socket, on port "other".
+    ASSERT_EQ(sendto(sender, datagram.data(), 10, 0, reinterpret_cast<sockaddr*>(&a), sizeof a),
+              10);  // one more for the full buffer
+    sockaddr_in closed = a;
+    closed.sin_port = htons(static_cast<uint16_t>(ntohs(a.sin_port) + 1));
+    ASSERT_EQ(
+        sendto(sender, datagram.data(), 10, 0, reinterpret_cast<sockaddr*>(&closed), sizeof closed),
+        10);
+    uint64_t rcvbuff = 0, no_socket = 0;
+    for (const PortDrops& d : trace->ReadDrops()) {
+      if (d.netns != ns.st_ino || d.protocol != IPPROTO_UDP) continue;
+      if (d.port == ntohs(a.sin_port) && d.reason == "socket_rcvbuff") rcvbuff = d.packets;
+      if (d.port == NETSTAT_TH_OTHER_PORT && d.reason == "no_socket") no_socket = d.packets;
+    }
+    EXPECT_EQ(rcvbuff, dropped + 1);
+    EXPECT_EQ(no_socket, 1u);
     close(sender);
     close(quiet);
   }).join();
