@@ -99,6 +99,9 @@ class Loader {
 
   void LoadWeb(const YAML::Node& n, WebConfig* web) const;
   void LoadSettings(const YAML::Node& n, const std::string& key, CollectorSettings* s) const;
+  // A BPF collector's section (absent: nothing): {enabled, interval, max_series}.
+  void LoadBpfCollector(const YAML::Node& n, const std::string& key, CollectorSettings* s,
+                        uint32_t* max_series) const;
   void LoadNamespaces(const YAML::Node& n, NamespacesConfig* ns) const;
   void LoadCollectors(const YAML::Node& n, Config* c) const;
   void LoadListeners(const YAML::Node& n, const std::string& key, ListenersConfig* l) const;
@@ -225,6 +228,14 @@ void Loader::LoadSettings(const YAML::Node& n, const std::string& key, Collector
   }
 }
 
+void Loader::LoadBpfCollector(const YAML::Node& n, const std::string& key, CollectorSettings* s,
+                              uint32_t* max_series) const {
+  if (!n) return;
+  RequireMap(n, key, {"enabled", "interval", "max_series"});
+  LoadSettings(n, key, s);
+  if (auto v = n["max_series"]) *max_series = Int(v, key + ".max_series", 1, 1000000);
+}
+
 void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
   RequireMap(n, "collectors",
              {"sockets", "listeners", "listener_events", "tcp_health", "process_sockets",
@@ -252,20 +263,10 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
     }
   }
   if (auto l = n["listeners"]) LoadListeners(l, "collectors.listeners", &c->listeners);
-  if (auto e = n["listener_events"]) {
-    RequireMap(e, "collectors.listener_events", {"enabled", "interval", "max_series"});
-    LoadSettings(e, "collectors.listener_events", &c->listener_events);
-    if (auto v = e["max_series"]) {
-      c->listener_events.max_series = Int(v, "collectors.listener_events.max_series", 1, 1000000);
-    }
-  }
-  if (auto t = n["tcp_health"]) {
-    RequireMap(t, "collectors.tcp_health", {"enabled", "interval", "max_series"});
-    LoadSettings(t, "collectors.tcp_health", &c->tcp_health);
-    if (auto v = t["max_series"]) {
-      c->tcp_health.max_series = Int(v, "collectors.tcp_health.max_series", 1, 1000000);
-    }
-  }
+  LoadBpfCollector(n["listener_events"], "collectors.listener_events", &c->listener_events,
+                   &c->listener_events.max_series);
+  LoadBpfCollector(n["tcp_health"], "collectors.tcp_health", &c->tcp_health,
+                   &c->tcp_health.max_series);
   if (auto p = n["process_sockets"]) {
     const std::string key = "collectors.process_sockets";
     RequireMap(p, key, {"enabled", "interval", "labels", "max_processes"});

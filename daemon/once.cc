@@ -6,7 +6,6 @@
 // directory another user owns (node_exporter's textfile directory).
 #include "daemon/once.h"
 
-
 #include <iostream>
 
 #include "daemon/atomic_file.h"

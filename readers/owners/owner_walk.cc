@@ -23,17 +23,13 @@
 
 namespace netstat::owners {
 
+#if NETSTAT_HAVE_BPF
+
 namespace {
 
 std::string Errno(const char* what, int error) {
   return std::string(what) + ": " + std::strerror(error);
 }
-
-}  // namespace
-
-#if NETSTAT_HAVE_BPF
-
-namespace {
 
 // What one read() asks for: the kernel fills at most its 32 KiB buffer per read (about
 // 1,000 records), so a bigger buffer only saves nothing.

@@ -181,28 +181,6 @@ void TcpHealthTrace::SetRemotePorts(const std::vector<uint16_t>&) {}
 std::vector<PortHealth> TcpHealthTrace::Read() const { return {}; }
 std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const { return {}; }
 std::vector<PortDrops> TcpHealthTrace::ReadDrops() const { return {}; }
-std::vector<UdpDrops> TcpHealthTrace::ReadUdpDrops() const {
-  std::vector<UdpDrops> out;
-  bpf_support::ForEachEntry<netstat_th_udp_key, uint64_t>(
-      impl_->skel->maps.udp_drops, [&](const netstat_th_udp_key& k, uint64_t n) {
-        out.push_back({k.netns, k.port, n});
-      });
-  return out;
-}
-
-std::vector<PortDrops> TcpHealthTrace::ReadDrops() const {
-  std::vector<PortDrops> out;
-  const std::vector<std::string>& names = impl_->reasons;
-  bpf_support::ForEachEntry<netstat_th_drop_key, uint64_t>(
-      impl_->skel->maps.drops, [&](const netstat_th_drop_key& k, uint64_t n) {
-        std::string reason = k.reason < names.size() && !names[k.reason].empty()
-                                 ? names[k.reason]
-                                 : "reason_" + std::to_string(k.reason);
-        out.push_back({k.netns, k.protocol, k.port, std::move(reason), n});
-      });
-  return out;
-}
-
 uint64_t TcpHealthTrace::Dropped() const { return 0; }
 void TcpHealthTrace::ForgetNamespaces(const std::function<bool(uint64_t)>&) {}
 
