@@ -101,10 +101,18 @@ void AddSide(const netstat_th_value& v, bool client, const Labels& labels,
   fam[kReceivedBytes].metric.push_back(Counter(labels, v.received_bytes));
   static const std::vector<double> duration = DurationBounds(), rtt = RttBounds(),
                                    connect = ConnectBounds();
-  fam[kDuration].metric.push_back(Histogram(labels, v.duration, duration));
-  fam[kRtt].metric.push_back(Histogram(labels, v.rtt, rtt));
+  // A histogram appears with its first observation: a port="other" that only ever saw
+  // resets (a closed port) would otherwise carry 22 series of zeros.
+  const auto observe = [&](Family f, const netstat_th_histogram& h,
+                           const std::vector<double>& bounds) {
+    if (std::any_of(std::begin(h.buckets), std::end(h.buckets), [](uint64_t n) { return n; })) {
+      fam[f].metric.push_back(Histogram(labels, h, bounds));
+    }
+  };
+  observe(kDuration, v.duration, duration);
+  observe(kRtt, v.rtt, rtt);
   if (!client) return;
-  fam[kConnect].metric.push_back(Histogram(labels, v.connect, connect));
+  observe(kConnect, v.connect, connect);
   for (const auto& [reason, n] : {std::pair<const char*, uint64_t>{"refused", v.failed_refused},
                                   {"timed_out", v.failed_timed_out},
                                   {"other", v.failed_other}}) {

@@ -69,8 +69,10 @@ TEST(PortHealthFamilies, ServerAndClientSides) {
   EXPECT_EQ(h.bucket.back().cumulative_count, 7u);
   EXPECT_EQ(h.sample_count, 7u);
   EXPECT_DOUBLE_EQ(h.sample_sum, 2.5);
-  // The server side has no connect histogram and no failed connects.
+  // The server side has no connect histogram and no failed connects; a histogram
+  // without observations (the RTT here) is not there yet.
   EXPECT_EQ(Find(out, "netstat_port_connect_seconds"), nullptr);
+  EXPECT_EQ(Find(out, "netstat_port_rtt_seconds"), nullptr);
   EXPECT_EQ(Find(out, "netstat_port_failed_connects_total"), nullptr);
 
   const MetricFamily* connect = Find(out, "netstat_remote_port_connect_seconds");
