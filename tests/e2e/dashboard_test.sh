@@ -127,11 +127,15 @@ YAML
 EXPORTER_PREFIX=(nsenter --target "$INIT" --pid --mount --root --wd -- ip netns exec "$NS")
 start_exporter "$WORK/exporter.log" --config.file="$WORK/exporter.yml"
 
-# tcp_health keys a port on its first event: a refused connect in each namespace gives
-# both sides theirs (a reset sent for the closed port, a failed connect) before the
-# scrapes begin.
+# tcp_health keys a port on its first event, and a histogram appears with its first
+# observation: in each namespace, before the scrapes begin, a refused connect (a reset
+# sent for the closed port, a failed connect) and a connection that opens and closes on
+# both ends (a listener with one pending connection of its own, ended at once: the close
+# takes both sockets with it).
 for ns in "$NS" "$FOREIGN"; do
   in_pidns ip netns exec "$ns" curl -s --max-time 2 http://127.0.0.1:9/ >/dev/null 2>&1 || true
+  start_helper "closing_$ns" ip netns exec "$ns" "$HELPER" tcp,127.0.0.1,8444,4,1
+  in_pidns kill "$(awk '$1 == "ready" { print $2 }' "$WORK/closing_$ns.out")"
 done
 start_prometheus "127.0.0.1:$PORT"
 
