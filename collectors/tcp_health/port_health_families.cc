@@ -91,6 +91,17 @@ ClientMetric Histogram(const Labels& labels, const netstat_th_histogram& h,
   return m;
 }
 
+// Adds `netns`'s label to *l; false for a foreign namespace the reading did not name (not
+// read this run, or beyond namespaces.max), whose series are left out.
+bool LabelNamespace(uint64_t netns, uint64_t own_netns,
+                    const std::unordered_map<uint64_t, std::string>& labels, Labels* l) {
+  if (netns == own_netns) return true;
+  auto it = labels.find(netns);
+  if (it == labels.end()) return false;
+  l->push_back({"netns", it->second});
+  return true;
+}
+
 void AddSide(const netstat_th_value& v, bool client, const Labels& labels,
              std::array<MetricFamily, kFamilies>* f) {
   auto& fam = *f;
@@ -153,11 +164,7 @@ void PublishPortHealth(const std::vector<PortValue>& values, uint64_t own_netns,
     Labels l = {{"protocol", "tcp"},
                 {"port", pv.key.port == NETSTAT_TH_OTHER_PORT ? std::string("other")
                                                               : std::to_string(pv.key.port)}};
-    if (pv.key.netns != own_netns) {
-      auto it = labels.find(pv.key.netns);
-      if (it == labels.end()) continue;
-      l.push_back({"netns", it->second});
-    }
+    if (!LabelNamespace(pv.key.netns, own_netns, labels, &l)) continue;
     AddSide(pv.value, pv.key.side == NETSTAT_TH_CLIENT, l, &sides[pv.key.side]);
   }
   for (auto& side : sides) {
@@ -182,11 +189,7 @@ void PublishUdpDrops(const std::vector<UdpDropCount>& drops, uint64_t own_netns,
   f.type = MetricType::Counter;
   for (const UdpDropCount& d : sorted) {
     Labels l = {{"port", std::to_string(d.port)}};
-    if (d.netns != own_netns) {
-      auto it = labels.find(d.netns);
-      if (it == labels.end()) continue;
-      l.push_back({"netns", it->second});
-    }
+    if (!LabelNamespace(d.netns, own_netns, labels, &l)) continue;
     f.metric.push_back(Counter(l, d.datagrams));
   }
   if (!f.metric.empty()) out->push_back(std::move(f));
@@ -236,11 +239,7 @@ void PublishDrops(const std::vector<DropCount>& drops, uint64_t own_netns,
         {"protocol", protocol == 17 ? "udp" : "tcp"},
         {"port", port == NETSTAT_TH_OTHER_PORT ? std::string("other") : std::to_string(port)},
         {"reason", reason}};
-    if (netns != own_netns) {
-      auto it = labels.find(netns);
-      if (it == labels.end()) continue;
-      l.push_back({"netns", it->second});
-    }
+    if (!LabelNamespace(netns, own_netns, labels, &l)) continue;
     f.metric.push_back(Counter(l, packets));
   }
   if (!f.metric.empty()) out->push_back(std::move(f));

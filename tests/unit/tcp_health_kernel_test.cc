@@ -45,23 +45,26 @@ bool WaitFor(Done&& done) {
   return false;
 }
 
-// The programs for namespace `netns`; skips (trace left null) only for a missing
-// prerequisite: a verifier's refusal reads as EACCES too, and must fail.
-void Load(uint64_t netns, std::unique_ptr<TcpHealthTrace>* trace) {
+// Moves this thread into a fresh network namespace (*netns: its inode) and loads the
+// programs for it; skips (trace left null) only for a missing prerequisite: a verifier's
+// refusal reads as EACCES too, and must fail.
+void LoadInFreshNetns(uint64_t* netns, std::unique_ptr<TcpHealthTrace>* trace) {
+  std::string error;
+  if (!testing::EnterFreshNetns(&error)) GTEST_SKIP() << error;
+  struct stat ns {};
+  ASSERT_EQ(stat("/proc/thread-self/ns/net", &ns), 0);
+  *netns = ns.st_ino;
   Availability why;
-  *trace = TcpHealthTrace::Open(netns, 100, &why);
+  *trace = TcpHealthTrace::Open(*netns, 100, &why);
   if (!*trace && !listen_trace::CheckPrerequisites().loaded) GTEST_SKIP() << why.reason;
   ASSERT_TRUE(*trace) << why.reason << " (the verifier's log: --log.level=debug)";
 }
 
 TEST(TcpHealthKernel, ConnectionsAreKeyedByServicePort) {
   std::thread([] {
-    std::string error;
-    if (!testing::EnterFreshNetns(&error)) GTEST_SKIP() << error;
-    struct stat ns {};
-    ASSERT_EQ(stat("/proc/thread-self/ns/net", &ns), 0);
+    uint64_t netns = 0;
     std::unique_ptr<TcpHealthTrace> trace;
-    ASSERT_NO_FATAL_FAILURE(Load(ns.st_ino, &trace));
+    ASSERT_NO_FATAL_FAILURE(LoadInFreshNetns(&netns, &trace));
     if (!trace) return;  // skipped
 
     const testing::LoopbackListener l = testing::ListenOnLoopback(AF_INET);
@@ -82,12 +85,12 @@ TEST(TcpHealthKernel, ConnectionsAreKeyedByServicePort) {
     close(client);
     close(server);
     ASSERT_TRUE(WaitFor([&] {
-      auto s = Find(*trace, ns.st_ino, l.port, NETSTAT_TH_SERVER);
-      auto c = Find(*trace, ns.st_ino, l.port, NETSTAT_TH_CLIENT);
+      auto s = Find(*trace, netns, l.port, NETSTAT_TH_SERVER);
+      auto c = Find(*trace, netns, l.port, NETSTAT_TH_CLIENT);
       return s && c && Count(s->duration) == 1 && Count(c->duration) == 1;
     }));
-    const netstat_th_value s = *Find(*trace, ns.st_ino, l.port, NETSTAT_TH_SERVER);
-    const netstat_th_value c = *Find(*trace, ns.st_ino, l.port, NETSTAT_TH_CLIENT);
+    const netstat_th_value s = *Find(*trace, netns, l.port, NETSTAT_TH_SERVER);
+    const netstat_th_value c = *Find(*trace, netns, l.port, NETSTAT_TH_CLIENT);
     EXPECT_EQ(Count(c.connect), 1u);
     EXPECT_EQ(Count(s.connect), 0u);  // the server side has no connect
     EXPECT_EQ(Count(s.rtt), 1u);
@@ -107,11 +110,11 @@ TEST(TcpHealthKernel, ConnectionsAreKeyedByServicePort) {
     EXPECT_NE(connect(refused, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
     EXPECT_EQ(errno, ECONNREFUSED);
     close(refused);
-    const auto other = Find(*trace, ns.st_ino, NETSTAT_TH_OTHER_PORT, NETSTAT_TH_CLIENT);
+    const auto other = Find(*trace, netns, NETSTAT_TH_OTHER_PORT, NETSTAT_TH_CLIENT);
     ASSERT_TRUE(other);
     EXPECT_EQ(other->failed_refused, 1u);
     EXPECT_EQ(other->resets_received, 1u);
-    const auto closed_port = Find(*trace, ns.st_ino, NETSTAT_TH_OTHER_PORT, NETSTAT_TH_SERVER);
+    const auto closed_port = Find(*trace, netns, NETSTAT_TH_OTHER_PORT, NETSTAT_TH_SERVER);
     ASSERT_TRUE(closed_port);
     EXPECT_EQ(closed_port->resets_sent, 1u);
     EXPECT_EQ(trace->Dropped(), 0u);
@@ -122,12 +125,9 @@ TEST(TcpHealthKernel, ConnectionsAreKeyedByServicePort) {
 // its drops are counted on its port, and they are the namespace's Udp RcvbufErrors.
 TEST(TcpHealthKernel, UdpReceiveBufferDropsByPort) {
   std::thread([] {
-    std::string error;
-    if (!testing::EnterFreshNetns(&error)) GTEST_SKIP() << error;
-    struct stat ns {};
-    ASSERT_EQ(stat("/proc/thread-self/ns/net", &ns), 0);
+    uint64_t netns = 0;
     std::unique_ptr<TcpHealthTrace> trace;
-    ASSERT_NO_FATAL_FAILURE(Load(ns.st_ino, &trace));
+    ASSERT_NO_FATAL_FAILURE(LoadInFreshNetns(&netns, &trace));
     if (!trace) return;  // skipped
 
     const int quiet = socket(AF_INET, SOCK_DGRAM, 0);
@@ -148,7 +148,7 @@ TEST(TcpHealthKernel, UdpReceiveBufferDropsByPort) {
     }
     uint64_t dropped = 0;
     for (const UdpDrops& d : trace->ReadUdpDrops()) {
-      if (d.netns == ns.st_ino && d.port == ntohs(a.sin_port)) dropped = d.datagrams;
+      if (d.netns == netns && d.port == ntohs(a.sin_port)) dropped = d.datagrams;
     }
     EXPECT_GT(dropped, 100u);
     // The namespace's own counter: Udp RcvbufErrors in /proc/net/snmp (this thread's).
@@ -179,7 +179,7 @@ TEST(TcpHealthKernel, UdpReceiveBufferDropsByPort) {
         10);
     uint64_t rcvbuff = 0, no_socket = 0;
     for (const PortDrops& d : trace->ReadDrops()) {
-      if (d.netns != ns.st_ino || d.protocol != IPPROTO_UDP) continue;
+      if (d.netns != netns || d.protocol != IPPROTO_UDP) continue;
       if (d.port == ntohs(a.sin_port) && d.reason == "socket_rcvbuff") rcvbuff = d.packets;
       if (d.port == NETSTAT_TH_OTHER_PORT && d.reason == "no_socket") no_socket = d.packets;
     }
