@@ -15,8 +15,9 @@ void Loader::LoadCollectors(const YAML::Node& n, Config* c) const {
              {"sockets", "listeners", "listener_events", "tcp_health", "process_sockets",
               "interfaces", "snmp", "routes", "multicast"});
   if (auto s = n["sockets"]) {
-    RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports", "source"});
+    RequireMap(s, "collectors.sockets", {"enabled", "interval", "remote_ports", "source", "rtt"});
     LoadSettings(s, "collectors.sockets", &c->sockets);
+    if (auto v = s["rtt"]) c->sockets.rtt = Bool(v, "collectors.sockets.rtt");
     if (auto v = s["source"]) {
       const std::string source = String(v, "collectors.sockets.source");
       using Source = SocketsConfig::Source;

@@ -45,6 +45,9 @@ struct SocketsConfig : CollectorSettings {
   // loaded; auto does that only on hosts with enough TCP sockets for it to be faster.
   enum class Source : uint8_t { kAuto, kNetlink, kBpf };
   Source source = Source::kAuto;
+  // Live RTT per tracked port (netstat_port_rtt_current_*): TCP dumps by netlink then
+  // carry each connection's tcp_info (INET_DIAG_INFO), the BPF count reads srtt_us.
+  bool rtt = true;
 };
 
 // One `expected:` rule; every field that is set must match.

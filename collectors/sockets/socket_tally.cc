@@ -33,6 +33,7 @@ void PortCounts::Track(const std::vector<uint16_t>& ports) {
     table_[slot] = static_cast<uint32_t>(i + 1);
   }
   counts_.assign(ports_.size() * kStates, 0);
+  rtt_.assign(ports_.size(), tcp_iter::RttSums{});
 }
 
 size_t PortCounts::Slot(uint16_t port) const {
@@ -54,6 +55,21 @@ void PortCounts::Add(uint16_t port, uint8_t state, uint64_t n) {
 uint64_t PortCounts::Count(uint16_t port, uint8_t state) const {
   const size_t i = Slot(port);
   return i == SIZE_MAX || state >= kStates ? 0 : counts_[i * kStates + state];
+}
+
+void PortCounts::AddRtt(uint16_t port, const tcp_iter::RttSums& rtt) {
+  const size_t i = Slot(port);
+  if (i != SIZE_MAX) rtt_[i].Merge(rtt);
+}
+
+void PortCounts::AddRtt(uint16_t port, uint32_t rtt_us) {
+  const size_t i = Slot(port);
+  if (i != SIZE_MAX) rtt_[i].Add(rtt_us);
+}
+
+tcp_iter::RttSums PortCounts::Rtt(uint16_t port) const {
+  const size_t i = Slot(port);
+  return i == SIZE_MAX ? tcp_iter::RttSums{} : rtt_[i];
 }
 
 void SocketTally::Reset(const std::vector<uint16_t>& listen_ports,
@@ -84,6 +100,10 @@ void SocketTally::AddInet(const InetSocket& s) {
   c.send_queue[s.state] += s.send_queue;
   local_.Add(s.local_port, s.state);
   remote_.Add(s.remote_port, s.state);
+  if (s.state == socket_table::kEstablished && s.rtt_us != 0) {
+    local_.AddRtt(s.local_port, s.rtt_us);
+    remote_.AddRtt(s.remote_port, s.rtt_us);
+  }
 }
 
 void SocketTally::AddTcpCounts(const tcp_iter::TcpCounts& counts) {
@@ -103,6 +123,7 @@ void SocketTally::AddTcpCounts(const tcp_iter::TcpCounts& counts) {
   auto add = [](const std::vector<tcp_iter::PortStates>& ports, PortCounts* to) {
     for (const tcp_iter::PortStates& p : ports) {
       for (size_t s = 0; s < kStates; ++s) to->Add(p.port, static_cast<uint8_t>(s), p.sockets[s]);
+      to->AddRtt(p.port, p.rtt);
     }
   };
   add(counts.local_ports, &local_);

@@ -33,19 +33,31 @@ class PortCounts {
   // A no-op for untracked ports or states.
   void Add(uint16_t port, uint8_t state, uint64_t n = 1);
   uint64_t Count(uint16_t port, uint8_t state) const;
+  // The RTTs of a port's established connections; a no-op for untracked ports.
+  void AddRtt(uint16_t port, const tcp_iter::RttSums& rtt);
+  void AddRtt(uint16_t port, uint32_t rtt_us);
+  tcp_iter::RttSums Rtt(uint16_t port) const;
   const std::vector<uint16_t>& ports() const { return ports_; }  // sorted, distinct
 
-  void Save() { saved_ = counts_; }  // no allocation once saved_ has grown
-  void Restore() { counts_ = saved_; }
+  void Save() {  // no allocation once the saved vectors have grown
+    saved_ = counts_;
+    saved_rtt_ = rtt_;
+  }
+  void Restore() {
+    counts_ = saved_;
+    rtt_ = saved_rtt_;
+  }
 
  private:
   size_t Slot(uint16_t port) const;  // index into ports_, or SIZE_MAX
 
   std::bitset<65536> tracked_;
   std::vector<uint16_t> ports_;
-  std::vector<uint32_t> table_;   // open addressing: index into ports_ + 1, 0 = empty
-  std::vector<uint64_t> counts_;  // ports_.size() * kStates
+  std::vector<uint32_t> table_;         // open addressing: index into ports_ + 1, 0 = empty
+  std::vector<uint64_t> counts_;        // ports_.size() * kStates
+  std::vector<tcp_iter::RttSums> rtt_;  // by port
   std::vector<uint64_t> saved_;
+  std::vector<tcp_iter::RttSums> saved_rtt_;
 };
 
 class SocketTally {

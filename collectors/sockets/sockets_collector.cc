@@ -15,6 +15,7 @@
 #include <set>
 
 #include "collectors/common/family_builder.h"
+#include "collectors/sockets/port_rtt.h"
 #include "collectors/sockets/socket_tally.h"
 #include "readers/socket_reading/socket_consumer.h"
 #include "readers/socket_table/socket_table.h"
@@ -42,14 +43,17 @@ void AddError(std::string* error, const std::string& what) {
 
 class SocketsCollector : public collectors::Collector, public socket_reading::SocketConsumer {
  public:
-  SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports, size_t max_ports)
+  SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports, size_t max_ports,
+                   bool rtt)
       : root_(std::move(root)),
         remote_ports_(std::move(remote_ports)),
         max_ports_(max_ports),
+        rtt_(rtt),
         page_size_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
 
   socket_reading::Interest interest() const override {
-    return socket_reading::Interest::EverySocket();
+    socket_reading::Interest all = socket_reading::Interest::EverySocket();
+    return rtt_ ? all.WantTcpRtt() : all;
   }
 
   void BeginRead() override {
@@ -113,6 +117,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
     families_.send_queue.MoveTo(out);
     families_.local_ports.MoveTo(out);
     families_.remote_ports.MoveTo(out);
+    families_.rtt.MoveTo(out);
     // Ports, not series (each port has a series per state); a gauge of this reading.
     FamilyBuilder("netstat_port_connections_dropped_ports",
                   "Listening ports whose connections netstat_port_connections left out of the "
@@ -160,6 +165,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
                                "TCP sockets whose remote port is one of sockets.remote_ports in "
                                "the config, by port and state.",
                                MetricType::Gauge};
+    PortRttFamilies rtt;
   };
 
   static size_t Index(st::Protocol p, st::Family f) {
@@ -207,6 +213,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   procfs::Root root_;
   std::vector<uint16_t> remote_ports_;
   size_t max_ports_;
+  bool rtt_;  // sockets.rtt: live RTT per port
   uint64_t page_size_;
 
   // The run being read, namespace by namespace; each namespace's series go into
@@ -338,6 +345,8 @@ void SocketsCollector::PublishPorts() {
   };
   publish(tally_.local_ports(), &families_.local_ports);
   publish(tally_.remote_ports(), &families_.remote_ports);
+  if (rtt_)
+    families_.rtt.Add(tally_.local_ports(), tally_.remote_ports(), ns_.own ? "" : ns_.label);
 }
 
 void SocketsCollector::PublishSockstat(std::vector<prometheus::MetricFamily>* out,
@@ -381,13 +390,13 @@ void SocketsCollector::PublishSockstat(std::vector<prometheus::MetricFamily>* ou
 
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const collectors::Environment& env) {
   return MakeSocketsCollector(env.root, env.config.sockets.remote_ports,
-                              env.config.listeners.max_listeners);
+                              env.config.listeners.max_listeners, env.config.sockets.rtt);
 }
 
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const procfs::Root& root,
                                                             std::vector<uint16_t> remote_ports,
-                                                            size_t max_ports) {
-  return std::make_unique<SocketsCollector>(root, std::move(remote_ports), max_ports);
+                                                            size_t max_ports, bool rtt) {
+  return std::make_unique<SocketsCollector>(root, std::move(remote_ports), max_ports, rtt);
 }
 
 }  // namespace netstat::sockets

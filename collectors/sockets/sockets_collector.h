@@ -19,6 +19,7 @@ namespace netstat::sockets {
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const collectors::Environment& env);
 std::unique_ptr<collectors::Collector> MakeSocketsCollector(const procfs::Root& root,
                                                             std::vector<uint16_t> remote_ports,
-                                                            size_t max_ports = 1000);
+                                                            size_t max_ports = 1000,
+                                                            bool rtt = true);
 
 }  // namespace netstat::sockets

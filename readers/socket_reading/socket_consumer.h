@@ -29,6 +29,12 @@ class Interest {
     unix_ = true;
     return *this;
   }
+  // Each TCP connection's smoothed RTT (InetSocket::rtt_us, TcpCounts' port RTT sums):
+  // the dump of TCP connections then asks for INET_DIAG_INFO.
+  Interest& WantTcpRtt() {
+    tcp_rtt_ = true;
+    return *this;
+  }
   // Every inet socket of every protocol, family and state, and unix: what counting
   // collectors (sockets, process_sockets) want.
   static Interest EverySocket() {
@@ -43,6 +49,7 @@ class Interest {
                : inet_[Index(p, f)];
   }
   bool unix() const { return unix_; }
+  bool tcp_rtt() const { return tcp_rtt_; }
 
  private:
   static size_t Index(socket_table::Protocol p, socket_table::Family f) {
@@ -50,6 +57,7 @@ class Interest {
   }
   std::array<uint32_t, 8> inet_{};  // tcp, udp, udplite, raw x ipv4, ipv6
   bool unix_ = false;
+  bool tcp_rtt_ = false;
 };
 
 // One network namespace as consumers see it.

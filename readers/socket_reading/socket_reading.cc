@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <initializer_list>
@@ -220,7 +221,13 @@ bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& c
       continue;
     }
     const uint32_t phase = p == st::Protocol::kTcp ? st::kAllStates & ~kListenOnly : st::kAllStates;
-    if (!DumpInet(table, p, phase, members, gone)) return false;
+    const bool rtt = p == st::Protocol::kTcp &&
+                     std::any_of(members.begin(), members.end(),
+                                 [](const Member& m) { return m.interest.tcp_rtt(); });
+    if (rtt) table.SetTcpInfo(true);
+    const bool read = DumpInet(table, p, phase, members, gone);
+    if (rtt) table.SetTcpInfo(false);
+    if (!read) return false;
   }
   if (!DumpUnix(table, members, gone)) return false;
   const std::function<std::string(uint32_t)> name = [&table](uint32_t index) {

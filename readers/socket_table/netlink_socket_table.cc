@@ -128,7 +128,8 @@ DumpResult NetlinkSocketTable::DumpInet(Protocol protocol, Family family, uint32
     return fallback_.DumpInet(protocol, family, states, visit);
   }
   uint8_t request[kMaxRequestSize];
-  const size_t length = BuildInetDumpRequest(request, socket_->NextSeq(), protocol, family, states);
+  const size_t length =
+      BuildInetDumpRequest(request, socket_->NextSeq(), protocol, family, states, tcp_info_);
   // raw_diag ignores idiag_states, so the mask is applied here for every protocol.
   const InetVisitor filtered = [&](const InetSocket& s) {
     if (s.state < 32 && (states & StateBit(s.state))) visit(s);
@@ -146,7 +147,8 @@ bool NetlinkSocketTable::DumpInetBothFamilies(Protocol protocol, uint32_t states
                                               DumpResult* result) {
   if (protocol != Protocol::kTcp || both_families_refused_) return false;
   uint8_t request[kMaxRequestSize];
-  const size_t length = BuildTcpDumpRequestBothFamilies(request, socket_->NextSeq(), states);
+  const size_t length =
+      BuildTcpDumpRequestBothFamilies(request, socket_->NextSeq(), states, tcp_info_);
   const InetVisitor filtered = [&](const InetSocket& s) {
     if (s.state < 32 && (states & StateBit(s.state))) visit(s);
   };

@@ -52,6 +52,7 @@ class NetlinkSocketTable : public SocketTable {
   // SIOCGIFNAME on the sock_diag socket: the kernel answers in the namespace the socket
   // was created in, so another namespace's devices get their names there, with no setns.
   std::string InterfaceName(uint32_t index) override;
+  void SetTcpInfo(bool on) override { tcp_info_ = on; }
   bool BothFamiliesAtOnce(Protocol protocol) const override {
     return protocol == Protocol::kTcp && !both_families_refused_;
   }
@@ -72,6 +73,7 @@ class NetlinkSocketTable : public SocketTable {
   std::unique_ptr<netlink::DumpSocket> socket_;
   ProcfsSocketTable fallback_;
   bool both_families_refused_ = false;  // the kernel answered TCPDIAG_GETSOCK with ENOENT
+  bool tcp_info_ = false;               // TCP requests ask for INET_DIAG_INFO
 };
 
 }  // namespace netstat::socket_table

@@ -110,6 +110,7 @@ bool ParseInetLine(std::string_view line, Protocol protocol, Family family, Inet
   out->uid = static_cast<uint32_t>(uid);
   out->inode = inode;
   out->bound_interface = 0;  // the files do not show sk_bound_dev_if
+  out->rtt_us = 0;           // nor the RTT
   return true;
 }
 

@@ -3,10 +3,12 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "readers/netlink/reply_walk.h"
@@ -83,6 +85,22 @@ bool DecodeInet(const uint8_t* payload, size_t length, Protocol protocol, InetSo
   s->uid = m.idiag_uid;
   s->inode = m.idiag_inode;
   s->bound_interface = m.id.idiag_if;  // sk_bound_dev_if
+  s->rtt_us = 0;
+  // INET_DIAG_INFO, when asked for: a struct tcp_info, as long as the kernel's (older
+  // kernels send a shorter one; tcpi_rtt has been in it since the first).
+  constexpr size_t kRttEnd = offsetof(tcp_info, tcpi_rtt) + sizeof(uint32_t);
+  size_t offset = NLMSG_ALIGN(sizeof m);
+  while (offset + sizeof(nlattr) <= length) {
+    nlattr a;
+    std::memcpy(&a, payload + offset, sizeof a);
+    if (a.nla_len < sizeof a || offset + a.nla_len > length) return false;
+    if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO && protocol == Protocol::kTcp &&
+        a.nla_len >= NLA_HDRLEN + kRttEnd) {
+      std::memcpy(&s->rtt_us, payload + offset + NLA_HDRLEN + offsetof(tcp_info, tcpi_rtt),
+                  sizeof s->rtt_us);
+    }
+    offset += NLA_ALIGN(a.nla_len);
+  }
   return true;
 }
 
@@ -117,8 +135,9 @@ bool DecodeUnix(const uint8_t* payload, size_t length, UnixSocket* s) {
 }  // namespace
 
 size_t BuildInetDumpRequest(uint8_t* buf, uint32_t seq, Protocol protocol, Family family,
-                            uint32_t states) {
+                            uint32_t states, bool tcp_info) {
   inet_diag_req_v2 r{};
+  if (tcp_info && protocol == Protocol::kTcp) r.idiag_ext = 1u << (INET_DIAG_INFO - 1);
   r.sdiag_family = family == Family::kIpv6 ? AF_INET6 : AF_INET;
   r.sdiag_protocol = IpProtocol(protocol);
   r.idiag_states = states;
@@ -127,12 +146,13 @@ size_t BuildInetDumpRequest(uint8_t* buf, uint32_t seq, Protocol protocol, Famil
   return PutRequest(buf, seq, r);
 }
 
-size_t BuildTcpDumpRequestBothFamilies(uint8_t* buf, uint32_t seq, uint32_t states) {
+size_t BuildTcpDumpRequestBothFamilies(uint8_t* buf, uint32_t seq, uint32_t states, bool tcp_info) {
   // The compat request dumps with sdiag_family AF_UNSPEC inside the kernel: one walk of
   // the established hash returns IPv4 and IPv6 sockets alike.
   inet_diag_req r{};
   r.idiag_family = AF_INET;
   r.idiag_states = states;
+  if (tcp_info) r.idiag_ext = 1u << (INET_DIAG_INFO - 1);
   return PutRequest(buf, seq, r, TCPDIAG_GETSOCK);
 }
 

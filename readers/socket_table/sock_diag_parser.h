@@ -21,14 +21,15 @@ constexpr size_t kMaxRequestSize = 128;
 
 // Writes a SOCK_DIAG_BY_FAMILY dump request into `buf`; returns its length. Raw
 // sockets are asked for with protocol IPPROTO_RAW and sdiag_raw_protocol 0 (every
-// underlying protocol).
+// underlying protocol). `tcp_info`: TCP replies carry INET_DIAG_INFO (InetSocket::rtt_us).
 size_t BuildInetDumpRequest(uint8_t* buf, uint32_t seq, Protocol protocol, Family family,
-                            uint32_t states);
+                            uint32_t states, bool tcp_info = false);
 // A TCPDIAG_GETSOCK (inet_diag_req) dump request: the kernel walks its TCP tables once
 // for IPv4 and IPv6 together, where two SOCK_DIAG_BY_FAMILY requests walk the whole
 // established hash (shared by every network namespace) once each. Replies carry
 // nlmsg_type TCPDIAG_GETSOCK.
-size_t BuildTcpDumpRequestBothFamilies(uint8_t* buf, uint32_t seq, uint32_t states);
+size_t BuildTcpDumpRequestBothFamilies(uint8_t* buf, uint32_t seq, uint32_t states,
+                                       bool tcp_info = false);
 size_t BuildUnixDumpRequest(uint8_t* buf, uint32_t seq);  // all states, UDIAG_SHOW_RQLEN
 
 // netlink::ReplyChunk (reply_walk.h) in sock_diag's words; the statuses are the same.

@@ -57,6 +57,9 @@ struct InetSocket {
   // an IPv6 link-local address), an index in the socket's own network namespace; 0 when
   // unbound, and always 0 from /proc/net, which does not show it.
   uint32_t bound_interface;
+  // TCP's smoothed round-trip time in microseconds (tcp_info's tcpi_rtt), when the table
+  // was asked for it (SetTcpInfo) and the socket has one; else 0.
+  uint32_t rtt_us;
 };
 
 struct UnixSocket {
@@ -90,6 +93,11 @@ class SocketTable {
   // this table reads, or "if<index>" as `ss` writes a device it cannot name (one gone
   // since, or a table that cannot ask).
   virtual std::string InterfaceName(uint32_t index);
+  // Whether TCP dumps from now on carry each socket's smoothed RTT (InetSocket::rtt_us):
+  // sock_diag's INET_DIAG_INFO, a struct tcp_info per socket, which makes the dump
+  // dearer, so it is asked for only around the dumps that need it. Tables that cannot
+  // (/proc/net shows no RTT) ignore it.
+  virtual void SetTcpInfo(bool /*on*/) {}
   // Visits every socket of `protocol`, IPv4 and IPv6 alike, in one pass over the kernel's
   // tables, when this table can (sock_diag's TCP: one walk of the established hash, which
   // every network namespace shares, instead of one walk per family). Returns false,

@@ -185,6 +185,7 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
   bss->remote_base = rows.remote_base;
   std::memset(bss->ns_totals, 0, n * sizeof bss->ns_totals[0]);
   std::memset(bss->port_counts, 0, rows.used * sizeof bss->port_counts[0]);
+  std::memset(bss->port_rtt, 0, rows.used * sizeof bss->port_rtt[0]);
 
   // The host's established hash, then each own one.
   if (!impl_->Run(NETSTAT_HOST_PHASE_EHASH, kEhashSliceChunks, &stats_, error)) return false;
@@ -221,6 +222,7 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
   raw.ns = bss->ns_state;
   raw.totals = bss->ns_totals;
   raw.port_counts = bss->port_counts;
+  raw.port_rtt = bss->port_rtt;
   raw.listeners = bss->listeners;
   raw.listener_count = listeners;
   raw.listener_overflow = bss->listener_overflow != 0;

@@ -11,10 +11,11 @@ std::vector<uint16_t> SortedDistinct(std::vector<uint16_t> ports) {
   return ports;
 }
 
-PortStates Row(uint16_t port, const __u32 (*port_counts)[kStates], uint32_t row) {
+PortStates Row(uint16_t port, const HostRaw& raw, uint32_t row) {
   PortStates p;
   p.port = port;
-  std::copy_n(port_counts[row], kStates, p.sockets.begin());
+  std::copy_n(raw.port_counts[row], kStates, p.sockets.begin());
+  if (raw.port_rtt != nullptr) p.rtt = RttOf(raw.port_rtt[row]);
   return p;
 }
 
@@ -129,13 +130,12 @@ std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint
     }
     if (i < rows.local.size()) {
       for (size_t j = 0; j < rows.local[i].size(); ++j) {
-        ns.counts.local_ports.push_back(
-            Row(rows.local[i][j], raw.port_counts, rows.local_row[i][j]));
+        ns.counts.local_ports.push_back(Row(rows.local[i][j], raw, rows.local_row[i][j]));
       }
     }
     for (size_t j = 0; j < rows.remote.size(); ++j) {
       const uint32_t row = rows.remote_base + static_cast<uint32_t>(i * rows.remote.size() + j);
-      ns.counts.remote_ports.push_back(Row(rows.remote[j], raw.port_counts, row));
+      ns.counts.remote_ports.push_back(Row(rows.remote[j], raw, row));
     }
   }
   for (size_t k = 0; k < raw.listener_count; ++k) {

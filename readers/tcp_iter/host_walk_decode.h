@@ -51,6 +51,7 @@ struct HostRaw {
   const netstat_host_ns* ns = nullptr;               // [ns_count]
   const netstat_tcp_totals* totals = nullptr;        // [ns_count]
   const __u32 (*port_counts)[kStates] = nullptr;     // [rows.used]
+  const netstat_tcp_port_rtt* port_rtt = nullptr;    // [rows.used]; may be null
   const netstat_host_listener* listeners = nullptr;  // [listener_count]
   size_t listener_count = 0;
   bool listener_overflow = false;

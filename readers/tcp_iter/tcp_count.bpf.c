@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Zeroed and filled by user space before each run; read back after it. */
 struct netstat_tcp_totals totals;
 __u64 port_counts[NETSTAT_TCP_MAX_SLOTS][NETSTAT_TCP_STATES];
+struct netstat_tcp_port_rtt port_rtt[NETSTAT_TCP_MAX_SLOTS];
 /* Port (host order) -> slot; 0: not tracked. */
 __u16 local_slot[65536];
 __u16 remote_slot[65536];
@@ -38,11 +39,19 @@ static __always_inline void count_port(__u32 slot, __u32 state) {
   port_counts[slot][state] += 1;
 }
 
+static __always_inline void add_rtt(__u32 slot, __u32 rtt_us) {
+  if (slot == 0 || slot >= NETSTAT_TCP_MAX_SLOTS) return;
+  port_rtt[slot].sum_us += rtt_us;
+  if (rtt_us > port_rtt[slot].max_us) port_rtt[slot].max_us = rtt_us;
+  port_rtt[slot].sockets += 1;
+}
+
 SEC("iter/tcp")
 int count_tcp(struct bpf_iter__tcp* ctx) {
   struct sock_common* skc = ctx->sk_common;
   __u32 state, family;
   __u64 receive_queue = 0, send_queue = 0;
+  __u32 rtt_us = 0;
 
   if (!skc) return 0; /* the end of the walk */
   state = skc->skc_state;
@@ -59,6 +68,7 @@ int count_tcp(struct bpf_iter__tcp* ctx) {
       __s32 unread = (__s32)(tp->rcv_nxt - tp->copied_seq);
       receive_queue = unread > 0 ? (__u32)unread : 0;
       send_queue = (__u32)(tp->write_seq - tp->snd_una);
+      if (state == TCP_ESTABLISHED) rtt_us = tp->srtt_us >> 3;
     }
   }
   state &= NETSTAT_TCP_STATES - 1;
@@ -68,5 +78,9 @@ int count_tcp(struct bpf_iter__tcp* ctx) {
   totals.send_queue[family][state] += send_queue;
   count_port(local_slot[skc->skc_num], state);
   count_port(remote_slot[bpf_ntohs(skc->skc_dport)], state);
+  if (rtt_us != 0) {
+    add_rtt(local_slot[skc->skc_num], rtt_us);
+    add_rtt(remote_slot[bpf_ntohs(skc->skc_dport)], rtt_us);
+  }
   return 0;
 }

@@ -18,4 +18,12 @@ struct netstat_tcp_totals {
   __u64 send_queue[2][NETSTAT_TCP_STATES];
 };
 
+/* Per port slot (row, in tcp_host.bpf.c): the smoothed RTTs of its established
+ * connections that have one, in microseconds (srtt_us >> 3, as tcp_info's tcpi_rtt). */
+struct netstat_tcp_port_rtt {
+  __u64 sum_us;
+  __u32 max_us;
+  __u32 sockets;
+};
+
 #endif /* NETSTAT_READERS_TCP_ITER_TCP_COUNT_LAYOUT_H_ */

@@ -25,7 +25,9 @@ std::vector<PortStates> RowsFor(const std::vector<PortStates>& rows,
     if (it != rows.end() && it->port == port) {
       out.push_back(*it);
     } else {
-      out.push_back(PortStates{port, {}});
+      PortStates zero;
+      zero.port = port;
+      out.push_back(zero);
     }
   }
   return out;
@@ -47,7 +49,7 @@ PortSlots::PortSlots(std::vector<uint16_t> local_ports, std::vector<uint16_t> re
       remote(SortedDistinct(std::move(remote_ports))) {}
 
 TcpCounts Decode(const RawTotals& totals, const uint64_t (*port_counts)[kStates],
-                 const PortSlots& slots) {
+                 const PortSlots& slots, const netstat_tcp_port_rtt* port_rtt) {
   TcpCounts out;
   for (size_t f = 0; f < 2; ++f) {
     std::copy_n(totals.sockets[f], kStates, out.family[f].sockets.begin());
@@ -59,6 +61,7 @@ TcpCounts Decode(const RawTotals& totals, const uint64_t (*port_counts)[kStates]
     PortStates p;
     p.port = port;
     std::copy_n(port_counts[slot], kStates, p.sockets.begin());
+    if (port_rtt != nullptr) p.rtt = RttOf(port_rtt[slot]);
     return p;
   };
   for (size_t i = 0; i < slots.local.size(); ++i) {

@@ -4,6 +4,8 @@
 // so the decoding and the choice are tested without a kernel.
 #pragma once
 
+#include <linux/types.h>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "readers/tcp_iter/tcp_count_layout.h"
 
 namespace netstat::tcp_iter {
 
@@ -40,9 +43,30 @@ struct StateSums {
   std::array<uint64_t, kStates> send_queue{};
 };
 
+// The smoothed RTTs of a port's established connections that have one (srtt > 0).
+struct RttSums {
+  uint64_t sum_us = 0;
+  uint32_t max_us = 0;
+  uint32_t sockets = 0;  // how many were summed
+  void Add(uint32_t rtt_us) {
+    if (rtt_us == 0) return;
+    sum_us += rtt_us;
+    max_us = rtt_us > max_us ? rtt_us : max_us;
+    ++sockets;
+  }
+  void Merge(const RttSums& o) {
+    sum_us += o.sum_us;
+    max_us = o.max_us > max_us ? o.max_us : max_us;
+    sockets += o.sockets;
+  }
+};
+
+inline RttSums RttOf(const netstat_tcp_port_rtt& r) { return {r.sum_us, r.max_us, r.sockets}; }
+
 struct PortStates {
   uint16_t port = 0;
   std::array<uint64_t, kStates> sockets{};  // by state
+  RttSums rtt;                              // established ones
 };
 
 // TCP sockets other than listeners of one network namespace, by family and state (as
@@ -75,8 +99,9 @@ struct RawTotals {
   const uint64_t (*receive_queue)[kStates];
   const uint64_t (*send_queue)[kStates];
 };
+// `port_rtt` (by slot, may be null): the RTTs of each slot's established connections.
 TcpCounts Decode(const RawTotals& totals, const uint64_t (*port_counts)[kStates],
-                 const PortSlots& slots);
+                 const PortSlots& slots, const netstat_tcp_port_rtt* port_rtt = nullptr);
 
 // TCP sockets of the namespace from /proc/net/sockstat ("TCP: inuse N orphan O tw T ...")
 // and /proc/net/sockstat6 ("TCP6: inuse M"): N + T + M. Empty when sockstat has no TCP

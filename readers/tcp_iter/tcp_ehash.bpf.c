@@ -54,6 +54,7 @@ __u16 remote_slot[65536];
 /* Output. */
 struct netstat_tcp_totals totals;
 __u64 port_counts[NETSTAT_TCP_MAX_SLOTS][STATES];
+struct netstat_tcp_port_rtt port_rtt[NETSTAT_TCP_MAX_SLOTS];
 __u32 done;
 __u64 buckets;          /* ehash_mask + 1 */
 __u64 restarts;         /* bucket walks restarted */
@@ -87,6 +88,7 @@ struct entry {
   __u32 index;         /* family * STATES + state */
   __u16 local, remote; /* slots */
   __u32 rq, sq;
+  __u32 rtt_us; /* established: srtt_us >> 3; else 0 */
 };
 static struct entry entries[MAX_CHAIN] WALK_STATE;
 
@@ -126,6 +128,7 @@ static int chain_step(__u32 i, struct chain* c) {
   asm volatile("%[n] &= 63" : [n] "+r"(n)); /* MAX_CHAIN - 1, for the verifier */
   entries[n].rq = 0;
   entries[n].sq = 0;
+  entries[n].rtt_us = 0;
   if (state == TCP_TIME_WAIT) {
     struct inet_timewait_sock* tw =
         bpf_rdonly_cast((void*)sk, bpf_core_type_id_kernel(struct inet_timewait_sock));
@@ -137,6 +140,7 @@ static int chain_step(__u32 i, struct chain* c) {
     __s32 unread = (__s32)(tp->rcv_nxt - tp->copied_seq);
     entries[n].rq = unread > 0 ? (__u32)unread : 0;
     entries[n].sq = tp->write_seq - tp->snd_una;
+    if (state == TCP_ESTABLISHED) entries[n].rtt_us = tp->srtt_us >> 3;
   }
   family = skc->skc_family == NETSTAT_AF_INET6 ? 1 : 0;
   entries[n].index = (family * STATES + (state & (STATES - 1))) & (2 * STATES - 1);
@@ -151,6 +155,13 @@ static __always_inline void count_port(__u32 slot, __u32 state) {
   port_counts[slot][state] += 1;
 }
 
+static __always_inline void add_rtt(__u32 slot, __u32 rtt_us) {
+  if (slot == 0 || slot >= NETSTAT_TCP_MAX_SLOTS) return;
+  port_rtt[slot].sum_us += rtt_us;
+  if (rtt_us > port_rtt[slot].max_us) port_rtt[slot].max_us = rtt_us;
+  port_rtt[slot].sockets += 1;
+}
+
 static int commit_step(__u32 i, struct chain* c) {
   __u32 idx;
   if (i >= c->n || i >= MAX_CHAIN) return 1;
@@ -161,6 +172,10 @@ static int commit_step(__u32 i, struct chain* c) {
   totals.send_queue[idx / STATES][idx % STATES] += entries[i].sq;
   count_port(entries[i].local, idx % STATES);
   count_port(entries[i].remote, idx % STATES);
+  if (entries[i].rtt_us != 0) {
+    add_rtt(entries[i].local, entries[i].rtt_us);
+    add_rtt(entries[i].remote, entries[i].rtt_us);
+  }
   return 0;
 }
 

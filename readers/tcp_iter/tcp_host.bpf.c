@@ -77,6 +77,7 @@ __u32 listener_count, listener_overflow;
 struct netstat_host_ns ns_state[MAX_NS];
 struct netstat_tcp_totals ns_totals[MAX_NS];
 __u32 port_counts[NETSTAT_HOST_MAX_ROWS][STATES]; /* sockets: a 32-bit count is ample */
+struct netstat_tcp_port_rtt port_rtt[NETSTAT_HOST_MAX_ROWS];
 struct netstat_host_listener listeners[NETSTAT_HOST_MAX_LISTENERS];
 
 #define WALK_STATE SEC(".data.walk")

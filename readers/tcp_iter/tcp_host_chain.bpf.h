@@ -11,6 +11,7 @@ struct entry {
   __u16 index;         /* family * STATES + state */
   __u32 local, remote; /* rows; 0 none */
   __u32 rq, sq;
+  __u32 rtt_us; /* established: srtt_us >> 3; else 0 */
 };
 static struct entry entries[MAX_CHAIN] WALK_STATE;
 
@@ -112,6 +113,7 @@ static int chain_step(__u32 i, struct chain* c) {
   asm volatile("%[n] &= 63" : [n] "+r"(n));
   entries[n].rq = 0;
   entries[n].sq = 0;
+  entries[n].rtt_us = 0;
   if (state == TCP_TIME_WAIT) {
     struct inet_timewait_sock* tw =
         bpf_rdonly_cast((void*)sk, bpf_core_type_id_kernel(struct inet_timewait_sock));
@@ -123,6 +125,7 @@ static int chain_step(__u32 i, struct chain* c) {
     __s32 unread = (__s32)(tp->rcv_nxt - tp->copied_seq);
     entries[n].rq = unread > 0 ? (__u32)unread : 0;
     entries[n].sq = tp->write_seq - tp->snd_una;
+    if (state == TCP_ESTABLISHED) entries[n].rtt_us = tp->srtt_us >> 3;
   }
   family = skc->skc_family == NETSTAT_AF_INET6 ? 1 : 0;
   entries[n].ns = ns & (MAX_NS - 1);
@@ -139,6 +142,13 @@ static __always_inline void count_row(__u32 row, __u32 state) {
   port_counts[row][state & (STATES - 1)] += 1;
 }
 
+static __always_inline void add_rtt(__u32 row, __u32 rtt_us) {
+  if (row == 0 || row >= NETSTAT_HOST_MAX_ROWS) return;
+  port_rtt[row].sum_us += rtt_us;
+  if (rtt_us > port_rtt[row].max_us) port_rtt[row].max_us = rtt_us;
+  port_rtt[row].sockets += 1;
+}
+
 static int commit_step(__u32 i, struct chain* c) {
   __u32 idx, ns, f, s;
   if (i >= c->n || i >= MAX_CHAIN) return 1;
@@ -152,6 +162,10 @@ static int commit_step(__u32 i, struct chain* c) {
   ns_totals[ns].send_queue[f][s] += entries[i].sq;
   count_row(entries[i].local, s);
   count_row(entries[i].remote, s);
+  if (entries[i].rtt_us != 0) {
+    add_rtt(entries[i].local, entries[i].rtt_us);
+    add_rtt(entries[i].remote, entries[i].rtt_us);
+  }
   return 0;
 }
 

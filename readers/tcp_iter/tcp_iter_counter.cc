@@ -68,6 +68,7 @@ void SetSlots(Bss* bss, const PortSlots& slots, PortSlots* last) {
   }
   std::memset(&bss->totals, 0, sizeof bss->totals);
   std::memset(bss->port_counts, 0, slots.used() * sizeof bss->port_counts[0]);
+  std::memset(bss->port_rtt, 0, slots.used() * sizeof bss->port_rtt[0]);
   *last = slots;
 }
 
@@ -81,7 +82,8 @@ TcpCounts Collect(const Bss* bss, const PortSlots& slots) {
   std::memcpy(send_queue, bss->totals.send_queue, sizeof send_queue);
   std::unique_ptr<uint64_t[][kStates]> ports(new uint64_t[slots.used()][kStates]);
   std::memcpy(ports.get(), bss->port_counts, slots.used() * sizeof ports[0]);
-  return Decode({sockets, receive_queue, send_queue}, ports.get(), slots);
+  std::vector<netstat_tcp_port_rtt> rtt(bss->port_rtt, bss->port_rtt + slots.used());
+  return Decode({sockets, receive_queue, send_queue}, ports.get(), slots, rtt.data());
 }
 
 // The hash walk, loaded, with its state (kernel addresses) frozen against writes from

@@ -234,6 +234,13 @@ TEST(ConfigLoader, SocketsSource) {
             "c.yml:2:21: collectors.sockets.source: must be a string");
 }
 
+TEST(ConfigLoader, SocketsRtt) {
+  EXPECT_TRUE(LoadConfigString("", "c.yml").sockets.rtt);
+  EXPECT_FALSE(LoadConfigString("collectors:\n  sockets: {rtt: false}\n", "c.yml").sockets.rtt);
+  EXPECT_EQ(ErrorOf("collectors:\n  sockets:\n    rtt: sometimes\n"),
+            "c.yml:3:10: collectors.sockets.rtt: must be true or false");
+}
+
 TEST(ConfigLoader, YamlSyntaxErrorsHaveAPosition) {
   std::string e = ErrorOf("collectors:\n  snmp: {include: [\n");
   EXPECT_EQ(e.rfind("c.yml:", 0), 0u) << e;

@@ -173,6 +173,7 @@ bool DumpIn(const TestNamespace& ns, const std::vector<uint16_t>& remote, Dumped
   if (fd < 0) return false;
   auto table = st::NetlinkSocketTable::Adopt(fd, procfs::Root("/proc", "/sys"), error);
   if (!table) return false;
+  table->SetTcpInfo(true);  // each connection's RTT, which the walk reads too
   std::vector<st::InetSocket> all;
   const auto keep = [&all](const st::InetSocket& s) { all.push_back(s); };
   for (st::Family f : {st::Family::kIpv4, st::Family::kIpv6}) {
@@ -191,18 +192,25 @@ bool DumpIn(const TestNamespace& ns, const std::vector<uint16_t>& remote, Dumped
   }
   std::sort(local.begin(), local.end());
   local.erase(std::unique(local.begin(), local.end()), local.end());
-  for (uint16_t p : local) out->counts.local_ports.push_back({p, {}});
-  for (uint16_t p : remote) out->counts.remote_ports.push_back({p, {}});
+  for (uint16_t p : local) out->counts.local_ports.push_back({p, {}, {}});
+  for (uint16_t p : remote) out->counts.remote_ports.push_back({p, {}, {}});
   for (const auto& s : all) {
     if (s.state == st::kListen) continue;
     auto& f = out->counts.family[s.family == st::Family::kIpv6 ? 1 : 0];
     f.sockets[s.state] += 1;
     f.receive_queue[s.state] += s.receive_queue;
     f.send_queue[s.state] += s.send_queue;
-    for (auto& p : out->counts.local_ports)
-      if (p.port == s.local_port) p.sockets[s.state] += 1;
-    for (auto& p : out->counts.remote_ports)
-      if (p.port == s.remote_port) p.sockets[s.state] += 1;
+    const uint32_t rtt = s.state == st::kEstablished ? s.rtt_us : 0;
+    for (auto& p : out->counts.local_ports) {
+      if (p.port != s.local_port) continue;
+      p.sockets[s.state] += 1;
+      p.rtt.Add(rtt);
+    }
+    for (auto& p : out->counts.remote_ports) {
+      if (p.port != s.remote_port) continue;
+      p.sockets[s.state] += 1;
+      p.rtt.Add(rtt);
+    }
   }
   return true;
 }
@@ -230,6 +238,15 @@ void ExpectSameListeners(std::vector<st::InetSocket> walked, std::vector<st::Ine
   }
 }
 
+// The connections are idle by now, so their smoothed RTTs stand still between the walk
+// and the dump (tcp_info's tcpi_rtt is srtt_us >> 3, as the walk reads it).
+void ExpectSameRtt(const RttSums& w, const RttSums& d, uint16_t port) {
+  SCOPED_TRACE("RTT of port " + std::to_string(port));
+  EXPECT_EQ(w.sockets, d.sockets);
+  EXPECT_EQ(w.sum_us, d.sum_us);
+  EXPECT_EQ(w.max_us, d.max_us);
+}
+
 void ExpectSameCounts(const TcpCounts& w, const TcpCounts& d) {
   for (size_t f = 0; f < 2; ++f) {
     for (size_t s = 0; s < kStates; ++s) {
@@ -243,11 +260,13 @@ void ExpectSameCounts(const TcpCounts& w, const TcpCounts& d) {
   for (size_t i = 0; i < w.local_ports.size(); ++i) {
     EXPECT_EQ(w.local_ports[i].port, d.local_ports[i].port);
     EXPECT_EQ(w.local_ports[i].sockets, d.local_ports[i].sockets) << d.local_ports[i].port;
+    ExpectSameRtt(w.local_ports[i].rtt, d.local_ports[i].rtt, d.local_ports[i].port);
   }
   ASSERT_EQ(w.remote_ports.size(), d.remote_ports.size());
   for (size_t i = 0; i < w.remote_ports.size(); ++i) {
     EXPECT_EQ(w.remote_ports[i].port, d.remote_ports[i].port);
     EXPECT_EQ(w.remote_ports[i].sockets, d.remote_ports[i].sockets) << d.remote_ports[i].port;
+    ExpectSameRtt(w.remote_ports[i].rtt, d.remote_ports[i].rtt, d.remote_ports[i].port);
   }
 }
 
@@ -294,6 +313,9 @@ TEST(HostWalkKernel, MatchesNetlinkInEachNamespace) {
     EXPECT_GE(d.counts.family[1].sockets[st::kCloseWait], 1u);
     EXPECT_GE(d.counts.family[0].sockets[st::kSynRecv], 1u);
     EXPECT_GE(d.counts.family[0].receive_queue[st::kEstablished], 5u);
+    uint32_t with_rtt = 0;
+    for (const auto& p : d.counts.local_ports) with_rtt += p.rtt.sockets;
+    EXPECT_GE(with_rtt, 3u);  // the accepted ends of the established connections
   }
 }
 

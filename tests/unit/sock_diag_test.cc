@@ -6,10 +6,13 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -273,6 +276,80 @@ TEST(SockDiagParser, UnixBadAttribute) {
   EXPECT_EQ(ParseUnixChunk(d.span(), kSeq, kPort, [&](const UnixSocket&) { ++seen; }).status,
             ChunkResult::kMalformed);
   EXPECT_EQ(seen, 0);
+}
+
+// An inet_diag_msg followed by INET_DIAG_INFO holding `info_length` bytes of a tcp_info
+// whose tcpi_rtt is `rtt_us`, after an attribute the parser does not ask about.
+std::vector<uint8_t> TcpWithInfo(uint32_t rtt_us, size_t info_length, bool bad_attr = false) {
+  inet_diag_msg m{};
+  m.idiag_family = AF_INET;
+  m.idiag_state = kEstablished;
+  m.id.idiag_sport = htons(80);
+  std::vector<uint8_t> p(sizeof m);
+  std::memcpy(p.data(), &m, sizeof m);
+  const uint8_t tos = 0;
+  nlattr other{static_cast<uint16_t>(NLA_HDRLEN + 1), INET_DIAG_TOS};
+  p.resize(p.size() + NLA_ALIGN(other.nla_len), 0);
+  std::memcpy(p.data() + sizeof m, &other, sizeof other);
+  std::memcpy(p.data() + sizeof m + NLA_HDRLEN, &tos, 1);
+  tcp_info info{};
+  info.tcpi_rtt = rtt_us;
+  nlattr a{static_cast<uint16_t>(NLA_HDRLEN + info_length + (bad_attr ? 64 : 0)), INET_DIAG_INFO};
+  const size_t at = p.size();
+  p.resize(at + NLA_HDRLEN + NLA_ALIGN(info_length), 0);
+  std::memcpy(p.data() + at, &a, sizeof a);
+  std::memcpy(p.data() + at + NLA_HDRLEN, &info, std::min(info_length, sizeof info));
+  return p;
+}
+
+TEST(SockDiagParser, TcpInfoGivesTheSmoothedRtt) {
+  Dump d;
+  const auto full = TcpWithInfo(1234, sizeof(tcp_info));
+  // An older kernel's shorter tcp_info still holds tcpi_rtt...
+  const auto old = TcpWithInfo(777, offsetof(tcp_info, tcpi_rtt) + 4);
+  // ...but one cut before it does not: no RTT, and no misread.
+  const auto cut = TcpWithInfo(999, offsetof(tcp_info, tcpi_rtt));
+  d.Message(SOCK_DIAG_BY_FAMILY, full.data(), full.size())
+      .Message(SOCK_DIAG_BY_FAMILY, old.data(), old.size())
+      .Message(SOCK_DIAG_BY_FAMILY, cut.data(), cut.size())
+      .Inet(AF_INET, kEstablished, 80, 40000, 0, 0)  // none asked for
+      .Done();
+  Seen seen;
+  EXPECT_EQ(ParseInetChunk(d.span(), kSeq, kPort, Protocol::kTcp, seen.visitor()).status,
+            ChunkResult::kDone);
+  ASSERT_EQ(seen.sockets.size(), 4u);
+  EXPECT_EQ(seen.sockets[0].rtt_us, 1234u);
+  EXPECT_EQ(seen.sockets[1].rtt_us, 777u);
+  EXPECT_EQ(seen.sockets[2].rtt_us, 0u);
+  EXPECT_EQ(seen.sockets[3].rtt_us, 0u);
+}
+
+TEST(SockDiagParser, TcpInfoLongerThanItsMessageIsMalformed) {
+  Dump d;
+  const auto bad = TcpWithInfo(1234, sizeof(tcp_info), /*bad_attr=*/true);
+  d.Message(SOCK_DIAG_BY_FAMILY, bad.data(), bad.size());
+  Seen seen;
+  EXPECT_EQ(ParseInetChunk(d.span(), kSeq, kPort, Protocol::kTcp, seen.visitor()).status,
+            ChunkResult::kMalformed);
+  EXPECT_TRUE(seen.sockets.empty());
+}
+
+TEST(SockDiagRequest, TcpInfoIsAskedForOnlyForTcp) {
+  uint8_t buf[kMaxRequestSize];
+  inet_diag_req_v2 r;
+  BuildInetDumpRequest(buf, 1, Protocol::kTcp, Family::kIpv4, kAllStates, true);
+  std::memcpy(&r, buf + NLMSG_HDRLEN, sizeof r);
+  EXPECT_EQ(r.idiag_ext, 1u << (INET_DIAG_INFO - 1));
+  BuildInetDumpRequest(buf, 1, Protocol::kUdp, Family::kIpv4, kAllStates, true);
+  std::memcpy(&r, buf + NLMSG_HDRLEN, sizeof r);
+  EXPECT_EQ(r.idiag_ext, 0u);
+  BuildInetDumpRequest(buf, 1, Protocol::kTcp, Family::kIpv4, kAllStates);
+  std::memcpy(&r, buf + NLMSG_HDRLEN, sizeof r);
+  EXPECT_EQ(r.idiag_ext, 0u);
+  inet_diag_req both;
+  BuildTcpDumpRequestBothFamilies(buf, 1, kAllStates, true);
+  std::memcpy(&both, buf + NLMSG_HDRLEN, sizeof both);
+  EXPECT_EQ(both.idiag_ext, 1u << (INET_DIAG_INFO - 1));
 }
 
 TEST(SockDiagRequest, Inet) {

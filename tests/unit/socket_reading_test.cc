@@ -280,7 +280,8 @@ class FakeHost : public tcp_iter::HostCounter {
         l.send_queue = 64;  // the backlog, which /proc/PID/net does not show
         ns.listeners.push_back(l);
         ns.counts.family[0].sockets[st::kEstablished] = 1;
-        tcp_iter::PortStates port{8080, {}};
+        tcp_iter::PortStates port;
+        port.port = 8080;
         port.sockets[st::kEstablished] = 1;
         ns.counts.local_ports.push_back(port);
         ns.udp_complete = true;  // the fake tree has no 100/net/udp: only the walk has it

@@ -32,7 +32,9 @@ TEST(TcpCounts, DecodeTakesTotalsAndTheTrackedPortsBySlot) {
   ports[1][st::kEstablished] = 3;
   ports[2][st::kFinWait2] = 1;
   ports[3][st::kCloseWait] = 4;
-  const TcpCounts c = Decode({sockets, rq, wq}, ports, slots);
+  static netstat_tcp_port_rtt rtt[kMaxSlots] = {};
+  rtt[1] = {300, 200, 2};
+  const TcpCounts c = Decode({sockets, rq, wq}, ports, slots, rtt);
   EXPECT_EQ(c.family[0].sockets[st::kEstablished], 5u);
   EXPECT_EQ(c.family[1].sockets[st::kTimeWait], 2u);
   EXPECT_EQ(c.family[0].receive_queue[st::kEstablished], 150u);
@@ -41,6 +43,10 @@ TEST(TcpCounts, DecodeTakesTotalsAndTheTrackedPortsBySlot) {
   EXPECT_EQ(c.local_ports[0].port, 80);
   EXPECT_EQ(c.local_ports[0].sockets[st::kEstablished], 3u);
   EXPECT_EQ(c.local_ports[1].sockets[st::kFinWait2], 1u);
+  EXPECT_EQ(c.local_ports[0].rtt.sum_us, 300u);
+  EXPECT_EQ(c.local_ports[0].rtt.max_us, 200u);
+  EXPECT_EQ(c.local_ports[0].rtt.sockets, 2u);
+  EXPECT_EQ(c.local_ports[1].rtt.sockets, 0u);
   ASSERT_EQ(c.remote_ports.size(), 1u);
   EXPECT_EQ(c.remote_ports[0].sockets[st::kCloseWait], 4u);
 }
@@ -117,7 +123,11 @@ class FakeCounter : public TcpCounter {
     PortStates p;
     p.port = 80;
     p.sockets[st::kEstablished] = 3;
+    p.rtt.Add(100);
+    p.rtt.Add(250);
+    p.rtt.Add(50);
     out->local_ports.push_back(p);
+    p.rtt = {};
     p.port = 5432;
     out->remote_ports.push_back(p);
     return true;
@@ -153,6 +163,13 @@ TEST(TcpCounts, TheSocketsCollectorPublishesKernelCounts) {
       text,
       R"(netstat_remote_port_connections{protocol="tcp",port="5432",state="established"} 3)"));
   EXPECT_TRUE(HasLine(text, R"(netstat_sockets_source_info{source="bpf"} 1)")) << text;
+  // The live RTTs of port 80's three connections; port 5432's have none, so no series.
+  EXPECT_TRUE(
+      HasLine(text, R"(netstat_port_rtt_current_sum_seconds{protocol="tcp",port="80"} 0.0004)"))
+      << text;
+  EXPECT_TRUE(
+      HasLine(text, R"(netstat_port_rtt_current_max_seconds{protocol="tcp",port="80"} 0.00025)"));
+  EXPECT_EQ(text.find("netstat_remote_port_rtt_current"), std::string::npos);
 }
 
 TEST(TcpCounts, AFailedRunFallsBackToNetlink) {
@@ -196,9 +213,9 @@ TEST(TcpCounts, AConsumerThatNeedsEachSocketKeepsNetlink) {
 TEST(TcpCounts, AWalkOfTheHostAnswersThePortsAConsumerAsksFor) {
   TcpCounts walked;
   walked.family[1].sockets[1] = 7;
-  walked.local_ports = {{80, {}}, {443, {}}};
+  walked.local_ports = {{80, {}, {}}, {443, {}, {}}};
   walked.local_ports[1].sockets[1] = 5;
-  walked.remote_ports = {{5432, {}}};
+  walked.remote_ports = {{5432, {}, {}}};
   walked.remote_ports[0].sockets[6] = 2;
   const TcpCounts asked = CountsFor(walked, {443, 22, 443}, {5432, 6379});
   EXPECT_EQ(asked.family[1].sockets[1], 7u);

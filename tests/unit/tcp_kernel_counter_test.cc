@@ -49,7 +49,12 @@ TEST(TcpIterCounter, CountsALoopbackConnection) {
   EXPECT_EQ(after.local_ports[0].sockets[st::kEstablished], 1u);  // the accepted end
   ASSERT_EQ(after.remote_ports.size(), 1u);
   EXPECT_EQ(after.remote_ports[0].sockets[st::kEstablished], 1u);  // the client end
-  EXPECT_EQ(v4.sockets[st::kListen], 0u);                          // listeners are left to netlink
+  // Each end has its smoothed RTT from the handshake.
+  EXPECT_EQ(after.local_ports[0].rtt.sockets, 1u);
+  EXPECT_EQ(after.remote_ports[0].rtt.sockets, 1u);
+  EXPECT_GT(after.local_ports[0].rtt.max_us, 0u);
+  EXPECT_EQ(after.local_ports[0].rtt.sum_us, after.local_ports[0].rtt.max_us);
+  EXPECT_EQ(v4.sockets[st::kListen], 0u);  // listeners are left to netlink
   close(client);
   close(accepted);
   close(server.fd);
@@ -141,11 +146,18 @@ TEST_F(HashWalk, CountsWhatTheIteratorCounts) {
     EXPECT_EQ(walk.local_ports[i].port, iterated.local_ports[i].port);
     EXPECT_EQ(walk.local_ports[i].sockets, iterated.local_ports[i].sockets) << i;
     EXPECT_EQ(walk.remote_ports[i].sockets, iterated.remote_ports[i].sockets) << i;
+    // Idle connections: their smoothed RTTs stand still between the two runs.
+    EXPECT_EQ(walk.local_ports[i].rtt.sum_us, iterated.local_ports[i].rtt.sum_us) << i;
+    EXPECT_EQ(walk.local_ports[i].rtt.max_us, iterated.local_ports[i].rtt.max_us) << i;
+    EXPECT_EQ(walk.remote_ports[i].rtt.sum_us, iterated.remote_ports[i].rtt.sum_us) << i;
   }
   // By port: the v4 server's accepted ends (5 established, 2 in time_wait) and clients.
   const size_t v4_index = walk.local_ports[0].port == ports[0] ? 0 : 1;
   EXPECT_EQ(walk.local_ports[v4_index].sockets[st::kEstablished], 5u);
   EXPECT_EQ(walk.local_ports[v4_index].sockets[st::kTimeWait], 2u);
+  EXPECT_EQ(walk.local_ports[v4_index].rtt.sockets, 5u);  // established ones only
+  EXPECT_EQ(walk.remote_ports[v4_index].rtt.sockets, 5u);
+  EXPECT_EQ(walk.local_ports[1 - v4_index].rtt.sockets, 0u);  // close_wait has none counted
   EXPECT_EQ(walk.remote_ports[v4_index].sockets[st::kEstablished], 5u);
   EXPECT_EQ(walk.local_ports[1 - v4_index].sockets[st::kCloseWait], 3u);
   EXPECT_EQ(walk.remote_ports[1 - v4_index].sockets[st::kFinWait2], 3u);
