@@ -118,6 +118,7 @@ NAMELESS="net:[$(in_pidns stat -L -c %i "/proc/$NAMELESS_PID/ns/net")]"
 cat >"$WORK/exporter.yml" <<YAML
 namespaces: {mode: all, bind_mount_dirs: [$WORK/netns]}
 collectors:
+  sockets: {remote_ports: [8080, 8443]} # the helpers' clients: live RTT to a remote port
   listeners:
     expected:
       - {port: 22}
