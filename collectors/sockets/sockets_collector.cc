@@ -7,19 +7,17 @@
 #include "collectors/sockets/sockets_collector.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <set>
 
 #include "collectors/common/family_builder.h"
 #include "collectors/sockets/port_rtt.h"
 #include "collectors/sockets/socket_tally.h"
+#include "collectors/sockets/sockstat_families.h"
 #include "readers/socket_reading/socket_consumer.h"
 #include "readers/socket_table/socket_table.h"
-#include "readers/sockstat/sockstat_parser.h"
 
 namespace netstat::sockets {
 namespace {
@@ -36,11 +34,6 @@ constexpr uint8_t kUnixStates[] = {st::kListen, st::kEstablished, st::kClose};
 
 enum class DumpStatus : uint8_t { kOk, kUnsupported, kFailed };
 
-void AddError(std::string* error, const std::string& what) {
-  if (!error->empty()) error->append("; ");
-  error->append(what);
-}
-
 class SocketsCollector : public collectors::Collector, public socket_reading::SocketConsumer {
  public:
   SocketsCollector(procfs::Root root, std::vector<uint16_t> remote_ports, size_t max_ports,
@@ -48,8 +41,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
       : root_(std::move(root)),
         remote_ports_(std::move(remote_ports)),
         max_ports_(max_ports),
-        rtt_(rtt),
-        page_size_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
+        rtt_(rtt) {}
 
   socket_reading::Interest interest() const override {
     socket_reading::Interest all = socket_reading::Interest::EverySocket();
@@ -126,7 +118,7 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
         .Add(static_cast<double>(ports_dropped_))
         .MoveTo(out);
     std::string error = error_;
-    PublishSockstat(out, &error);
+    PublishSockstat(root_, out, &error);
     FamilyBuilder source(
         "netstat_sockets_source_info",
         "Where socket counts come from: netlink (sock_diag), bpf (TCP sockets other "
@@ -200,7 +192,6 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   void PublishQueues();
   static bool HasQueues(st::Protocol p, uint8_t s);
   void PublishPorts();
-  void PublishSockstat(std::vector<prometheus::MetricFamily>* out, std::string* error) const;
 
   // The states published for a protocol: every named state, so series stay put.
   static std::vector<uint8_t> States(st::Protocol p) {
@@ -214,7 +205,6 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   std::vector<uint16_t> remote_ports_;
   size_t max_ports_;
   bool rtt_;  // sockets.rtt: live RTT per port
-  uint64_t page_size_;
 
   // The run being read, namespace by namespace; each namespace's series go into
   // families_ when it ends, so one tally serves every namespace.
@@ -347,43 +337,6 @@ void SocketsCollector::PublishPorts() {
   publish(tally_.remote_ports(), &families_.remote_ports);
   if (rtt_)
     families_.rtt.Add(tally_.local_ports(), tally_.remote_ports(), ns_.own ? "" : ns_.label);
-}
-
-void SocketsCollector::PublishSockstat(std::vector<prometheus::MetricFamily>* out,
-                                       std::string* error) const {
-  std::set<std::string> seen;
-  for (const char* file : {"net/sockstat", "net/sockstat6"}) {
-    const std::string path = root_.Proc(file);
-    std::string text;
-    if (int err = procfs::ReadTextFile(path, &text)) {
-      if (err != ENOENT) AddError(error, path + ": " + procfs::ErrorText(err));
-      continue;
-    }
-    SockstatResult parsed = ParseSockstat(text);
-    for (const auto& e : parsed.errors) AddError(error, path + ": " + e);
-    for (const auto& v : parsed.values) {
-      std::string name = "netstat_sockstat_";
-      for (char c : v.group + "_" + v.field) {
-        const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        name.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : keep ? c : '_');
-      }
-      double value = static_cast<double>(v.value);
-      std::string unit;
-      if (v.field == "mem") {  // pages
-        value *= static_cast<double>(page_size_);
-        name += "_bytes";
-        unit = " in bytes (the kernel counts pages)";
-      } else if (v.field == "memory") {
-        name += "_bytes";
-      }
-      if (!seen.insert(name).second) continue;
-      FamilyBuilder(
-          name, "Field " + v.field + unit + " of " + v.group + " in /proc/" + file + " (ss -s).",
-          MetricType::Gauge)
-          .Add(value)
-          .MoveTo(out);
-    }
-  }
 }
 
 }  // namespace
