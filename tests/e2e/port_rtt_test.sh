@@ -8,6 +8,7 @@
 # In a fresh namespace: a listener on 127.0.0.1:8080 with 3 connections, one on ::1:8443
 # with 2; 8080 is also a remote port in the config, so its client ends count there. The
 # connections are idle, so their smoothed RTTs stand still between ss and the scrape.
+# Last, tcp_health's RTT at close against ss -ti just before the close.
 #   port_rtt_test.sh BIN SRC LISTENER_HELPER
 BIN=$1 SRC=$2 HELPER=$3
 source "$(dirname "$0")/lib.sh"
@@ -88,4 +89,32 @@ NSL=",netns=\"$NS\""
 check "$WORK/all.prom" port 8080 '( sport = :8080 )' "$NSL"
 check "$WORK/all.prom" port 8443 '( sport = :8443 )' "$NSL"
 check "$WORK/all.prom" remote_port 8080 '( dport = :8080 )' "$NSL"
+# tcp_health's RTT at close (netstat_port_rtt_seconds) against ss -ti just before the
+# close: a listener on 9300 with 3 pending connections, in the namespace of an exporter
+# with tcp_health; the helper is then killed, which resets the accepted ends. Those sent
+# nothing but their SYN-ACK, so nothing moves their smoothed RTT between ss and the close.
+EXPORTER_PREFIX=(ip netns exec "$NS")
+start_exporter "$WORK/th.log" --collector.disable-defaults --collector.tcp_health
+scrape_th() { in_ns curl -sS --max-time 10 "http://127.0.0.1:$PORT/metrics"; }
+scrape_th >"$WORK/th0.prom"
+if grep -q '^netstat_tcp_health_available 1' "$WORK/th0.prom"; then
+  start_ns_helper closing "$HELPER" tcp,127.0.0.1,9300,16,3
+  sleep 0.2
+  read -r n sum max <<<"$(ss_rtt '( sport = :9300 )')"
+  expect_eq "accepted ends on 9300" "$n" 3
+  in_ns kill "$HPID"
+  for _ in $(seq 1 100); do
+    scrape_th >"$WORK/th.prom"
+    c=$(metric_value 'netstat_port_rtt_seconds_count{protocol="tcp",port="9300"}' "$WORK/th.prom")
+    [ "${c:-0}" = 3 ] && break
+    sleep 0.1
+  done
+  expect_eq "RTTs at close on 9300" "${c:-}" 3
+  got=$(metric_value 'netstat_port_rtt_seconds_sum{protocol="tcp",port="9300"}' "$WORK/th.prom")
+  awk -v g="$got" -v w="$sum" 'BEGIN { d = g * 1000 - w; if (d < 0) d = -d; exit !(d < 0.0005) }' ||
+    fail "RTT at close on 9300: sum $got s, ss said $sum ms just before"
+  echo "ok: RTT at close on 9300: 3 connections, sum $sum ms as ss said"
+else
+  echo "note: tcp_health cannot load here; its RTT at close was not compared"
+fi
 echo "PASS"
