@@ -10,7 +10,7 @@
 #    its SYN one drop with the reason no_socket;
 #  - lifetime and bytes per port, and the sums of retransmits and resets sent equal the
 #    namespace's own Tcp RetransSegs and OutRsts (/proc/net/snmp), which count the same
-#    events the tracepoints see.
+#    events the tracepoints see; the SYNs sent again equal TcpExt TCPSynRetrans.
 # Skipped (77) where the BPF programs cannot load.
 #   tcp_health_test.sh BIN SRC LOSSY TRAFFIC
 BIN=$1 SRC=$2 LOSSY=$3 TRAFFIC=$4
@@ -42,6 +42,7 @@ in_ns timeout 10 "$TRAFFIC" refused 9104 >"$WORK/c4" || fail "refused 9104: $(ca
 grep -q '^ok 9101 5 5000000$' "$WORK/c1" || fail "9101 transfer: $(cat "$WORK/c1")"
 sleep 0.5 # the last closing handshakes (FIN, ACK) after the clients return
 in_ns cat /proc/net/snmp >"$WORK/snmp"
+in_ns cat /proc/net/netstat >"$WORK/netstat"
 scrape >"$WORK/m1"
 promtool_clean "$WORK/m1" "tcp_health scrape"
 
@@ -74,6 +75,15 @@ expect_eq "connects whose SYN was lost" \
 expect_eq "connects whose SYN was lost, within 0.1 s" \
   "$(v 'netstat_remote_port_connect_seconds_bucket{protocol="tcp",port="9103",le="0.1"}')" 0
 expect_eq "SYNs sent again" "$(v 'netstat_remote_port_retransmits_total{protocol="tcp",port="9103"}')" 3
+# TcpExt TCPSynRetrans counts SYNs and SYN-ACKs sent again; no SYN-ACK is lost here, so
+# it is the 3 SYNs, each one connect that waited for it (above 0.5 s).
+SYN_RETRANS=$(awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+                   $1 == "TcpExt:" && h { print $c["TCPSynRetrans"] }' "$WORK/netstat")
+expect_eq "SYNs sent again against TcpExt TCPSynRetrans" "$SYN_RETRANS" 3
+expect_eq "connects that waited for a SYN sent again" \
+  "$(( $(v 'netstat_remote_port_connect_seconds_count{protocol="tcp",port="9103"}') -
+      $(v 'netstat_remote_port_connect_seconds_bucket{protocol="tcp",port="9103",le="0.5"}') ))" \
+  "$SYN_RETRANS"
 
 expect_eq "refused connects" \
   "$(v 'netstat_remote_port_failed_connects_total{protocol="tcp",port="9104",reason="refused"}')" 1
