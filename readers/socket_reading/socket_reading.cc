@@ -220,6 +220,10 @@ bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& c
       ServeInet(p, st::kAllStates, walked->udp, members, gone);
       continue;
     }
+    if (p == st::Protocol::kRaw && walked != nullptr && walked->raw_complete) {
+      ServeInet(p, st::kAllStates, walked->raw, members, gone);
+      continue;
+    }
     const uint32_t phase = p == st::Protocol::kTcp ? st::kAllStates & ~kListenOnly : st::kAllStates;
     const bool rtt = p == st::Protocol::kTcp &&
                      std::any_of(members.begin(), members.end(),

@@ -90,8 +90,8 @@ class SocketReading {
 // `gone()` says the namespace vanished after a dump failed; the caller then discards it.
 // With `counter`, TCP sockets other than listeners are counted by it when the consumers
 // allow (netlink when they do not or when it fails). With `walked` (the namespace in a
-// walk of the host), its TCP listeners, and its UDP and UDP-Lite sockets when the walk
-// read them completely, are the walk's instead of a dump.
+// walk of the host), its TCP listeners, and its UDP, UDP-Lite and raw sockets when the
+// walk read them completely, are the walk's instead of a dump.
 bool ReadNamespace(socket_table::SocketTable& table, const std::vector<SocketConsumer*>& consumers,
                    const std::function<bool()>& gone, tcp_iter::TcpCounter* counter = nullptr,
                    const tcp_iter::HostNamespace* walked = nullptr);

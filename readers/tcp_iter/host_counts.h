@@ -34,6 +34,10 @@ struct HostNamespace {
   // (state 1 connected or 7 unconnected, addresses, queues, uid, inode, bound device),
   // in no particular order.
   std::vector<socket_table::InetSocket> udp;
+  // The same for its raw sockets (both families, as /proc/net/raw{,6} show them: the
+  // protocol as local port), which are in two tables every namespace shares.
+  bool raw_complete = false;
+  std::vector<socket_table::InetSocket> raw;
 };
 
 class HostCounter {

@@ -101,6 +101,21 @@ struct HostWalk::Impl {
     return ok && bss->udp_missing == 0 && bss->udp_overflow == 0 && bss->u_unstable == 0 &&
            bss->u_long_chains == 0 && bss->u_read_errors == 0;
   }
+
+  // PHASE_UDP over the raw tables of IPv4 and IPv6, after RunUdp (their records follow
+  // the UDP ones). True when both were read completely.
+  bool RunRaw(Stats* stats) {
+    auto* bss = skel->bss;
+    std::string ignored;
+    const uint64_t given_up = bss->u_unstable + bss->u_long_chains + bss->u_read_errors;
+    for (uint32_t kind : {NETSTAT_HOST_RAW4, NETSTAT_HOST_RAW6}) {
+      bss->udp_kind = kind;
+      if (!Run(NETSTAT_HOST_PHASE_UDP, kUdpSliceChunks, stats, &ignored)) return false;
+    }
+    const uint32_t raw_tables = (1u << NETSTAT_HOST_RAW4) | (1u << NETSTAT_HOST_RAW6);
+    return (bss->udp_missing & raw_tables) == 0 && bss->udp_overflow == 0 &&
+           bss->u_unstable + bss->u_long_chains + bss->u_read_errors == given_up;
+  }
 };
 
 std::shared_ptr<HostWalk> HostWalk::Shared(std::string* error) {
@@ -195,8 +210,9 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
     if (!impl_->Run(NETSTAT_HOST_PHASE_OWN, 0, &stats_, error)) return false;
   }
 
-  // The UDP and UDP-Lite tables.
+  // The UDP and UDP-Lite tables, then the raw ones.
   const bool udp_ok = impl_->RunUdp(&stats_);
+  const bool raw_ok = udp_ok && impl_->RunRaw(&stats_);
   for (size_t i = 0; udp_ok && i < n; ++i) {  // and each own UDP table
     if (!bss->ns_state[i].found || !bss->ns_state[i].own_udp) continue;
     bss->target = static_cast<__u32>(i);
@@ -211,6 +227,7 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
   stats_.ehash_buckets = bss->ehash_buckets;
   stats_.udp_buckets = bss->udp_buckets[0];
   stats_.udplite_buckets = bss->udp_buckets[1];
+  stats_.raw_buckets = bss->udp_buckets[NETSTAT_HOST_RAW4] + bss->udp_buckets[NETSTAT_HOST_RAW6];
   stats_.udp_restarts = bss->u_restarts;
   stats_.udp_records = std::min<uint32_t>(bss->udp_count, NETSTAT_HOST_MAX_UDP);
   stats_.lhash_buckets = bss->lhash_buckets;
@@ -231,6 +248,7 @@ bool HostWalk::Walk(const std::vector<uint64_t>& wanted, const std::vector<uint1
   raw.udp = bss->udp_records;
   raw.udp_count = stats_.udp_records;
   raw.udp_incomplete = !udp_ok;
+  raw.raw_incomplete = !raw_ok;
   *out = DecodeHost(raw, inodes, rows);
   return true;
 }

@@ -59,6 +59,7 @@ class HostWalk : public HostCounter {
     uint64_t ehash_buckets = 0, lhash_buckets = 0, nets_seen = 0;
     uint64_t restarts = 0, listen_restarts = 0;
     uint64_t udp_buckets = 0, udplite_buckets = 0, udp_restarts = 0, udp_records = 0;
+    uint64_t raw_buckets = 0;     // both raw tables' slots
     uint32_t own_udp_tables = 0;  // namespaces' own UDP tables walked to the end
     uint32_t runs = 0;            // BPF_PROG_TEST_RUN calls
   };

@@ -93,7 +93,9 @@ socket_table::InetSocket ListenerSocket(const netstat_host_listener& l) {
 
 socket_table::InetSocket UdpSocket(const netstat_host_udp& u) {
   socket_table::InetSocket s{};
-  s.protocol = u.lite ? socket_table::Protocol::kUdpLite : socket_table::Protocol::kUdp;
+  s.protocol = u.kind == NETSTAT_HOST_RAW       ? socket_table::Protocol::kRaw
+               : u.kind == NETSTAT_HOST_UDPLITE ? socket_table::Protocol::kUdpLite
+                                                : socket_table::Protocol::kUdp;
   s.family = u.family ? socket_table::Family::kIpv6 : socket_table::Family::kIpv4;
   s.state = u.state;
   s.local_port = u.local_port;
@@ -122,6 +124,7 @@ std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint
                   !raw.listen_incomplete && table_ok;
     const bool udp_table_ok = st.own_udp ? st.own_udp_walked && st.own_udp_incomplete == 0 : true;
     ns.udp_complete = st.found && udp_table_ok && raw.udp != nullptr && !raw.udp_incomplete;
+    ns.raw_complete = st.found && raw.udp != nullptr && !raw.raw_incomplete;
     for (size_t f = 0; f < 2; ++f) {
       std::copy_n(raw.totals[i].sockets[f], kStates, ns.counts.family[f].sockets.begin());
       std::copy_n(raw.totals[i].receive_queue[f], kStates,
@@ -144,7 +147,12 @@ std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint
   }
   for (size_t k = 0; raw.udp != nullptr && k < raw.udp_count; ++k) {
     const netstat_host_udp& u = raw.udp[k];
-    if (u.ns < out.size() && out[u.ns].udp_complete) out[u.ns].udp.push_back(UdpSocket(u));
+    if (u.ns >= out.size()) continue;
+    if (u.kind == NETSTAT_HOST_RAW) {
+      if (out[u.ns].raw_complete) out[u.ns].raw.push_back(UdpSocket(u));
+    } else if (out[u.ns].udp_complete) {
+      out[u.ns].udp.push_back(UdpSocket(u));
+    }
   }
   return out;
 }

@@ -60,11 +60,12 @@ struct HostRaw {
   const netstat_host_udp* udp = nullptr;  // [udp_count]
   size_t udp_count = 0;
   bool udp_incomplete = false;  // a UDP table not read completely: no namespace's UDP
+  bool raw_incomplete = true;   // the raw tables not read completely: no namespace's raw
 };
 
 // A listener record as sock_diag would give it.
 socket_table::InetSocket ListenerSocket(const netstat_host_listener& l);
-// A UDP record as udp_diag would give it.
+// A UDP (or raw) record as udp_diag (or /proc/net/raw) would give it.
 socket_table::InetSocket UdpSocket(const netstat_host_udp& u);
 
 // One HostNamespace per inode of `inodes` (ascending, distinct: index i is inodes[i]).

@@ -16,7 +16,7 @@
 #define NETSTAT_HOST_LPORT_BITS 14
 #define NETSTAT_HOST_LPORT_TABLE (1 << NETSTAT_HOST_LPORT_BITS)
 #define NETSTAT_HOST_LPORT_PROBES 16
-/* UDP and UDP-Lite socket records one walk returns (a power of two). */
+/* UDP, UDP-Lite and raw socket records one walk returns (a power of two). */
 #define NETSTAT_HOST_MAX_UDP 8192 /* udp_host.bpf.h masks with 8191 */
 
 /* What one run does (input `phase`). */
@@ -54,19 +54,26 @@ struct netstat_host_ns {
   __u64 own_udp_incomplete; /* slots of that table given up (unstable or too long) */
 };
 
-/* One UDP or UDP-Lite socket, as udp_diag reports it. */
+/* The tables PHASE_UDP reads (input udp_kind) and the record kinds they give. */
+#define NETSTAT_HOST_UDP 0
+#define NETSTAT_HOST_UDPLITE 1
+#define NETSTAT_HOST_RAW4 2 /* raw_v4_hashinfo: records of kind NETSTAT_HOST_RAW */
+#define NETSTAT_HOST_RAW6 3 /* raw_v6_hashinfo: the same */
+#define NETSTAT_HOST_RAW 2
+
+/* One UDP, UDP-Lite or raw socket, as udp_diag (or /proc/net/raw) reports it. */
 struct netstat_host_udp {
   __u8 local[16];  /* network order; IPv4 in the first 4 bytes */
   __u8 remote[16]; /* the same */
   __u64 inode;     /* sock_i_ino */
   __u32 ns;        /* index into the wanted namespaces */
-  __u32 rqueue;    /* sk_rmem_alloc - forward_deficit (udp_rqueue_get) */
+  __u32 rqueue;    /* sk_rmem_alloc - forward_deficit (udp_rqueue_get); raw: sk_rmem_alloc */
   __u32 wqueue;    /* sk_wmem_alloc - 1 (sk_wmem_alloc_get) */
   __u32 uid;
   __u32 bound_if;
-  __u16 local_port, remote_port; /* host order */
+  __u16 local_port, remote_port; /* host order; raw: the protocol, 0 */
   __u8 family;                   /* 0 ipv4, 1 ipv6 */
-  __u8 lite;                     /* 0 UDP, 1 UDP-Lite */
+  __u8 kind;                     /* NETSTAT_HOST_UDP, _UDPLITE or _RAW */
   __u8 state;                    /* skc_state: 1 connected, 7 unconnected */
   __u8 pad;
   __u32 pad2;

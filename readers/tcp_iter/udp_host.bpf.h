@@ -15,7 +15,16 @@
  *
  * The UDP-Lite table is no namespace's field and its symbol is not in kallsyms without
  * CONFIG_KALLSYMS_ALL: it is found from a UDP-Lite socket of the caller's (input
- * udplite_fd, made by host_walk.cc), whose sk_prot->h.udp_table is &udplite_table. */
+ * udplite_fd, made by host_walk.cc), whose sk_prot->h.udp_table is &udplite_table.
+ *
+ * The same walk reads the raw socket tables (udp_kind NETSTAT_HOST_RAW4 and _RAW6), as
+ * /proc/net/raw{,6} show them (this kernel has no raw_diag, so that is what each
+ * namespace would be read from): struct raw_hashinfo { lock, ht[256] }, one hlist_head
+ * per slot, sk_node chains ended by NULL, read under RCU as raw_v4_input does (raw
+ * sockets are SOCK_RCU_FREE since Linux 6.0). Shared by every namespace, and found as
+ * UDP-Lite's is: every namespace has a kernel raw socket for IGMP and MLD joins
+ * (net->ipv4.mc_autojoin_sk, net->ipv6.mc_autojoin_sk) whose sk_prot->h.raw_hash is the
+ * table. A socket's slot is hash_32(net->hash_mix ^ protocol, 8) (raw_hashfunc). */
 #ifndef NETSTAT_READERS_TCP_ITER_UDP_HOST_BPF_H_
 #define NETSTAT_READERS_TCP_ITER_UDP_HOST_BPF_H_
 
@@ -24,13 +33,13 @@
 #define NETSTAT_IPPROTO_UDPLITE 136
 
 /* Input. */
-__u32 udp_kind;   /* 0 UDP, 1 UDP-Lite */
+__u32 udp_kind;   /* NETSTAT_HOST_UDP, _UDPLITE, _RAW4 or _RAW6 */
 __s32 udplite_fd; /* set by every UDP-Lite run; -1 none */
 
 /* Output, per walk (reset by the first run of udp_kind 0). */
 __u32 udp_count, udp_overflow;
-__u32 udp_missing; /* a table that should be there was not found (per kind, bit) */
-__u64 udp_buckets[2];
+__u32 udp_missing;    /* a table that should be there was not found (per kind, bit) */
+__u64 udp_buckets[4]; /* by udp_kind */
 __u64 u_restarts, u_unstable, u_long_chains, u_read_errors;
 __u32 u_own; /* set by the program: the table walked is namespace target's own */
 struct netstat_host_udp udp_records[NETSTAT_HOST_MAX_UDP];
@@ -99,7 +108,11 @@ static int udp_step(__u32 i, struct uchain* c) {
   net = AS_U64(skc->skc_net.net);
   if (net == 0) return 1;
   n = bpf_rdonly_cast((void*)net, bpf_core_type_id_kernel(struct net));
-  if (((skc->skc_num + n->hash_mix) & c->mask) != c->slot) return 1; /* moved: again */
+  if (udp_kind >= NETSTAT_HOST_RAW4) {
+    if ((((__u32)n->hash_mix ^ skc->skc_num) * 0x61C88647u) >> 24 != c->slot) return 1;
+  } else if (((skc->skc_num + n->hash_mix) & c->mask) != c->slot) {
+    return 1; /* moved: again */
+  }
   ns = net_index(net);
   if (ns < 0) return 0;
   at = u_at;
@@ -111,7 +124,7 @@ static int udp_step(__u32 i, struct uchain* c) {
   r = &udp_records[at];
   s = bpf_rdonly_cast((void*)sk, bpf_core_type_id_kernel(struct sock));
   r->ns = ns & (MAX_NS - 1);
-  r->lite = udp_kind ? 1 : 0;
+  r->kind = udp_kind >= NETSTAT_HOST_RAW4 ? NETSTAT_HOST_RAW : udp_kind & 1;
   r->state = skc->skc_state;
   r->local_port = skc->skc_num;
   r->remote_port = bpf_ntohs(skc->skc_dport);
@@ -128,7 +141,7 @@ static int udp_step(__u32 i, struct uchain* c) {
     __builtin_memcpy(r->remote, &b, 4);
   }
   r->rqueue = (__u32)s->sk_backlog.rmem_alloc.counter;
-  if (bpf_core_field_exists(struct udp_sock, forward_deficit)) {
+  if (udp_kind < NETSTAT_HOST_RAW4 && bpf_core_field_exists(struct udp_sock, forward_deficit)) {
     struct udp_sock* up = bpf_rdonly_cast((void*)sk, bpf_core_type_id_kernel(struct udp_sock));
     r->rqueue -= (__u32)up->forward_deficit;
   }
@@ -241,6 +254,59 @@ static __always_inline int udp_table_layout(__u64 table) {
          w_nbuckets > 1 && !(w_nbuckets & (w_nbuckets - 1));
 }
 
+/* The slots of a raw table (struct raw_hashinfo at `table`): 256 hlist_heads. */
+static __always_inline int raw_table_layout(__u64 table) {
+  w_hash = table + bpf_core_field_offset(struct raw_hashinfo, ht);
+  w_nbuckets = bpf_core_field_size(struct raw_hashinfo, ht) / 8;
+  w_stride = 8;
+  w_head_off = 0;
+  return table && w_nbuckets == 256; /* RAW_HTABLE_LOG 8: the slot check above */
+}
+
+/* One step of the search for a struct proto by name along proto_list. */
+struct proto_search {
+  __u64 node; /* the list_head `node` of the proto being looked at */
+  __u64 first;
+  __u64 found; /* its h.raw_hash */
+  int v6;
+};
+
+static int proto_step(__u32 i, struct proto_search* c) {
+  const __u32 node_off = bpf_core_field_offset(struct proto, node);
+  struct proto* p = bpf_rdonly_cast((void*)(c->node - node_off), bpf_core_type_id_kernel(struct proto));
+  struct list_head* l;
+
+  /* "RAW" is raw_prot, "RAWv6" rawv6_prot (the list head itself reads as no name) */
+  if (p->name[0] == 'R' && p->name[1] == 'A' && p->name[2] == 'W' &&
+      ((!c->v6 && p->name[3] == 0) ||
+       (c->v6 && p->name[3] == 'v' && p->name[4] == '6' && p->name[5] == 0))) {
+    c->found = AS_U64(p->h.raw_hash);
+    return 1;
+  }
+  l = bpf_rdonly_cast((void*)c->node, bpf_core_type_id_kernel(struct list_head));
+  c->node = AS_U64(l->next);
+  return c->node == 0 || c->node == c->first;
+}
+
+/* &raw_v4_hashinfo or &raw_v6_hashinfo: raw_prot's (rawv6_prot's) h.raw_hash. Neither
+ * symbol is in kallsyms, but every registered struct proto is on one list (proto_list,
+ * by its `node`), and every namespace has a kernel socket for multicast joins
+ * (net->ipv4.mc_autojoin_sk, UDP) whose sk_prot is on it. 0 when not found. */
+static __always_inline __u64 raw_table_of(struct net* net, int v6) {
+  struct proto_search c = {};
+  struct sock* s = BPF_CORE_READ(net, ipv4.mc_autojoin_sk);
+  struct proto* p;
+
+  if (!s) return 0;
+  p = BPF_CORE_READ(s, __sk_common.skc_prot);
+  if (!p) return 0;
+  c.node = (__u64)p + bpf_core_field_offset(struct proto, node);
+  c.first = c.node;
+  c.v6 = v6;
+  bpf_loop(128, proto_step, &c, 0);
+  return c.found;
+}
+
 /* PHASE_UDP_OWN, inside the RCU read section in which the list walk found namespace
  * target's table (w_hashinfo): freed with its namespace, after a grace period. */
 static __always_inline void walk_udp_own_locked(void) {
@@ -256,19 +322,22 @@ static __always_inline void walk_udp_own_locked(void) {
 /* PHASE_UDP from the caller's namespace `net`. */
 static __always_inline void walk_udp(struct net* net) {
   __u64 table;
-  __u32 chunks, kind = udp_kind ? 1 : 0;
+  __u32 chunks, kind = udp_kind & 3;
+  int ok;
 
   if (slice_start == 0 && kind == 0) {
     udp_count = udp_overflow = udp_missing = 0;
     u_restarts = u_unstable = u_long_chains = u_read_errors = 0;
     udp_buckets[0] = udp_buckets[1] = 0;
   }
-  if (kind == 0) {
+  if (kind == NETSTAT_HOST_UDP) {
     table = (__u64)BPF_CORE_READ(net, ipv4.udp_table);
-  } else {
+  } else if (kind == NETSTAT_HOST_UDPLITE) {
     bpf_rcu_read_lock();
     table = udplite_table_of_fd();
     bpf_rcu_read_unlock();
+  } else {
+    table = raw_table_of(net, kind == NETSTAT_HOST_RAW6);
   }
   if (!table) {
     udp_missing |= 1u << kind;
@@ -276,7 +345,8 @@ static __always_inline void walk_udp(struct net* net) {
     return;
   }
   u_own = 0;
-  if (!udp_table_layout(table)) {
+  ok = kind >= NETSTAT_HOST_RAW4 ? raw_table_layout(table) : udp_table_layout(table);
+  if (!ok) {
     udp_missing |= 1u << kind;
     done = 1;
     return;

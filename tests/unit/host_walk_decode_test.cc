@@ -145,7 +145,7 @@ TEST(HostWalkDecode, DecodesUdpRecords) {
   std::vector<netstat_host_udp> udp(3);
   udp[0].ns = 0;
   udp[0].family = 1;
-  udp[0].lite = 1;
+  udp[0].kind = NETSTAT_HOST_UDPLITE;
   udp[0].state = st::kEstablished;
   udp[0].local[15] = 1;
   udp[0].remote[15] = 1;
@@ -207,6 +207,53 @@ TEST(HostWalkDecode, DecodesUdpRecords) {
   out = DecodeHost(raw, {100, 200, 300}, rows);
   EXPECT_FALSE(out[0].udp_complete);
   EXPECT_TRUE(out[0].udp.empty());
+}
+
+// Raw records share the UDP ones' array; their completeness is their own.
+TEST(HostWalkDecode, DecodesRawRecords) {
+  HostRows rows;
+  ASSERT_TRUE(PlanRows({{}, {}}, {}, &rows));
+  std::vector<netstat_host_ns> ns(2);
+  ns[0].found = 1;
+  ns[1].found = 1;
+  ns[1].own_udp = 1;  // its UDP incomplete: raw is another table
+  std::vector<netstat_tcp_totals> totals(2);
+  auto ports = std::make_unique<__u32[][kStates]>(rows.used);
+  std::vector<netstat_host_udp> recs(3);
+  recs[0].ns = 0;
+  recs[0].kind = NETSTAT_HOST_UDP;
+  recs[0].local_port = 53;
+  recs[1].ns = 0;
+  recs[1].kind = NETSTAT_HOST_RAW;
+  recs[1].family = 1;
+  recs[1].state = st::kClose;
+  recs[1].local_port = 58;  // ICMPv6: the protocol, as /proc/net/raw6 shows it
+  recs[1].rqueue = 576;
+  recs[2].ns = 1;
+  recs[2].kind = NETSTAT_HOST_RAW;
+  recs[2].local_port = 1;
+  HostRaw raw;
+  raw.ns_count = 2;
+  raw.ns = ns.data();
+  raw.totals = totals.data();
+  raw.port_counts = ports.get();
+  raw.udp = recs.data();
+  raw.udp_count = recs.size();
+  auto out = DecodeHost(raw, {100, 200}, rows);
+  EXPECT_FALSE(out[0].raw_complete);  // raw_incomplete is the default: not walked
+  EXPECT_TRUE(out[0].raw.empty());
+  raw.raw_incomplete = false;
+  out = DecodeHost(raw, {100, 200}, rows);
+  ASSERT_TRUE(out[0].raw_complete);
+  ASSERT_EQ(out[0].udp.size(), 1u);
+  ASSERT_EQ(out[0].raw.size(), 1u);
+  EXPECT_EQ(out[0].raw[0].protocol, st::Protocol::kRaw);
+  EXPECT_EQ(out[0].raw[0].family, st::Family::kIpv6);
+  EXPECT_EQ(out[0].raw[0].local_port, 58);
+  EXPECT_EQ(out[0].raw[0].receive_queue, 576u);
+  EXPECT_FALSE(out[1].udp_complete);
+  EXPECT_TRUE(out[1].raw_complete);
+  EXPECT_EQ(out[1].raw.size(), 1u);
 }
 
 }  // namespace

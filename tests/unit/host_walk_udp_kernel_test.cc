@@ -28,6 +28,7 @@
 #include "readers/netns/netlink_socket_in.h"
 #include "readers/procfs/root.h"
 #include "readers/socket_table/netlink_socket_table.h"
+#include "readers/socket_table/procfs_socket_table.h"
 #include "readers/tcp_iter/host_walk.h"
 
 namespace netstat::tcp_iter {
@@ -145,6 +146,32 @@ void Populate(UdpNamespace* ns, int extra) {
         keep(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, protocol));  // never bound
       }
     }
+    // Raw sockets of protocol 253 (for experiments), per family: one bound to loopback
+    // that receives the `extra` + 1 packets a second, connected one sends it, and one
+    // bound to lo. Raw delivery gives a copy to every socket of the protocol.
+    for (int family : {AF_INET, AF_INET6}) {
+      sockaddr_storage at{};
+      socklen_t len = 0;
+      const int bound = keep(::socket(family, SOCK_RAW | SOCK_CLOEXEC, 253));
+      const int sender = keep(::socket(family, SOCK_RAW | SOCK_CLOEXEC, 253));
+      const int dev = keep(::socket(family, SOCK_RAW | SOCK_CLOEXEC, 253));
+      if (bound < 0 || sender < 0 || dev < 0) continue;
+      if (family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&at);
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+      } else {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&at);
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+      }
+      ::bind(bound, reinterpret_cast<sockaddr*>(&at), len);
+      ::setsockopt(dev, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+      ::connect(sender, reinterpret_cast<sockaddr*>(&at), len);
+      for (int i = 0; i < 1 + extra; ++i) (void)!::send(sender, "raw", 3, 0);
+    }
     const int dual = keep(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     int off = 0;
     ::setsockopt(dual, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
@@ -171,6 +198,34 @@ bool DumpIn(const UdpNamespace& ns, std::vector<st::InetSocket>* out, std::strin
     }
   }
   return true;
+}
+
+// The namespace's raw sockets as /proc/net/raw{,6} show them (this kernel has no
+// raw_diag), read by a thread inside it: /proc/thread-self/net is that thread's.
+bool RawIn(const UdpNamespace& ns, std::vector<st::InetSocket>* out, std::string* error) {
+  bool ok = false;
+  std::thread([&] {
+    const int fd = ::open(ns.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+      *error = "setns";
+      return;
+    }
+    ::close(fd);
+    st::ProcfsSocketTable table(procfs::Root("/proc/thread-self", ""));
+    const auto keep = [out](const st::InetSocket& s) {
+      out->push_back(s);
+      out->back().bound_interface = 0;  // /proc/net/raw does not show it; the walk does
+    };
+    for (st::Family f : {st::Family::kIpv4, st::Family::kIpv6}) {
+      const st::DumpResult r = table.DumpInet(st::Protocol::kRaw, f, st::kAllStates, keep);
+      if (!r.ok) {
+        *error = r.error;
+        return;
+      }
+    }
+    ok = true;
+  }).join();
+  return ok;
 }
 
 auto Fields(const st::InetSocket& s) {
@@ -253,6 +308,22 @@ TEST(HostWalkUdpKernel, MatchesNetlinkInEachNamespace) {
     if (spaces[i]->have_lite) {
       EXPECT_EQ(lite, per_protocol);
     }
+    // Raw: three sockets per family, one of them connected, the bound one with packets.
+    ASSERT_TRUE(w.raw_complete);
+    std::vector<st::InetSocket> procfs_raw, walked_raw = w.raw;
+    ASSERT_TRUE(RawIn(*spaces[i], &procfs_raw, &error)) << error;
+    EXPECT_EQ(procfs_raw.size(), 6u);
+    uint32_t raw_on_dev = 0, raw_queued = 0, raw_connected = 0;
+    for (auto& s : walked_raw) {
+      raw_on_dev += s.bound_interface != 0;
+      raw_queued += s.receive_queue > 0;
+      raw_connected += s.state == st::kEstablished;
+      s.bound_interface = 0;
+    }
+    ExpectSame(walked_raw, procfs_raw);
+    EXPECT_EQ(raw_on_dev, 2u);
+    EXPECT_GE(raw_queued, 2u);
+    EXPECT_EQ(raw_connected, 2u);
   }
 }
 
