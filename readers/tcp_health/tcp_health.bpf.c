@@ -114,10 +114,27 @@ static __always_inline int remote_wanted(__u16 port) {
   return bits && ((*bits >> (port & 31)) & 1);
 }
 
-/* The value of a key, made on first use. A full map (max_series) sends the event to
- * the side's "other" port of the namespace, and when that cannot be made either, to
- * the dropped counter. */
-static __noinline struct netstat_th_value* value_of(__u64 netns, __u16 port, __u8 side) {
+/* The value of a key that is not in `ports` yet: made, or, when the map is full
+ * (max_series), the side's "other" port of the namespace; when that cannot be made
+ * either, the dropped counter. Out of line: it runs once per key. */
+static __noinline struct netstat_th_value* make_value(struct netstat_th_key* key) {
+  struct netstat_th_value* v;
+
+  bpf_map_update_elem(&ports, key, &zero_value, BPF_NOEXIST); /* a racing CPU may win */
+  v = bpf_map_lookup_elem(&ports, key);
+  if (v) return v;
+  key->port = NETSTAT_TH_OTHER_PORT;
+  v = bpf_map_lookup_elem(&ports, key);
+  if (v) return v;
+  bpf_map_update_elem(&ports, key, &zero_value, BPF_NOEXIST);
+  v = bpf_map_lookup_elem(&ports, key);
+  if (!v) bump(NETSTAT_TH_DROPPED);
+  return v;
+}
+
+/* The value of a key, made on first use. Inline: a call to a BPF function costs more
+ * than the lookup on the hot path. */
+static __always_inline struct netstat_th_value* value_of(__u64 netns, __u16 port, __u8 side) {
   struct netstat_th_key key = {};
   struct netstat_th_value* v;
 
@@ -125,17 +142,7 @@ static __noinline struct netstat_th_value* value_of(__u64 netns, __u16 port, __u
   key.port = port;
   key.side = side;
   v = bpf_map_lookup_elem(&ports, &key);
-  if (v) return v;
-  bpf_map_update_elem(&ports, &key, &zero_value, BPF_NOEXIST); /* a racing CPU may win */
-  v = bpf_map_lookup_elem(&ports, &key);
-  if (v) return v;
-  key.port = NETSTAT_TH_OTHER_PORT;
-  v = bpf_map_lookup_elem(&ports, &key);
-  if (v) return v;
-  bpf_map_update_elem(&ports, &key, &zero_value, BPF_NOEXIST);
-  v = bpf_map_lookup_elem(&ports, &key);
-  if (!v) bump(NETSTAT_TH_DROPPED);
-  return v;
+  return v ? v : make_value(&key);
 }
 
 static __always_inline void observe(struct netstat_th_histogram* h, const __u64* bounds,
@@ -170,8 +177,7 @@ static __always_inline struct netstat_th_value* value_for(const struct sock* sk)
   local = sk->__sk_common.skc_num;
   remote = bpf_ntohs(sk->__sk_common.skc_dport);
   if (local != 0 && local <= remote) return value_of(netns, local, NETSTAT_TH_SERVER);
-  return value_of(netns, remote_wanted(remote) ? remote : NETSTAT_TH_OTHER_PORT,
-                  NETSTAT_TH_CLIENT);
+  return value_of(netns, remote_wanted(remote) ? remote : NETSTAT_TH_OTHER_PORT, NETSTAT_TH_CLIENT);
 }
 
 /* A new connection's storage: the client side at SYN_SENT, the server side when the
@@ -199,9 +205,10 @@ static __always_inline void open_conn(const struct sock* sk, __u8 side) {
 static __always_inline void connected(const struct sock* sk) {
   struct conn* c = conn_of(sk);
   struct netstat_th_value* v;
-  __u64 now = bpf_ktime_get_ns();
+  __u64 now;
 
   if (!c || c->established) return;
+  now = bpf_ktime_get_ns();
   v = value_of(c->netns, c->port, c->side);
   if (v) observe(&v->connect, connect_bounds, now - c->start_ns);
   c->start_ns = now;
@@ -241,7 +248,9 @@ static __always_inline void closed(const struct sock* sk) {
       }
     }
   }
-  bpf_sk_storage_delete(&conns, (struct sock*)sk); /* a socket may connect() again */
+  /* A socket may connect() again. Leaving the storage to the kernel (freed with the
+   * socket) costs the same: the work moves to __sk_destruct (tcp_health_bench.sh). */
+  bpf_sk_storage_delete(&conns, (struct sock*)sk);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -367,8 +376,8 @@ int BPF_PROG(th_drop, struct sk_buff* skb, void* location, enum skb_drop_reason 
   struct sock* owner;
 
   if (!skb) return 0;
-  if ((__u32)reason <= (__u32)bpf_core_enum_value(enum skb_drop_reason,
-                                                  SKB_DROP_REASON_NOT_SPECIFIED))
+  if ((__u32)reason <=
+      (__u32)bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED))
     return 0;
   if (!drop_port(skb, &key.protocol, &key.port)) return 0;
   owner = skb->sk; /* once: each load of an RCU pointer must be checked on its own */

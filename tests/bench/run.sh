@@ -9,7 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 export PERF=${PERF:-1}
 status=0
 for bench in sockets_bench.sh sockets_bpf_bench.sh listeners_bench.sh process_sockets_bench.sh \
-  listener_events_bench.sh tcp_health_bench.sh; do
+  listener_events_bench.sh tcp_health_bench.sh tcp_health_bulk_bench.sh; do
   [ -x "$HERE/$bench" ] || continue
   echo "== $bench" >&2
   "$HERE/$bench" "$BUILD" || status=1
