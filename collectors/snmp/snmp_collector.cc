@@ -178,7 +178,7 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
       files_.Read(ns.pid, ns.inode, &picker_, &got_);
       if (got_.gone) continue;  // its process exited since the reading: normal churn
       for (const auto& e : got_.errors) AddError(error, "netns " + ns.label + ": " + e);
-      const collectors::Labels labels{{"netns", ns.label}};
+      const collectors::CleanLabel label("netns", ns.label);
       ++namespace_number_;
       for (auto [values, path] : {std::pair{&got_.snmp, "/proc/net/snmp"},
                                   std::pair{&got_.netstat, "/proc/net/netstat"}}) {
@@ -187,7 +187,7 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
           if (v.id >= seen_in_.size()) seen_in_.resize(picker_.keys().size(), 0);
           if (seen_in_[v.id] == namespace_number_) continue;
           seen_in_[v.id] = namespace_number_;
-          (*families)[FamilyOf(v.id, path, families)].Add(labels, v.value);
+          (*families)[FamilyOf(v.id, path, families)].Add(label, v.value);
         }
       }
     }
@@ -205,6 +205,7 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
     if (family_of_[id] == kNoFamily) {
       const PickedKey& k = picker_.keys()[id];
       family_of_[id] = families->IndexOf(k.key, k.group, k.name, path);
+      (*families)[family_of_[id]].Reserve(read_.size() + 1);  // one sample per namespace
     }
     return family_of_[id];
   }
