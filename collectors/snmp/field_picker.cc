@@ -127,8 +127,9 @@ void FieldPicker::PickValues(const Header& h, std::string_view values, size_t li
 
 // Pairs of lines, the header known again by comparing it whole where it starts (a kernel's
 // header lines are blank-free at their ends; any other goes the long way, trimmed).
-void FieldPicker::Parse(std::string_view text, std::vector<PickedValue>* values,
+bool FieldPicker::Parse(std::string_view text, std::vector<PickedValue>* values,
                         std::vector<std::string>* errors) {
+  bool wants = false;
   size_t number = 0;
   while (!text.empty()) {
     const size_t header_line = ++number;
@@ -162,8 +163,11 @@ void FieldPicker::Parse(std::string_view text, std::vector<PickedValue>* values,
     Consume(value_line, &text);
     ++number;
     const Header& h = known != nullptr ? *known : HeaderOf(header);
-    if (!h.columns.empty()) PickValues(h, value_line, header_line + 1, values, errors);
+    if (h.columns.empty()) continue;
+    wants = true;
+    PickValues(h, value_line, header_line + 1, values, errors);
   }
+  return wants;
 }
 
 ParseResult FieldPicker::Parse(std::string_view text) {

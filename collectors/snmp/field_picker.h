@@ -42,8 +42,9 @@ class FieldPicker {
   // Appends the wanted fields of `text` to *values, in the order of the text, and what is
   // wrong in them to *errors ("line N: ...", as ParsePairedGroups says it). Errors about
   // the rest (a bad name or value in a column nobody wants) are not reported. A group
-  // whose names and values differ in number is dropped with an error, as there.
-  void Parse(std::string_view text, std::vector<PickedValue>* values,
+  // whose names and values differ in number is dropped with an error, as there. Returns
+  // whether some group of the text has a wanted field (whatever its value).
+  bool Parse(std::string_view text, std::vector<PickedValue>* values,
              std::vector<std::string>* errors);
   // The same as ParsePairedGroups' result restricted to the wanted fields (for tests).
   ParseResult Parse(std::string_view text);

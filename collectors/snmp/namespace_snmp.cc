@@ -64,6 +64,7 @@ bool NamespaceStatFiles::Open(int32_t pid, uint64_t inode, Files* f,
                               std::vector<std::string>* errors) const {
   std::vector<std::string> failed;
   for (int i = 0; i < 2; ++i) {
+    if (unwanted_[i]) continue;
     f->paths[i] = root_.Proc(std::to_string(pid) + "/net/" + kNames[i]);
     f->fds[i] = procfs::OpenRegular(f->paths[i]);
     if (f->fds[i] < 0) failed.push_back(f->paths[i] + ": " + procfs::ErrorText(errno));
@@ -84,6 +85,7 @@ void NamespaceStatFiles::Read(int32_t pid, uint64_t inode, FieldPicker* picker,
   out->snmp.clear();
   out->netstat.clear();
   out->errors.clear();
+  if (unwanted_[0] && unwanted_[1]) return;  // nothing is wanted of any namespace
   Files& f = open_[inode];
   if (f.fds[0] < 0 && f.fds[1] < 0 && !Open(pid, inode, &f, &out->errors)) {
     open_.erase(inode);
@@ -92,15 +94,24 @@ void NamespaceStatFiles::Read(int32_t pid, uint64_t inode, FieldPicker* picker,
   }
   std::vector<PickedValue>* values[2] = {&out->snmp, &out->netstat};
   for (int i = 0; i < 2; ++i) {
-    if (f.fds[i] < 0) continue;  // its open failed: reported above
+    if (unwanted_[i] && f.fds[i] >= 0) {  // another namespace's opened before it was learnt
+      close(f.fds[i]);
+      f.fds[i] = -1;
+    }
+    if (f.fds[i] < 0) continue;  // unwanted, or its open failed: reported above
     size_t used = 0;
     if (int err = ReadFromStart(f.fds[i], &used)) {
       out->errors.push_back(f.paths[i] + ": " + procfs::ErrorText(err));
       continue;
     }
     errors_.clear();
-    picker->Parse(std::string_view(buffer_.data(), used), values[i], &errors_);
+    const bool wants = picker->Parse(std::string_view(buffer_.data(), used), values[i], &errors_);
     for (const auto& e : errors_) out->errors.push_back(f.paths[i] + ": " + e);
+    if (!wants && errors_.empty()) {
+      unwanted_[i] = true;
+      close(f.fds[i]);
+      f.fds[i] = -1;
+    }
   }
   // A failure is not kept: the next scrape opens both files again.
   if (!out->errors.empty()) {

@@ -12,6 +12,10 @@
 // the namespace, and a namespace deleted meanwhile is freed one scrape late at most.
 // Each file is one record of the kernel's seq_file (single_open): one pread into a buffer
 // larger than the text returns it whole, so no second pread is spent to see its end.
+// A file none of whose groups has a wanted field (netstat, when netns_include keeps to
+// Tcp_ and Udp_ fields) is read once, cleanly, and then neither opened nor read again:
+// every namespace of a kernel prints the same groups, and each reading costs the kernel a
+// rendering of all of them.
 #pragma once
 
 #include <cstdint>
@@ -65,9 +69,10 @@ class NamespaceStatFiles {
   int ReadFromStart(int fd, size_t* used);
 
   procfs::Root root_;
-  std::map<uint64_t, Files> open_;   // by namespace inode
-  std::vector<char> buffer_;         // reused, grown only; never cleared (no zero-filling)
-  std::vector<std::string> errors_;  // the picker's, reused
+  bool unwanted_[2] = {false, false};  // by file, as above
+  std::map<uint64_t, Files> open_;     // by namespace inode
+  std::vector<char> buffer_;           // reused, grown only; never cleared (no zero-filling)
+  std::vector<std::string> errors_;    // the picker's, reused
 };
 
 }  // namespace netstat::snmp

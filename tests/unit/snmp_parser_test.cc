@@ -194,6 +194,13 @@ TEST(FieldPicker, IdsAreTheSameForTheSameFieldInEveryText) {
   EXPECT_EQ(a[1].value, 7);
   EXPECT_EQ(b[0].id, a[1].id);  // netstat first this time
   EXPECT_EQ(b[1].id, a[0].id);
+  // Whether a text has a group with a wanted field: its reader may skip it when not.
+  std::vector<PickedValue> none;
+  EXPECT_FALSE(picker.Parse("Udp: NoPorts\nUdp: 1\n", &none, &errors));
+  EXPECT_TRUE(errors.empty());
+  EXPECT_TRUE(picker.Parse("Tcp: RetransSegs\nTcp: x\n", &none, &errors));  // even a bad one
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(errors.size(), 1u);
 }
 
 // A known header is found again only as a whole line; blanks at its ends, a cut in it, or
