@@ -9,7 +9,9 @@
 //   write    daemon/text_writer on Collect's families
 // and prints the medians of RUNS rounds in microseconds per namespace, with what the
 // collector adds to the kernel's work: (collect - own - kernel) per namespace.
-//   netstat_bench_snmp_netns [RUNS]
+// NETNS_INCLUDE replaces the default netns_include (the kernel column stays the cost of
+// both files).
+//   netstat_bench_snmp_netns [RUNS] [NETNS_INCLUDE]
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -121,6 +123,7 @@ int main(int argc, char** argv) {
 
   netstat::config::Config config;
   config.namespaces.mode = netstat::config::NamespacesConfig::Mode::kAll;
+  if (argc > 2) config.snmp.netns_include = netstat::config::Pattern::Compile(argv[2]);
   netstat::procfs::Root root("/proc", "/sys");
   auto collector = netstat::snmp::MakeSnmpCollector({root, config});
   auto* consumer = dynamic_cast<sr::SocketConsumer*>(collector.get());
