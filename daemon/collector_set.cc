@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "collectors/common/family_builder.h"
 #include "collectors/common/namespace_families.h"
@@ -162,17 +163,22 @@ std::vector<prometheus::MetricFamily> CollectorSet::Scrape() {
   }
   for (size_t i = 0; i < entries_.size(); ++i) {
     Entry* e = entries_[i].get();
-    std::shared_ptr<const Run> run;
-    {
+    const bool on_scrape = e->spec.interval.count() == 0;
+    const auto take = [&] {
       std::lock_guard lk(e->last_mu);
-      run = e->last;
-    }
+      if (on_scrape) return std::exchange(e->last, nullptr);
+      return e->last;
+    };
+    std::shared_ptr<Run> run = take();
     if (!run) {  // a background collector that has not finished its first run yet
       RunUnit(unit_of_[i]);
-      std::lock_guard lk(e->last_mu);
-      run = e->last;
+      run = take();
     }
-    out.insert(out.end(), run->families.begin(), run->families.end());
+    if (on_scrape) {  // copying every sample of every run cost as much as writing them out
+      for (auto& f : run->families) out.push_back(std::move(f));
+    } else {
+      out.insert(out.end(), run->families.begin(), run->families.end());
+    }
     duration.Add({{"collector", e->spec.name}}, run->duration_seconds);
     success.Add({{"collector", e->spec.name}}, run->success ? 1 : 0);
     runs.Add({{"collector", e->spec.name}}, static_cast<double>(e->runs.load()));

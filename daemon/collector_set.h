@@ -58,7 +58,9 @@ class CollectorSet {
     Spec spec;
     socket_reading::SocketConsumer* consumer = nullptr;  // the collector, when it reads sockets
     std::mutex last_mu;
-    std::shared_ptr<const Run> last;
+    // The latest run: a background one is served to every scrape until the next; a
+    // run on scrape is that scrape's alone, which takes it (and moves its families).
+    std::shared_ptr<Run> last;
     std::optional<bool> logged_ok;  // for logging once per change of state
     std::atomic<uint64_t> runs{0};
   };

@@ -33,6 +33,20 @@ size_t SequenceLength(std::string_view s) {
   return n;
 }
 
+void SetValue(prometheus::MetricType type, double value, prometheus::ClientMetric* m) {
+  switch (type) {
+    case prometheus::MetricType::Counter:
+      m->counter.value = value;
+      break;
+    case prometheus::MetricType::Untyped:
+      m->untyped.value = value;
+      break;
+    default:
+      m->gauge.value = value;
+      break;
+  }
+}
+
 }  // namespace
 
 std::string ValidUtf8(std::string s) {
@@ -61,21 +75,17 @@ FamilyBuilder::FamilyBuilder(std::string name, std::string help, prometheus::Met
 }
 
 FamilyBuilder& FamilyBuilder::Add(const Labels& labels, double value) {
-  prometheus::ClientMetric m;
+  prometheus::ClientMetric& m = family_.metric.emplace_back();
   m.label.reserve(labels.size());
   for (const auto& [name, val] : labels) m.label.push_back({name, ValidUtf8(val)});
-  switch (family_.type) {
-    case prometheus::MetricType::Counter:
-      m.counter.value = value;
-      break;
-    case prometheus::MetricType::Untyped:
-      m.untyped.value = value;
-      break;
-    default:
-      m.gauge.value = value;
-      break;
-  }
-  family_.metric.push_back(std::move(m));
+  SetValue(family_.type, value, &m);
+  return *this;
+}
+
+FamilyBuilder& FamilyBuilder::Add(const CleanLabel& label, double value) {
+  prometheus::ClientMetric& m = family_.metric.emplace_back();
+  m.label.push_back(label.get());
+  SetValue(family_.type, value, &m);
   return *this;
 }
 

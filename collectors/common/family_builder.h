@@ -11,6 +11,22 @@ namespace netstat::collectors {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// `s` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD.
+std::string ValidUtf8(std::string s);
+
+// One label whose value has been through ValidUtf8, for a publisher that puts the same
+// label on many samples (the netns label on each field of a namespace) and so cleans it,
+// and builds it, once.
+class CleanLabel {
+ public:
+  CleanLabel(std::string name, std::string value)
+      : label_{std::move(name), ValidUtf8(std::move(value))} {}
+  const prometheus::ClientMetric::Label& get() const { return label_; }
+
+ private:
+  prometheus::ClientMetric::Label label_;
+};
+
 class FamilyBuilder {
  public:
   FamilyBuilder(std::string name, std::string help, prometheus::MetricType type);
@@ -20,6 +36,10 @@ class FamilyBuilder {
   // process names, and one invalid byte would make Prometheus reject the whole scrape.
   FamilyBuilder& Add(const Labels& labels, double value);
   FamilyBuilder& Add(double value) { return Add({}, value); }
+  // One sample with that label alone.
+  FamilyBuilder& Add(const CleanLabel& label, double value);
+  // Room for `samples`, when a publisher knows how many are coming (one per namespace).
+  void Reserve(size_t samples) { family_.metric.reserve(samples); }
 
   bool empty() const { return family_.metric.empty(); }
   // Moves the family into `out` (even when empty: a family with no samples is
@@ -29,9 +49,6 @@ class FamilyBuilder {
  private:
   prometheus::MetricFamily family_;
 };
-
-// `s` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD.
-std::string ValidUtf8(std::string s);
 
 prometheus::MetricFamily Gauge(std::string name, std::string help, const Labels& labels,
                                double value);

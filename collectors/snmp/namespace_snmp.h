@@ -10,11 +10,16 @@
 // larger buffer, which halves the kernel's share of a namespace's cost. An open file holds
 // its namespace, not the process: so it is closed as soon as a reading no longer finds
 // the namespace, and a namespace deleted meanwhile is freed one scrape late at most.
+// Each file is one record of the kernel's seq_file (single_open): one pread into a buffer
+// larger than the text returns it whole, so no second pread is spent to see its end.
+// A file none of whose groups has a wanted field (netstat, when netns_include keeps to
+// Tcp_ and Udp_ fields) is read once, cleanly, and then neither opened nor read again:
+// every namespace of a kernel prints the same groups, and each reading costs the kernel a
+// rendering of all of them.
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -24,13 +29,15 @@
 
 namespace netstat::snmp {
 
+// One namespace's fields; a caller reuses one for every namespace, so that its vectors'
+// storage is allocated once.
 struct NamespaceFields {
   // The pid left the namespace before its files were opened (it exited, or the number now
   // names another process): nothing is published, and that is not an error.
   bool gone = false;
-  std::vector<Field> snmp;          // from /proc/PID/net/snmp
-  std::vector<Field> netstat;       // from /proc/PID/net/netstat
-  std::vector<std::string> errors;  // "<procfs>/PID/net/snmp: line 2: ..."
+  std::vector<PickedValue> snmp;     // from /proc/PID/net/snmp, ids of the picker's keys
+  std::vector<PickedValue> netstat;  // from /proc/PID/net/netstat
+  std::vector<std::string> errors;   // "<procfs>/PID/net/snmp: line 2: ..."
 };
 
 class NamespaceStatFiles {
@@ -40,11 +47,12 @@ class NamespaceStatFiles {
   NamespaceStatFiles(const NamespaceStatFiles&) = delete;
   NamespaceStatFiles& operator=(const NamespaceStatFiles&) = delete;
 
-  // The fields `picker` wants of the namespace `inode`, whose files are opened through
-  // `pid` when they are not open yet. A file that fails is closed, to be opened again.
-  NamespaceFields Read(int32_t pid, uint64_t inode, FieldPicker* picker);
-  // Closes the files of every namespace not in `inodes` (the last reading's).
-  void Keep(const std::set<uint64_t>& inodes);
+  // The fields `picker` wants of the namespace `inode` into *out (cleared first), its
+  // files opened through `pid` when they are not open yet. A file that fails is closed, to
+  // be opened again.
+  void Read(int32_t pid, uint64_t inode, FieldPicker* picker, NamespaceFields* out);
+  // Closes the files of every namespace not in `inodes` (the last reading's, sorted).
+  void Keep(const std::vector<uint64_t>& inodes);
 
  private:
   struct Files {
@@ -56,9 +64,15 @@ class NamespaceStatFiles {
   // namespace by then or the files are gone with it.
   bool Open(int32_t pid, uint64_t inode, Files* f, std::vector<std::string>* errors) const;
 
+  // The whole file from offset 0 into buffer_, its length into *used: 0, or an errno
+  // (procfs's own for a cut or oversized text).
+  int ReadFromStart(int fd, size_t* used);
+
   procfs::Root root_;
-  std::map<uint64_t, Files> open_;  // by namespace inode
-  std::string text_;                // reused read buffer
+  bool unwanted_[2] = {false, false};  // by file, as above
+  std::map<uint64_t, Files> open_;     // by namespace inode
+  std::vector<char> buffer_;           // reused, grown only; never cleared (no zero-filling)
+  std::vector<std::string> errors_;    // the picker's, reused
 };
 
 }  // namespace netstat::snmp

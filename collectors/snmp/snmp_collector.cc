@@ -6,6 +6,7 @@
 // fields under the same names with a netns label (namespace_snmp.h).
 #include "collectors/snmp/snmp_collector.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -50,16 +51,20 @@ void AddError(std::string* error, const std::string& what) {
 // and every other namespace's go to the same family.
 class FieldFamilies {
  public:
-  collectors::FamilyBuilder& Get(const std::string& key, const Field& f, const std::string& path) {
+  // The index of the family of `key` ("Tcp_RetransSegs"), made on first sight.
+  size_t IndexOf(const std::string& key, const std::string& group, const std::string& name,
+                 const std::string& path) {
     auto it = index_.find(key);
-    if (it != index_.end()) return builders_[it->second];
+    if (it != index_.end()) return it->second;
     const bool gauge = IsGauge(key);
     index_.emplace(key, builders_.size());
-    return builders_.emplace_back(
+    builders_.emplace_back(
         "netstat_" + key + (gauge ? "" : "_total"),
-        "Field " + f.name + " of group " + f.group + " in " + path + " (netstat -s).",
+        "Field " + name + " of group " + group + " in " + path + " (netstat -s).",
         gauge ? prometheus::MetricType::Gauge : prometheus::MetricType::Counter);
+    return builders_.size() - 1;
   }
+  collectors::FamilyBuilder& operator[](size_t i) { return builders_[i]; }
   bool Has(const std::string& key) const { return index_.count(key) > 0; }
   void MoveTo(std::vector<prometheus::MetricFamily>* out) {
     for (auto& b : builders_) b.MoveTo(out);
@@ -122,7 +127,9 @@ class SnmpCollector : public collectors::Collector {
         // A malformed file must not yield a sample twice. `path` in HELP is the kernel's
         // name for the file, whatever --path.procfs says.
         if (!Wanted(key) || families->Has(key)) continue;
-        families->Get(key, f, std::string("/proc/") + source.relative).Add(f.value);
+        (*families)[families->IndexOf(key, f.group, f.name,
+                                      std::string("/proc/") + source.relative)]
+            .Add(f.value);
       }
     }
   }
@@ -159,21 +166,28 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
 
  protected:
   void CollectOthers(FieldFamilies* families, std::string* error) override {
-    std::set<uint64_t> inodes;
-    for (const Namespace& ns : read_) inodes.insert(ns.inode);
-    files_.Keep(ReadsOthers() ? inodes : std::set<uint64_t>{});
+    std::vector<uint64_t> inodes;
+    if (ReadsOthers()) {
+      for (const Namespace& ns : read_) inodes.push_back(ns.inode);
+      std::sort(inodes.begin(), inodes.end());
+    }
+    files_.Keep(inodes);
     if (!ReadsOthers()) return;
+    family_of_.clear();  // the families are this run's
     for (const Namespace& ns : read_) {
-      NamespaceFields got = files_.Read(ns.pid, ns.inode, &picker_);
-      if (got.gone) continue;  // its process exited since the reading: normal churn
-      for (const auto& e : got.errors) AddError(error, "netns " + ns.label + ": " + e);
-      std::set<std::string> seen;  // a malformed file must not yield a sample twice
-      for (auto [fields, path] :
-           {std::pair{&got.snmp, "/proc/net/snmp"}, std::pair{&got.netstat, "/proc/net/netstat"}}) {
-        for (const Field& f : *fields) {
-          std::string key = f.group + "_" + f.name;
-          if (!seen.insert(key).second) continue;
-          families->Get(key, f, path).Add({{"netns", ns.label}}, f.value);
+      files_.Read(ns.pid, ns.inode, &picker_, &got_);
+      if (got_.gone) continue;  // its process exited since the reading: normal churn
+      for (const auto& e : got_.errors) AddError(error, "netns " + ns.label + ": " + e);
+      const collectors::CleanLabel label("netns", ns.label);
+      ++namespace_number_;
+      for (auto [values, path] : {std::pair{&got_.snmp, "/proc/net/snmp"},
+                                  std::pair{&got_.netstat, "/proc/net/netstat"}}) {
+        for (const PickedValue& v : *values) {
+          // A malformed file must not yield a sample twice.
+          if (v.id >= seen_in_.size()) seen_in_.resize(picker_.keys().size(), 0);
+          if (seen_in_[v.id] == namespace_number_) continue;
+          seen_in_[v.id] = namespace_number_;
+          (*families)[FamilyOf(v.id, path, families)].Add(label, v.value);
         }
       }
     }
@@ -185,8 +199,25 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
     uint64_t inode;
     int32_t pid;
   };
-  NamespaceStatFiles files_;  // kept open across scrapes
-  FieldPicker picker_;        // the other namespaces' fields, by header line
+  // The family index of the picker's key `id` in this run's families.
+  size_t FamilyOf(uint32_t id, const char* path, FieldFamilies* families) {
+    if (id >= family_of_.size()) family_of_.resize(picker_.keys().size(), kNoFamily);
+    if (family_of_[id] == kNoFamily) {
+      const PickedKey& k = picker_.keys()[id];
+      family_of_[id] = families->IndexOf(k.key, k.group, k.name, path);
+      (*families)[family_of_[id]].Reserve(read_.size() + 1);  // one sample per namespace
+    }
+    return family_of_[id];
+  }
+
+  static constexpr size_t kNoFamily = ~size_t{0};
+  NamespaceStatFiles files_;       // kept open across scrapes
+  FieldPicker picker_;             // the other namespaces' fields, by header line
+  NamespaceFields got_;            // one namespace's, its storage reused for the next
+  std::vector<size_t> family_of_;  // by picker key id, for this run
+  // By picker key id, the number of the namespace that last published it.
+  std::vector<uint64_t> seen_in_;
+  uint64_t namespace_number_ = 0;
   std::optional<Namespace> current_;
   std::vector<Namespace> read_;  // by the last reading, in its order (by inode)
 };

@@ -1,6 +1,5 @@
 #include "collectors/snmp/snmp_parser.h"
 
-#include <cctype>
 #include <charconv>
 #include <cstdint>
 
@@ -34,10 +33,14 @@ bool ParseInteger(std::string_view s, double* out) {
   return true;
 }
 
+// ASCII only, as std::isalnum in the "C" locale the exporter runs in, without a call per
+// character.
 bool IsMetricNamePart(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
   }
   return true;
 }

@@ -108,8 +108,11 @@ TEST(CollectorSet, SocketCollectorsOfOneScheduleShareOneReading) {
   EXPECT_EQ(Value(families, "b_listeners"), 1);
   EXPECT_EQ(Value(families, "plain"), 1);
   EXPECT_EQ(h.dumps.load(), 1);
-  set.Scrape();
+  // A run on scrape serves that scrape alone (its families move out); the next has its own.
+  const auto again = set.Scrape();
   EXPECT_EQ(h.dumps.load(), 2);
+  EXPECT_EQ(Value(again, "a_listeners"), 1);
+  EXPECT_EQ(Value(again, "plain"), 1);
 }
 
 TEST(CollectorSet, AnotherScheduleHasItsOwnReading) {
@@ -122,7 +125,10 @@ TEST(CollectorSet, AnotherScheduleHasItsOwnReading) {
   EXPECT_EQ(h.dumps.load(), 2);
   families = set.Scrape();  // b keeps its background result; only a reads again
   EXPECT_EQ(Value(families, "b_listeners"), 1);
+  EXPECT_EQ(Value(families, "a_listeners"), 1);
   EXPECT_EQ(h.dumps.load(), 3);
+  families = set.Scrape();  // served again, not moved away by the last scrape
+  EXPECT_EQ(Value(families, "b_listeners"), 1);
 }
 
 }  // namespace

@@ -29,5 +29,29 @@ TEST(FamilyBuilder, CleansLabelValues) {
   EXPECT_EQ(out[0].metric[0].label[0].value, "e\xEF\xBF\xBDth0");
 }
 
+// A label cleaned once and put on many samples, as on every field of a namespace.
+TEST(FamilyBuilder, OneCleanLabelOnManySamples) {
+  const CleanLabel label("netns", "pod\xFF");
+  FamilyBuilder counters("c_total", "help", prometheus::MetricType::Counter);
+  FamilyBuilder gauges("g", "help", prometheus::MetricType::Gauge);
+  counters.Reserve(2);
+  counters.Add(label, 1).Add(label, 2);
+  gauges.Add(label, 3);
+  std::vector<prometheus::MetricFamily> out;
+  counters.MoveTo(&out);
+  gauges.MoveTo(&out);
+  ASSERT_EQ(out.size(), 2u);
+  ASSERT_EQ(out[0].metric.size(), 2u);
+  EXPECT_EQ(out[0].metric[1].counter.value, 2);
+  EXPECT_EQ(out[1].metric[0].gauge.value, 3);
+  for (const auto& f : out) {
+    for (const auto& m : f.metric) {
+      ASSERT_EQ(m.label.size(), 1u);
+      EXPECT_EQ(m.label[0].name, "netns");
+      EXPECT_EQ(m.label[0].value, "pod\xEF\xBF\xBD");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace netstat::collectors

@@ -221,6 +221,25 @@ TEST_F(SnmpNamespaces, FilesStayOpenWhileTheNamespaceIsRead) {
   EXPECT_EQ(OpenFds(), before);
 }
 
+// With netns_include kept to two Tcp_ fields no group of netstat is wanted: after one clean
+// reading the file is closed and neither opened nor read again, in any namespace.
+TEST_F(SnmpNamespaces, AFileWithNoWantedFieldIsReadOnce) {
+  config_.snmp.netns_include = config::Pattern::Compile("^Tcp_(RetransSegs|OutRsts)$");
+  AddPod(100, 1001, "snmp/pod");
+  AddPod(200, 1002, "snmp/pod");
+  const size_t before = OpenFds();
+  EXPECT_EQ(Run({{"pod-a", 1001, 100}}), "");
+  EXPECT_EQ(Value("netstat_Tcp_RetransSegs_total", "pod-a"), 42);
+  EXPECT_EQ(SamplesOf("pod-a"), 2u);
+  EXPECT_EQ(OpenFds(), before + 1);  // snmp only
+  // A broken netstat is not even looked at now; a new namespace opens snmp alone.
+  tree_.Write("100/net/netstat", "garbage\n");
+  EXPECT_EQ(Run({{"pod-a", 1001, 100}, {"pod-b", 1002, 200}}), "");
+  EXPECT_EQ(SamplesOf("pod-a"), 2u);
+  EXPECT_EQ(SamplesOf("pod-b"), 2u);
+  EXPECT_EQ(OpenFds(), before + 2);
+}
+
 // What a namespace costs on the live kernel: the real files of this process, read as if
 // 100 namespaces each had it as their lowest pid. Prints, does not assert (a shared
 // machine's timing is no test).

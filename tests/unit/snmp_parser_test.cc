@@ -151,5 +151,102 @@ TEST(FieldPicker, KeepsOnlyWantedFieldsAsTheFullParserReadsThem) {
                                       "line 9: group Tcp has no value line"}));
 }
 
+// With every field wanted, the picker reads the kernel's files (and the damaged ones of the
+// fixtures) as ParsePairedGroups does, the first time (headers learnt) and the next (known).
+TEST(FieldPicker, EveryFieldWantedIsTheFullParse) {
+  FieldPicker picker([](const std::string&) { return true; });
+  for (const char* file :
+       {"proc/net/snmp", "proc/net/netstat", "snmp/linux-4.19/net/snmp",
+        "snmp/linux-4.19/net/netstat", "snmp/pod/net/snmp", "snmp/pod/net/netstat",
+        "snmp/pod-broken/net/snmp", "snmp/pod-broken/net/netstat", "snmp/bad/mismatch",
+        "snmp/bad/truncated"}) {
+    const std::string text = ReadFixture(file);
+    const ParseResult full = ParsePairedGroups(text);
+    for (int round = 0; round < 2; ++round) {
+      const ParseResult picked = picker.Parse(text);
+      EXPECT_EQ(ByKey(picked), ByKey(full)) << file << " round " << round;
+      EXPECT_EQ(picked.fields.size(), full.fields.size()) << file;
+      EXPECT_EQ(picked.errors.empty(), full.errors.empty()) << file;
+    }
+  }
+}
+
+// Ids name the same field in every text: a publisher maps them to families once.
+TEST(FieldPicker, IdsAreTheSameForTheSameFieldInEveryText) {
+  FieldPicker picker([](const std::string& key) {
+    return key == "Tcp_RetransSegs" || key == "TcpExt_ListenOverflows";
+  });
+  std::vector<PickedValue> a, b;
+  std::vector<std::string> errors;
+  picker.Parse(ReadFixture("snmp/pod/net/snmp"), &a, &errors);
+  picker.Parse(ReadFixture("snmp/pod/net/netstat"), &a, &errors);
+  picker.Parse(ReadFixture("proc/net/netstat"), &b, &errors);
+  picker.Parse(ReadFixture("proc/net/snmp"), &b, &errors);
+  EXPECT_TRUE(errors.empty());
+  ASSERT_EQ(picker.keys().size(), 2u);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(picker.keys()[a[0].id].key, "Tcp_RetransSegs");
+  EXPECT_EQ(picker.keys()[a[0].id].group, "Tcp");
+  EXPECT_EQ(picker.keys()[a[0].id].name, "RetransSegs");
+  EXPECT_EQ(a[0].value, 42);
+  EXPECT_EQ(picker.keys()[a[1].id].key, "TcpExt_ListenOverflows");
+  EXPECT_EQ(a[1].value, 7);
+  EXPECT_EQ(b[0].id, a[1].id);  // netstat first this time
+  EXPECT_EQ(b[1].id, a[0].id);
+  // Whether a text has a group with a wanted field: its reader may skip it when not.
+  std::vector<PickedValue> none;
+  EXPECT_FALSE(picker.Parse("Udp: NoPorts\nUdp: 1\n", &none, &errors));
+  EXPECT_TRUE(errors.empty());
+  EXPECT_TRUE(picker.Parse("Tcp: RetransSegs\nTcp: x\n", &none, &errors));  // even a bad one
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(errors.size(), 1u);
+}
+
+// A known header is found again only as a whole line; blanks at its ends, a cut in it, or
+// a header in another place of the text go the long way and give the same answer.
+TEST(FieldPicker, KnownHeadersAndCutTexts) {
+  FieldPicker picker([](const std::string& key) { return key.rfind("Tcp_", 0) == 0; });
+  auto values = [&](const std::string& text) {
+    const ParseResult r = picker.Parse(text);
+    std::string out;
+    for (const auto& f : r.fields) out += f.name + "=" + std::to_string(int(f.value)) + " ";
+    for (const auto& e : r.errors) out += "[" + e + "] ";
+    return out;
+  };
+  const std::string tcp = "Tcp: ActiveOpens RetransSegs\nTcp: 3 4\n";
+  EXPECT_EQ(values(tcp), "ActiveOpens=3 RetransSegs=4 ");
+  EXPECT_EQ(values(tcp), "ActiveOpens=3 RetransSegs=4 ");
+  EXPECT_EQ(values("  Tcp: ActiveOpens RetransSegs \r\nTcp: 5 6\r\n"),
+            "ActiveOpens=5 RetransSegs=6 ");
+  EXPECT_EQ(values("Udp: NoPorts\nUdp: 1\n" + tcp + "Tcp: ActiveOpens RetransSegs"),
+            "ActiveOpens=3 RetransSegs=4 [line 5: group Tcp has no value line] ");
+  EXPECT_EQ(values("Tcp: ActiveOpens RetransSegs\nTcp: 3"),
+            "[line 2: Tcp has 2 names but 1 values] ");
+  EXPECT_EQ(values("Tcp: ActiveOpens RetransSegsX\nTcp: 3 4\n"), "ActiveOpens=3 RetransSegsX=4 ");
+  EXPECT_EQ(values("Tcp: ActiveOpens Retrans"), "[line 1: group Tcp has no value line] ");
+  EXPECT_EQ(values("Tcp: ActiveOpens RetransSegs\nTcp:\t7\t\t8 \n"),
+            "ActiveOpens=7 RetransSegs=8 ");
+  EXPECT_EQ(values("Tcp: ActiveOpens RetransSegs\nTcp:  7 8 9\n"),
+            "[line 2: Tcp has 2 names but 3 values] ");
+  EXPECT_EQ(values("\n\nTcp: ActiveOpens RetransSegs\n\nTcp: 1 2\n"),
+            "[line 3: group Tcp has no value line] [line 5: group Tcp has no value line] ");
+}
+
+// Whatever the text, the picker returns: every cut of a real file, and garbage.
+TEST(FieldPicker, EveryCutOfAFileAndGarbageNeverCrash) {
+  FieldPicker picker([](const std::string& key) { return key.find("Tcp") == 0; });
+  const std::string text = ReadFixture("proc/net/snmp") + ReadFixture("proc/net/netstat");
+  for (size_t n = 0; n <= text.size(); n += 7) {
+    const ParseResult r = picker.Parse(std::string_view(text).substr(0, n));
+    EXPECT_LE(r.fields.size(), ParsePairedGroups(text).fields.size());
+  }
+  const ParseResult g = picker.Parse(ReadFixture("snmp/bad/garbage"));
+  EXPECT_TRUE(g.fields.empty());
+  EXPECT_FALSE(g.errors.empty());
+  EXPECT_TRUE(picker.Parse("").errors.empty());
+  EXPECT_EQ(picker.Parse(ReadFixture("proc/net/snmp")).fields.size(), 15u);
+}
+
 }  // namespace
 }  // namespace netstat::snmp
