@@ -75,7 +75,7 @@ const collectors::Collector* CollectorSet::Find(const std::string& name) const {
   return nullptr;
 }
 
-void CollectorSet::RunUnit(Unit* u) {
+void CollectorSet::RunUnit(Unit* u, std::unordered_map<Entry*, std::shared_ptr<Run>>* on_scrape) {
   std::lock_guard run_lock(u->run_mu);
   const auto start = std::chrono::steady_clock::now();
   std::string read_error;
@@ -112,11 +112,17 @@ void CollectorSet::RunUnit(Unit* u) {
     run->duration_seconds = std::chrono::duration<double>(
                                 read_time + (std::chrono::steady_clock::now() - collect_start))
                                 .count();
-    Finish(e, std::move(run), error);
+    Finish(e, run, error);
+    if (e->spec.interval.count() > 0) {
+      std::lock_guard last_lock(e->last_mu);
+      e->last = std::move(run);
+    } else if (on_scrape != nullptr) {
+      (*on_scrape)[e] = std::move(run);
+    }
   }
 }
 
-void CollectorSet::Finish(Entry* e, std::shared_ptr<Run> run, const std::string& error) {
+void CollectorSet::Finish(Entry* e, const std::shared_ptr<Run>& run, const std::string& error) {
   run->success = error.empty();
   if (e->spec.interval.count() > 0) {
     for (auto& f : run->families) {
@@ -132,8 +138,6 @@ void CollectorSet::Finish(Entry* e, std::shared_ptr<Run> run, const std::string&
     }
     e->logged_ok = run->success;
   }
-  std::lock_guard last_lock(e->last_mu);
-  e->last = std::move(run);
 }
 
 void CollectorSet::BackgroundLoop(Unit* u) {
@@ -158,23 +162,32 @@ std::vector<prometheus::MetricFamily> CollectorSet::Scrape() {
   collectors::FamilyBuilder runs("netstat_exporter_collector_runs_total",
                                  "Runs of the collector since the configuration was loaded.",
                                  prometheus::MetricType::Counter);
+  // This scrape's own runs: scrapes that come together each run the collectors on
+  // scrape in turn (run_mu) and each serve what they ran.
+  std::unordered_map<Entry*, std::shared_ptr<Run>> mine;
   for (auto& u : units_) {
-    if (u->interval.count() == 0) RunUnit(u.get());
+    if (u->interval.count() == 0) RunUnit(u.get(), &mine);
   }
   for (size_t i = 0; i < entries_.size(); ++i) {
     Entry* e = entries_[i].get();
     const bool on_scrape = e->spec.interval.count() == 0;
-    const auto take = [&] {
-      std::lock_guard lk(e->last_mu);
-      if (on_scrape) return std::exchange(e->last, nullptr);
-      return e->last;
-    };
-    std::shared_ptr<Run> run = take();
-    if (!run) {  // a background collector that has not finished its first run yet
-      RunUnit(unit_of_[i]);
-      run = take();
+    std::shared_ptr<Run> run;
+    if (on_scrape) {
+      run = mine[e];
+    } else {
+      const auto last = [e] {
+        std::lock_guard lk(e->last_mu);
+        return e->last;
+      };
+      run = last();
+      if (!run) {  // a background collector that has not finished its first run yet
+        RunUnit(unit_of_[i]);
+        run = last();
+      }
     }
-    if (on_scrape) {  // copying every sample of every run cost as much as writing them out
+    if (!run) continue;  // cannot happen: RunUnit runs every member
+    if (on_scrape) {     // this scrape's alone: moved, for copying every sample cost as much
+                         // as writing them out
       for (auto& f : run->families) out.push_back(std::move(f));
     } else {
       out.insert(out.end(), run->families.begin(), run->families.end());

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "collectors/common/collector.h"
@@ -58,8 +59,9 @@ class CollectorSet {
     Spec spec;
     socket_reading::SocketConsumer* consumer = nullptr;  // the collector, when it reads sockets
     std::mutex last_mu;
-    // The latest run: a background one is served to every scrape until the next; a
-    // run on scrape is that scrape's alone, which takes it (and moves its families).
+    // The latest background run, served to every scrape until the next. A run on
+    // scrape is not kept here: it is the scrape's that ran it alone (RunUnit hands it
+    // over), which moves its families out.
     std::shared_ptr<Run> last;
     std::optional<bool> logged_ok;  // for logging once per change of state
     std::atomic<uint64_t> runs{0};
@@ -74,8 +76,10 @@ class CollectorSet {
     std::mutex run_mu;                  // one run of this unit at a time
   };
 
-  void RunUnit(Unit* u);
-  void Finish(Entry* e, std::shared_ptr<Run> run, const std::string& error);
+  // Runs every member of `u`; a background member's run becomes its `last`, a member's
+  // that runs on scrape goes to *on_scrape (keyed by the member) for the caller alone.
+  void RunUnit(Unit* u, std::unordered_map<Entry*, std::shared_ptr<Run>>* on_scrape = nullptr);
+  void Finish(Entry* e, const std::shared_ptr<Run>& run, const std::string& error);
   void BackgroundLoop(Unit* u);
 
   std::vector<std::unique_ptr<Entry>> entries_;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collectors/common/family_builder.h"
@@ -129,6 +130,27 @@ TEST(CollectorSet, AnotherScheduleHasItsOwnReading) {
   EXPECT_EQ(h.dumps.load(), 3);
   families = set.Scrape();  // served again, not moved away by the last scrape
   EXPECT_EQ(Value(families, "b_listeners"), 1);
+}
+
+// Scrapes that arrive together each run the collectors on scrape in turn and each serve
+// their own run: none finds another's taken away (a scrape that read a run any scrape
+// could move out served nothing, or worse, when three met).
+TEST(CollectorSet, ScrapesThatComeTogetherEachServeTheirOwnRun) {
+  Harness h;
+  CollectorSet set(Specs(std::chrono::hours(1)), h.factory);
+  std::atomic<int> whole{0};
+  std::vector<std::thread> scrapers;
+  for (int t = 0; t < 4; ++t) {
+    scrapers.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        const auto f = set.Scrape();
+        if (Value(f, "a_listeners") == 1 && Value(f, "plain") == 1 && Value(f, "b_listeners") == 1)
+          ++whole;
+      }
+    });
+  }
+  for (auto& t : scrapers) t.join();
+  EXPECT_EQ(whole.load(), 200);
 }
 
 }  // namespace
