@@ -273,7 +273,8 @@ struct proto_search {
 
 static int proto_step(__u32 i, struct proto_search* c) {
   const __u32 node_off = bpf_core_field_offset(struct proto, node);
-  struct proto* p = bpf_rdonly_cast((void*)(c->node - node_off), bpf_core_type_id_kernel(struct proto));
+  struct proto* p =
+      bpf_rdonly_cast((void*)(c->node - node_off), bpf_core_type_id_kernel(struct proto));
   struct list_head* l;
 
   /* "RAW" is raw_prot, "RAWv6" rawv6_prot (the list head itself reads as no name) */

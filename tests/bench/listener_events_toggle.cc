@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +20,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "tests/bench/slice_stats.h"
 
 #if NETSTAT_TOGGLE_TCP_HEALTH
 #include "tcp_health.skel.h"
@@ -35,17 +36,12 @@ using Skeleton = listener_events_bpf;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using netstat::bench::CpuSeconds;
+using netstat::bench::Median;
 
 [[noreturn]] void Die(const char* what) {
   std::fprintf(stderr, "listener_events_toggle: %s: %s\n", what, std::strerror(errno));
   std::exit(1);
-}
-
-double CpuSeconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 struct Slice {
@@ -76,12 +72,6 @@ Slice Run(int listener, const sockaddr_in& to, int ms) {
   s.wall = std::chrono::duration<double>(Clock::now() - start).count();
   s.cpu = CpuSeconds() - cpu0;
   return s;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 }  // namespace

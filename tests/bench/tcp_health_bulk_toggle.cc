@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,21 +28,17 @@
 #include <vector>
 
 #include "tcp_health.skel.h"
+#include "tests/bench/slice_stats.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using netstat::bench::CpuSeconds;
+using netstat::bench::Median;
 
 [[noreturn]] void Die(const char* what) {
   std::fprintf(stderr, "tcp_health_bulk_toggle: %s: %s\n", what, std::strerror(errno));
   std::exit(1);
-}
-
-double CpuSeconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 struct Slice {
@@ -107,12 +102,6 @@ Slice Pump(const Connection& c, int ms) {
   s.wall = std::chrono::duration<double>(Clock::now() - start).count();
   s.cpu = CpuSeconds() - cpu0;
   return s;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // Runs and nanoseconds of all the skeleton's programs so far.
