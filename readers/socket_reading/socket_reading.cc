@@ -108,13 +108,19 @@ bool DumpInet(st::SocketTable& table, st::Protocol p, uint32_t phase,
   return true;
 }
 
+// `none`: the walk of the host found the namespace's unix table empty, so there is
+// nothing to dump (each dump walks the table's 512 buckets under their locks).
 bool DumpUnix(st::SocketTable& table, const std::vector<Member>& members,
-              const std::function<bool()>& gone) {
+              const std::function<bool()>& gone, bool none) {
   std::vector<SocketConsumer*> wanted;
   for (const Member& m : members) {
     if (m.interest.unix()) wanted.push_back(m.consumer);
   }
   if (wanted.empty()) return true;
+  if (none) {
+    for (SocketConsumer* c : wanted) c->EndDump(st::Protocol::kUnix, st::Family::kUnix, {});
+    return true;
+  }
   for (SocketConsumer* c : wanted) c->SaveDump();
   const st::DumpResult r = table.DumpUnix([&wanted](const st::UnixSocket& s) {
     for (SocketConsumer* c : wanted) c->OnUnix(s);
@@ -233,7 +239,7 @@ bool ReadNamespace(st::SocketTable& table, const std::vector<SocketConsumer*>& c
     if (rtt) table.SetTcpInfo(false);
     if (!read) return false;
   }
-  if (!DumpUnix(table, members, gone)) return false;
+  if (!DumpUnix(table, members, gone, walked != nullptr && walked->unix_empty)) return false;
   const std::function<std::string(uint32_t)> name = [&table](uint32_t index) {
     return table.InterfaceName(index);
   };

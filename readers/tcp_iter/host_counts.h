@@ -38,6 +38,9 @@ struct HostNamespace {
   // protocol as local port), which are in two tables every namespace shares.
   bool raw_complete = false;
   std::vector<socket_table::InetSocket> raw;
+  // True: its unix socket table was empty when the walk read it (Linux 6.0+, where each
+  // namespace has one), so a unix_diag dump would find nothing; false: dump it.
+  bool unix_empty = false;
 };
 
 class HostCounter {

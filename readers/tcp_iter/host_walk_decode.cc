@@ -125,6 +125,7 @@ std::vector<HostNamespace> DecodeHost(const HostRaw& raw, const std::vector<uint
     const bool udp_table_ok = st.own_udp ? st.own_udp_walked && st.own_udp_incomplete == 0 : true;
     ns.udp_complete = st.found && udp_table_ok && raw.udp != nullptr && !raw.udp_incomplete;
     ns.raw_complete = st.found && raw.udp != nullptr && !raw.raw_incomplete;
+    ns.unix_empty = st.found && st.unix_read && !st.unix_used;
     for (size_t f = 0; f < 2; ++f) {
       std::copy_n(raw.totals[i].sockets[f], kStates, ns.counts.family[f].sockets.begin());
       std::copy_n(raw.totals[i].receive_queue[f], kStates,

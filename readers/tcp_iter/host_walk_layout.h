@@ -52,6 +52,8 @@ struct netstat_host_ns {
   __u32 own_udp;            /* its UDP table is not the host's (udp_child_hash_entries) */
   __u32 own_udp_walked;     /* PHASE_UDP_OWN walked that table (to the end) */
   __u64 own_udp_incomplete; /* slots of that table given up (unstable or too long) */
+  __u32 unix_read;          /* PHASE_NETS read the heads of its unix socket table */
+  __u32 unix_used;          /* and one of them held a socket */
 };
 
 /* The tables PHASE_UDP reads (input udp_kind) and the record kinds they give. */

@@ -49,6 +49,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAX_NETS 16384                  /* namespaces followed in the list */
 #define NET_CACHE 8192                  /* struct net* -> index cache */
 #define LISTENING_NULLS_BASE (1U << 29) /* include/net/inet_hashtables.h */
+#define UNIX_BUCKETS 512                /* UNIX_HASH_SIZE, net/unix/af_unix.c */
 
 extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
@@ -217,13 +218,31 @@ static int lhash_chunk(__u32 i, void* unused) {
   return r;
 }
 
+/* Whether namespace `n`'s unix socket table holds a socket: the heads of its
+ * UNIX_BUCKETS buckets (a per-namespace table since Linux 6.0), read at once. Only the heads, never
+ * a chain: what they say is what unix_diag would find at this instant, and a namespace without a
+ * unix socket needs no dump. 0 none, 1 some, -1 not read (no per-namespace table, or the read
+ * failed). */
+static __always_inline int unix_used(struct net* n) {
+  __u64 buckets, any = 0;
+  __u32 j;
+
+  if (!bpf_core_field_exists(n->unx.table)) return -1;
+  buckets = AS_U64(n->unx.table.buckets);
+  _Static_assert(UNIX_BUCKETS <= 2 * CHUNK, "the heads buffer holds a unix table's heads");
+  if (!buckets || bpf_probe_read_kernel(heads, UNIX_BUCKETS * sizeof(__u64), (void*)buckets))
+    return -1;
+  for (j = 0; j < UNIX_BUCKETS; ++j) any |= heads[j];
+  return any != 0;
+}
+
 /* PHASE_NETS: one namespace of the list per step, from the caller's round to it. */
 static int net_step(__u32 i, void* unused) {
   const __u32 list_off = bpf_core_field_offset(struct net, list);
   struct net* n;
   struct inet_hashinfo* h;
   __u64 node = w_node, next;
-  int idx;
+  int idx, used;
 
   if (node == 0) return 1;
   n = bpf_rdonly_cast((void*)(node - list_off), bpf_core_type_id_kernel(struct net));
@@ -256,6 +275,9 @@ static int net_step(__u32 i, void* unused) {
   }
   if (AS_U64(h->lhash2) != w_lhash) ns_state[idx & (MAX_NS - 1)].own_lhash = 1;
   if (AS_U64(n->ipv4.udp_table) != w_udp) ns_state[idx & (MAX_NS - 1)].own_udp = 1;
+  used = unix_used(n);
+  ns_state[idx & (MAX_NS - 1)].unix_read = used >= 0;
+  ns_state[idx & (MAX_NS - 1)].unix_used = used != 0;
   return 0;
 }
 

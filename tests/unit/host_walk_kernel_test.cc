@@ -1,7 +1,8 @@
 // The real tcp_host.bpf.c (root and kernel BTF; skipped where it cannot load): namespaces
 // made by `ip netns add`, one with a hash of its own (tcp_child_ehash_entries), with
 // listeners and connections in several states, read by one HostWalk and compared with
-// a netlink sock_diag dump made inside each.
+// a netlink sock_diag dump made inside each (and whether each has a unix socket, with
+// `ss -xa` inside it).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/netlink.h>
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -354,6 +356,51 @@ TEST(HostWalkKernel, AnswersWhileConnectionsComeAndGo) {
   stop = true;
   churn.join();
   EXPECT_GT(complete, 0);
+}
+
+// The unix socket count `ss -xa` gives inside `ns`.
+int UnixSocketsIn(const TestNamespace& ns) {
+  const std::string name = ns.path().substr(ns.path().rfind('/') + 1);
+  FILE* p = ::popen(("ip netns exec " + name + " ss -Hxa | wc -l").c_str(), "r");
+  int n = -1;
+  if (p != nullptr) {
+    if (std::fscanf(p, "%d", &n) != 1) n = -1;
+    ::pclose(p);
+  }
+  return n;
+}
+
+// The walk says a namespace's unix table is empty exactly when ss finds no unix socket
+// in it: a namespace with a socket pair, one with none, and the first again once the
+// pair is closed.
+TEST(HostWalkKernel, SaysWhichNamespacesHaveNoUnixSocket) {
+  std::string error;
+  auto walk = HostWalk::Shared(&error);
+  if (!walk) NETSTAT_SKIP_OR_FAIL_BPF("the BPF host walk: " + error);
+  TestNamespace with(20, false), without(21, false);
+  if (!with.ok() || !without.ok()) GTEST_SKIP() << "`ip netns add` failed";
+  int pair[2] = {-1, -1};
+  std::thread([&] {
+    const int fd = ::open(with.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) return;
+    ::close(fd);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) pair[0] = pair[1] = -1;
+  }).join();
+  ASSERT_GE(pair[0], 0);
+  ASSERT_EQ(UnixSocketsIn(with), 2);
+  ASSERT_EQ(UnixSocketsIn(without), 0);
+  std::vector<HostNamespace> out;
+  ASSERT_TRUE(walk->Walk({with.inode(), without.inode()}, {}, &out, &error)) << error;
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FALSE(out[0].unix_empty);
+  EXPECT_TRUE(out[1].unix_empty);
+  ::close(pair[0]);
+  ::close(pair[1]);
+  ASSERT_EQ(UnixSocketsIn(with), 0);
+  ASSERT_TRUE(walk->Walk({with.inode(), without.inode()}, {}, &out, &error)) << error;
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].unix_empty);
+  EXPECT_TRUE(out[1].unix_empty);
 }
 
 }  // namespace
