@@ -21,7 +21,9 @@
 // With namespaces.mode all and sockets.source bpf (or auto, when there is another
 // namespace to read), one walk of the host's TCP hashes (host_pass.h) gives the TCP
 // listeners and counts of every namespace, the own one included, in place of each
-// namespace's two TCP dumps; UDP, raw and unix stay on each namespace's own way.
+// namespace's two TCP dumps; its UDP and raw sockets too where the walk read them
+// completely. Unix sockets are dumped only in the namespaces whose unix table the walk
+// did not find empty.
 #pragma once
 
 #include <memory>
