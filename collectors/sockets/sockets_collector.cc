@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
+#include <span>
+#include <string_view>
 
 #include "collectors/common/family_builder.h"
 #include "collectors/sockets/port_rtt.h"
@@ -30,6 +33,9 @@ constexpr st::Protocol kInetProtocolList[] = {st::Protocol::kTcp, st::Protocol::
                                               st::Protocol::kUdpLite, st::Protocol::kRaw};
 constexpr st::Family kFamilyList[] = {st::Family::kIpv4, st::Family::kIpv6};
 constexpr uint8_t kDatagramStates[] = {st::kEstablished, st::kClose};
+// Every TCP state, kEstablished (1) to kNewSynRecv (12).
+constexpr uint8_t kTcpStates[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+static_assert(st::kEstablished == 1 && st::kNewSynRecv == 12);
 constexpr uint8_t kUnixStates[] = {st::kListen, st::kEstablished, st::kClose};
 
 enum class DumpStatus : uint8_t { kOk, kUnsupported, kFailed };
@@ -165,26 +171,32 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   }
 
   // The labels of a series of the namespace being read: a foreign one adds netns.
-  collectors::Labels WithNamespace(collectors::Labels labels) const {
+  collectors::Labels WithNamespace(
+      std::initializer_list<std::pair<std::string_view, std::string_view>> pairs) const {
+    collectors::Labels labels;
+    labels.reserve(pairs.size() + 1);  // one allocation for the vector, not two
+    for (const auto& [name, value] : pairs) labels.emplace_back(name, value);
     if (!ns_.own) labels.emplace_back("netns", ns_.label);
     return labels;
   }
 
-  // Calls fn(protocol, state, labels, counts) for every state of every inet protocol and
-  // family whose dump succeeded, in label order.
+  // The labels of an inet state's series.
+  collectors::Labels InetLabels(st::Protocol p, st::Family f, uint8_t s) const {
+    return WithNamespace({{"protocol", st::ProtocolName(p)},
+                          {"family", st::FamilyName(f)},
+                          {"state", st::StateName(p, s)}});
+  }
+
+  // Calls fn(protocol, family, state, counts) for every state of every inet protocol and
+  // family whose dump succeeded, in label order. The labels are built (InetLabels) only
+  // for a series published: a foreign namespace publishes few of its states.
   template <typename Fn>
   void ForEachInetState(Fn fn) const {
     for (st::Protocol p : kInetProtocolList) {
       for (st::Family f : kFamilyList) {
         if (inet_status_[Index(p, f)] != DumpStatus::kOk) continue;
         const StateCounts& c = tally_.Inet(p, f);
-        for (uint8_t s : States(p)) {
-          fn(p, s,
-             WithNamespace({{"protocol", st::ProtocolName(p)},
-                            {"family", st::FamilyName(f)},
-                            {"state", st::StateName(p, s)}}),
-             c);
-        }
+        for (uint8_t s : States(p)) fn(p, f, s, c);
       }
     }
   }
@@ -194,11 +206,9 @@ class SocketsCollector : public collectors::Collector, public socket_reading::So
   void PublishPorts();
 
   // The states published for a protocol: every named state, so series stay put.
-  static std::vector<uint8_t> States(st::Protocol p) {
-    if (p != st::Protocol::kTcp) return {std::begin(kDatagramStates), std::end(kDatagramStates)};
-    std::vector<uint8_t> states;
-    for (uint8_t s = st::kEstablished; s <= st::kNewSynRecv; ++s) states.push_back(s);
-    return states;
+  static std::span<const uint8_t> States(st::Protocol p) {
+    if (p != st::Protocol::kTcp) return kDatagramStates;
+    return kTcpStates;
   }
 
   procfs::Root root_;
@@ -269,10 +279,9 @@ void SocketsCollector::EndNamespace() {
 // pods must not carry a hundred full sets of zeros.
 void SocketsCollector::PublishSockets() {
   FamilyBuilder& b = families_.sockets;
-  ForEachInetState(
-      [&](st::Protocol, uint8_t s, const collectors::Labels& labels, const StateCounts& c) {
-        if (ns_.own || c.sockets[s] != 0) b.Add(labels, static_cast<double>(c.sockets[s]));
-      });
+  ForEachInetState([&](st::Protocol p, st::Family f, uint8_t s, const StateCounts& c) {
+    if (ns_.own || c.sockets[s] != 0) b.Add(InetLabels(p, f, s), static_cast<double>(c.sockets[s]));
+  });
   if (unix_status_ == DumpStatus::kOk) {
     for (size_t kind = 0; kind < kUnixKinds; ++kind) {
       for (uint8_t s : kUnixStates) {
@@ -302,20 +311,19 @@ bool SocketsCollector::HasQueues(st::Protocol p, uint8_t s) {
 }
 
 void SocketsCollector::PublishQueues() {
-  ForEachInetState(
-      [&](st::Protocol p, uint8_t s, const collectors::Labels& labels, const StateCounts& c) {
-        // Only states that have sockets: 60 series of zeros otherwise, a fifth of a
-        // default scrape. A foreign namespace's queues appear only while they hold bytes:
-        // most of a pod's are empty most of the time, and its series count against a
-        // budget of 30.
-        if (!HasQueues(p, s) || c.sockets[s] == 0) return;
-        if (ns_.own || c.receive_queue[s] != 0) {
-          families_.receive_queue.Add(labels, static_cast<double>(c.receive_queue[s]));
-        }
-        if (ns_.own || c.send_queue[s] != 0) {
-          families_.send_queue.Add(labels, static_cast<double>(c.send_queue[s]));
-        }
-      });
+  ForEachInetState([&](st::Protocol p, st::Family f, uint8_t s, const StateCounts& c) {
+    // Only states that have sockets: 60 series of zeros otherwise, a fifth of a
+    // default scrape. A foreign namespace's queues appear only while they hold bytes:
+    // most of a pod's are empty most of the time, and its series count against a
+    // budget of 30.
+    if (!HasQueues(p, s) || c.sockets[s] == 0) return;
+    const bool receive = ns_.own || c.receive_queue[s] != 0;
+    const bool send = ns_.own || c.send_queue[s] != 0;
+    if (!receive && !send) return;
+    const collectors::Labels labels = InetLabels(p, f, s);
+    if (receive) families_.receive_queue.Add(labels, static_cast<double>(c.receive_queue[s]));
+    if (send) families_.send_queue.Add(labels, static_cast<double>(c.send_queue[s]));
+  });
 }
 
 void SocketsCollector::PublishPorts() {
