@@ -49,7 +49,8 @@ class HostCounter {
   // The most namespaces one Walk takes; more are walked in batches.
   virtual size_t max_namespaces() const { return SIZE_MAX; }
   // One pass over the host for the namespaces with these inodes; `out` gets one entry
-  // per inode asked for, in the same order. False, with *error, when the run failed.
+  // per distinct inode asked for (find them by inode: HostWalk gives them ascending).
+  // False, with *error, when the run failed.
   virtual bool Walk(const std::vector<uint64_t>& inodes, const std::vector<uint16_t>& remote_ports,
                     std::vector<HostNamespace>* out, std::string* error) = 0;
 };
