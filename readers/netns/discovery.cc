@@ -1,7 +1,8 @@
 // Three steps: the own namespace from <procfs>/self/ns/net; one readlinkat of PID/ns/net
-// per process under a directory fd of the procfs root, keeping the lowest pid of each
-// foreign namespace; then the entries of each bind-mount dir, which give names (and a
-// path that opens the namespace even when no process is in it).
+// per process under a directory fd of the procfs root (given the BPF task list, only per
+// process new or changed since the last call), keeping the lowest pid of each foreign
+// namespace; then the entries of each bind-mount dir, which give names (and a path that
+// opens the namespace even when no process is in it).
 #include "readers/netns/discovery.h"
 
 #include <dirent.h>
@@ -79,6 +80,29 @@ void WalkPids(const procfs::Root& root, uint64_t own, std::unordered_map<uint64_
     if (!inserted && pid < it->second) it->second = pid;
   }
   ::closedir(dir);
+}
+
+// The same from the BPF task iterator's list: a readlink only for a process new or
+// changed since the last discovery, and none for one in the own namespace.
+void WalkTasks(const procfs::Root& root, uint64_t own, TaskMemo* memo,
+               std::unordered_map<uint64_t, int32_t>* pids) {
+  memo->readlinks = 0;
+  for (const TaskNetns& t : memo->tasks) {
+    if (t.namespace_ == 0 || t.namespace_ == own) continue;
+    uint64_t inode = 0;
+    if (const uint64_t* known = memo->Find(t)) {
+      inode = *known;
+    } else {
+      // 0: the process exited since the iterator saw it, or denies access.
+      inode = NamespaceLinkAt(AT_FDCWD, root.Proc(std::to_string(t.pid) + "/ns/net").c_str());
+      ++memo->readlinks;
+    }
+    memo->Keep(t, inode);
+    if (inode == 0 || inode == own) continue;
+    auto [it, inserted] = pids->try_emplace(inode, t.pid);
+    if (!inserted && t.pid < it->second) it->second = t.pid;
+  }
+  memo->Swap();
 }
 
 // The network namespace that the nsfs file `name` holds, or 0. The ioctl
@@ -163,6 +187,16 @@ void BindMountMemo::Swap() {
   next_.clear();
 }
 
+const uint64_t* TaskMemo::Find(const TaskNetns& t) const {
+  auto it = last_.find(t.pid);
+  return it == last_.end() || !(it->second.first == t) ? nullptr : &it->second.second;
+}
+
+void TaskMemo::Swap() {
+  last_.swap(next_);
+  next_.clear();
+}
+
 uint64_t ParseNamespaceLink(std::string_view text) {
   constexpr std::string_view kPrefix = "net:[";
   if (text.size() <= kPrefix.size() + 1 || !text.starts_with(kPrefix) || text.back() != ']') {
@@ -182,11 +216,15 @@ std::string Label(const NamespaceRef& ns) {
 }
 
 Discovery Discover(const procfs::Root& root, const std::vector<std::string>& bind_mount_dirs,
-                   BindMountMemo* memo) {
+                   BindMountMemo* memo, TaskMemo* tasks) {
   Discovery out;
   out.own_inode = OwnInode(root);
   std::unordered_map<uint64_t, int32_t> pids;
-  WalkPids(root, out.own_inode, &pids, &out.errors);
+  if (tasks != nullptr) {
+    WalkTasks(root, out.own_inode, tasks, &pids);
+  } else {
+    WalkPids(root, out.own_inode, &pids, &out.errors);
+  }
   std::unordered_map<uint64_t, Named> named;
   for (const std::string& dir : bind_mount_dirs) {
     WalkBindMounts(dir, out.own_inode, memo, &named, &out.errors);

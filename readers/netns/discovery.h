@@ -9,8 +9,11 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "readers/netns/task_netns.h"
 #include "readers/procfs/root.h"
 
 namespace netstat::netns {
@@ -44,6 +47,30 @@ class BindMountMemo {
   std::map<std::pair<dev_t, ino_t>, uint64_t> last_, next_;
 };
 
+// The processes of the host with their namespaces as the BPF task iterator saw them
+// (task_netns.h), given to Discover in place of its readdir of the procfs root, and the
+// verdict of each pid's readlink at the last discovery: a process whose (pid, start, euid,
+// namespace) is unchanged is not asked again, and one the iterator sees in the own
+// namespace is not asked at all (it could only be skipped). The readlink stays for a
+// new or changed process, so what may be read is what the procfs allows, as before.
+class TaskMemo {
+ public:
+  // This discovery's processes, ascending pid (set before each Discover).
+  std::vector<TaskNetns> tasks;
+
+  // The namespace inode the readlink gave for `t` at the last discovery (0: it failed),
+  // or nullptr when `t` is new or changed since.
+  const uint64_t* Find(const TaskNetns& t) const;
+  void Keep(const TaskNetns& t, uint64_t inode) { next_[t.pid] = {t, inode}; }
+  // Ends a discovery: what it kept becomes what the next one finds.
+  void Swap();
+  // Readlinks the last discovery made (for tests and the benchmark).
+  size_t readlinks = 0;
+
+ private:
+  std::unordered_map<int32_t, std::pair<TaskNetns, uint64_t>> last_, next_;
+};
+
 // Own namespace: readlink(<procfs>/self/ns/net) when it parses, else the inode of the live
 // /proc/self/ns/net. Processes that vanish or deny access during the walk are skipped
 // silently; so is a missing bind-mount dir. A bind-mount entry counts when its readlink
@@ -52,9 +79,9 @@ class BindMountMemo {
 // directory) is skipped. Several names for one namespace: the lexicographically smallest
 // wins. A bind mount of the own namespace is not foreign. One readlinkat per pid, no
 // allocation per pid. Never throws. With `memo`, bind-mount entries that stat as at the
-// last call are not opened again.
+// last call are not opened again. With `tasks`, the processes are its list (see TaskMemo).
 Discovery Discover(const procfs::Root& root, const std::vector<std::string>& bind_mount_dirs,
-                   BindMountMemo* memo = nullptr);
+                   BindMountMemo* memo = nullptr, TaskMemo* tasks = nullptr);
 
 // The `netns` label value: the bind mount's name, else "net:[INODE]".
 std::string Label(const NamespaceRef& ns);

@@ -23,13 +23,32 @@ procfs::Root PidRoot(const procfs::Root& root, int32_t pid) {
 
 }  // namespace
 
-NamespaceTables::NamespaceTables(const procfs::Root& root, const config::NamespacesConfig& config)
-    : root_(root), config_(config) {}
+NamespaceTables::NamespaceTables(const procfs::Root& root, const config::NamespacesConfig& config,
+                                 int32_t task_list_self_pid)
+    : root_(root), config_(config), task_list_self_pid_(task_list_self_pid) {
+  std::string error;
+  if (task_list_self_pid_ != 0 && !netns::TaskNamespaces::Shared(&error)) {
+    spdlog::info("namespaces: finding them with a readlink per process: {}", error);
+    task_list_self_pid_ = 0;
+  }
+}
 
 NamespaceTables::~NamespaceTables() = default;
 
 void NamespaceTables::Refresh() {
-  netns::Discovery found = netns::Discover(root_, config_.bind_mount_dirs, &bind_mounts_);
+  netns::TaskMemo* tasks = nullptr;
+  if (task_list_self_pid_ != 0) {
+    std::string why;
+    if (netns::ReadTasks(task_list_self_pid_, &tasks_.tasks, &why)) {
+      tasks = &tasks_;
+      if (!task_list_failure_.empty()) spdlog::info("namespaces: the BPF task list works again");
+      task_list_failure_.clear();
+    } else if (why != task_list_failure_) {
+      spdlog::info("namespaces: finding them with a readlink per process: {}", why);
+      task_list_failure_ = why;
+    }
+  }
+  netns::Discovery found = netns::Discover(root_, config_.bind_mount_dirs, &bind_mounts_, tasks);
   for (const std::string& error : found.errors) {
     if (logged_errors_.insert(error).second) spdlog::warn("namespaces: {}", error);
   }

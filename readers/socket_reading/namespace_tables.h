@@ -29,7 +29,10 @@ namespace netstat::socket_reading {
 
 class NamespaceTables {
  public:
-  NamespaceTables(const procfs::Root& root, const config::NamespacesConfig& config);
+  // `task_list_self_pid`: procfs::Site::self_pid to find the processes' namespaces with
+  // the BPF task iterator (netns/task_netns.h, loaded here, at start); 0: readlinks only.
+  NamespaceTables(const procfs::Root& root, const config::NamespacesConfig& config,
+                  int32_t task_list_self_pid = 0);
   ~NamespaceTables();
 
   // This run's namespaces: opens what is new, closes what is gone, applies the cap.
@@ -69,6 +72,9 @@ class NamespaceTables {
   config::NamespacesConfig config_;
   std::map<uint64_t, Entry> entries_;  // by inode
   netns::BindMountMemo bind_mounts_;
+  int32_t task_list_self_pid_ = 0;  // 0: no BPF task list
+  netns::TaskMemo tasks_;
+  std::string task_list_failure_;  // why the last discovery did without the list
   uint64_t dropped_ = 0;
   uint64_t own_inode_ = 0;
   bool setns_denied_ = false;

@@ -266,7 +266,10 @@ std::unique_ptr<SocketReading> SocketReading::Open(const procfs::Root& root,
   LogSource(own->source(), root.procfs());
   std::unique_ptr<NamespaceTables> others;
   if (config.namespaces.mode == config::NamespacesConfig::Mode::kAll) {
-    others = std::make_unique<NamespaceTables>(root, config.namespaces);
+    // The BPF task list where the sockets may be read by BPF too (source netlink asks
+    // for none).
+    const bool bpf = config.sockets.source != tcp_iter::SourceMode::kNetlink && site.live_network;
+    others = std::make_unique<NamespaceTables>(root, config.namespaces, bpf ? site.self_pid : 0);
   }
   const bool netlink = own->source() == st::Source::kNetlink;
   std::unique_ptr<SocketReading> reading(new SocketReading(std::move(own), std::move(others)));

@@ -139,6 +139,48 @@ TEST_F(NetnsDiscoveryTree, WithoutSelfTheOwnNamespaceIsTheLiveOne) {
   EXPECT_EQ(d.foreign[0].pid, 1);
 }
 
+// The task list stands in for the readdir: the same namespaces, lowest pids and paths as
+// the pid walk, with a readlink only for a process new or changed since the last call,
+// none for one the list puts in the own namespace, and the readlink's word over the list's.
+TEST_F(NetnsDiscoveryTree, TaskListGivesWhatThePidWalkGives) {
+  const std::vector<std::string> dirs = {netns_.root(), docker_.root() + "/"};
+  TaskMemo tasks;
+  tasks.tasks = {{1, 0, 11, 100},   {2, 0, 12, 100},   {7, 0, 17, 200},
+                 {20, 0, 120, 200}, {45, 0, 145, 300}, {46, 0, 146, 300},
+                 {50, 0, 150, 0},   {51, 0, 151, 600}, {52, 0, 152, 700}};
+  const Discovery walked = Run(dirs);
+  const procfs::Root root(proc_.root(), "/sys");
+  const Discovery listed = Discover(root, dirs, nullptr, &tasks);
+  EXPECT_EQ(Describe(listed), Describe(walked));
+  EXPECT_EQ(tasks.readlinks, 6u);  // 7, 20, 45, 46, 51, 52: not the own nor the exiting 50
+
+  // Nothing changed: no readlink at all, the same answer.
+  EXPECT_EQ(Describe(Discover(root, dirs, nullptr, &tasks)), Describe(walked));
+  EXPECT_EQ(tasks.readlinks, 0u);
+
+  // 7 was replaced by a process of another start time, and 20 changed its euid: both are
+  // read again; 7 now says it is in 800 although the list said 200 (the readlink wins).
+  fs::remove(proc_.root() + "/7/ns/net");
+  Link(proc_, "7/ns/net", "net:[800]");
+  tasks.tasks[2].start = 99;
+  tasks.tasks[3].euid = 1000;
+  const Discovery changed = Discover(root, dirs, nullptr, &tasks);
+  EXPECT_EQ(tasks.readlinks, 2u);
+  ASSERT_GE(changed.foreign.size(), 1u);
+  EXPECT_EQ(Describe(changed.foreign[0]), "200 name= pid=20 path=" + proc_.root() + "/20/ns/net");
+  EXPECT_EQ(Describe(changed.foreign.back()), "800 name= pid=7 path=" + proc_.root() + "/7/ns/net");
+
+  // A process gone from the list is gone from the answer, without a readlink.
+  tasks.tasks.erase(tasks.tasks.begin() + 7);  // 51, the only process in 600 ("aaa")
+  const Discovery gone = Discover(root, dirs, nullptr, &tasks);
+  EXPECT_EQ(tasks.readlinks, 0u);
+  for (const NamespaceRef& ns : gone.foreign) {
+    if (ns.inode == 600) {
+      EXPECT_EQ(ns.pid, 0);
+    }
+  }
+}
+
 TEST(NetnsDiscovery, MissingProcfsIsAnError) {
   const Discovery d = Discover(procfs::Root("/nonexistent/proc", "/sys"), {});
   ASSERT_EQ(d.errors.size(), 1u);
