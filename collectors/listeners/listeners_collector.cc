@@ -240,9 +240,10 @@ void ListenersCollector::ResolveOwners(Clock::time_point start, Clock::time_poin
   using Ms = std::chrono::duration<double, std::milli>;
   spdlog::debug(
       "listeners: {} listeners dumped in {:.1f} ms; owners in {:.1f} ms: {} verified, "
-      "walked={} ({}{}; {} pids, {} fds)",
+      "walked={} ({}{}{}; {} pids, {} fds)",
       listeners, Ms(dumped - start).count(), Ms(resolved - dumped).count(), s.verified, s.walked,
-      s.bpf ? "bpf" : "/proc", s.reused ? ", reused" : "", s.pids, s.fds);
+      s.bpf ? "bpf" : "/proc", s.reused ? ", reused" : "",
+      s.instead_of_checks ? ", cheaper than checks" : "", s.pids, s.fds);
 }
 
 const ListenerSocket& ListenersCollector::Representative(const Listener& l,

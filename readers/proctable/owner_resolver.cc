@@ -7,12 +7,22 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <unordered_set>
 
 #include "readers/owners/owner_walk.h"
 #include "readers/proctable/proc_dirs.h"
 
 namespace netstat::proctable {
+
+namespace {
+
+// `*average` moved a quarter of the way to `sample` (the sample itself when none yet).
+void Smooth(double* average, double sample) {
+  *average = *average == 0 ? sample : *average + (sample - *average) / 4;
+}
+
+}  // namespace
 
 OwnerResolver::OwnerResolver(std::string procfs, ProcessTable* processes,
                              Clock::duration ownerless_retry)
@@ -29,10 +39,18 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
                             Clock::time_point reuse_since) {
   stats_ = ResolveStats{};
   const Clock::time_point now = Clock::now();
-  bool need_walk = false;
+  // The walk instead of the checks when the last of each says it is cheaper (both known).
+  stats_.instead_of_checks = bpf_self_pid_ != 0 && bpf_failure_.empty() && walk_ns_ > 0 &&
+                             check_ns_ > 0 &&
+                             static_cast<double>(cache_.size()) * check_ns_ > walk_ns_;
+  bool need_walk = stats_.instead_of_checks && !inodes.empty();
   std::vector<uint64_t> needed;
   for (uint64_t inode : inodes) {
     auto it = cache_.find(inode);
+    if (stats_.instead_of_checks) {
+      if (it == cache_.end()) needed.push_back(inode);
+      continue;
+    }
     if (it != cache_.end() && Verify(inode, it->second)) {
       (*owners)[inode] = it->second;
       ++stats_.verified;
@@ -42,6 +60,11 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
     if (it == cache_.end() && gone != ownerless_.end() && now < gone->second.retry_at) continue;
     need_walk = true;
     needed.push_back(inode);
+  }
+
+  if (stats_.verified > 0) {
+    const double ns = std::chrono::duration<double, std::nano>(Clock::now() - now).count();
+    Smooth(&check_ns_, ns / static_cast<double>(stats_.verified));
   }
 
   std::unordered_set<uint64_t> current(inodes.begin(), inodes.end());
@@ -129,7 +152,11 @@ bool OwnerResolver::WalkBpf(std::unordered_map<uint64_t, Owner>* wanted,
   stats_.reused = shared != nullptr;
   if (!shared) {
     std::string why;
+    const Clock::time_point start = Clock::now();
     shared = owners::ReadHostWalk(bpf_self_pid_, &why);
+    if (shared) {
+      Smooth(&walk_ns_, std::chrono::duration<double, std::nano>(Clock::now() - start).count());
+    }
     if (!shared) {
       if (why != bpf_failure_) {
         spdlog::info("owners: listeners' owners from /proc/*/fd, not the BPF walk: {}", why);
@@ -143,6 +170,12 @@ bool OwnerResolver::WalkBpf(std::unordered_map<uint64_t, Owner>* wanted,
   if (!bpf_failure_.empty()) spdlog::info("owners: listeners' owners from the BPF walk again");
   bpf_failure_.clear();
   stats_.bpf = true;
+  // The walk saw each holder's start time and comm: a cached process that still has
+  // them needs no stat read.
+  static const long ticks = ::sysconf(_SC_CLK_TCK);
+  for (const owners::ProcessSeen& p : shared->walk.processes) {
+    processes_->Know(p.pid, owners::StartTicks(p.start_boottime_ns, ticks), p.comm);
+  }
   stats_.pids = shared->walk.processes.size();
   stats_.fds = shared->walk.files;
   return true;

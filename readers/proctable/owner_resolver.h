@@ -1,7 +1,10 @@
 // Socket inode -> owning process, cheaply across scrapes. A cached owner (pid, fd, start
 // time) is checked with one statx of /proc/PID/fd/FD plus the pid's stat; only when
 // some inode is new or its owner gone does a walk run: one read of the BPF owner walk
-// (readers/owners) when UseBpfWalk allowed it and it works, else /proc/*/fd. Either
+// (readers/owners) when UseBpfWalk allowed it and it works, else /proc/*/fd. Where the
+// BPF walk works and took less time than checking the cached owners one by one did (a
+// host with many owners and few fds: a node of pods), it replaces the checks, and its
+// task records spare the process table the owners' stat files. Either
 // visits pids in ascending order, so the first holder found is the lowest pid (pre-fork
 // servers share one socket among many processes), and its lowest fd; the /proc walk
 // stops once every inode has one.
@@ -21,17 +24,19 @@ struct Owner {
   int32_t pid = 0;
   int32_t fd = -1;
   uint64_t starttime = 0;
+  bool operator==(const Owner&) const = default;
 };
 
 struct ResolveStats {
-  bool walked = false;      // this call walked (/proc/*/fd, or the BPF walk)
-  bool bpf = false;         // the walk was the BPF one
-  bool reused = false;      // a BPF walk of this collection read by another collector
-  uint64_t pids = 0;        // process fd directories opened by the walk
-  uint64_t fds = 0;         // fd links looked at by the walk
-  uint64_t denied = 0;      // fd directories we may not read (EACCES/EPERM)
-  uint64_t verified = 0;    // cached owners confirmed with one statx
-  uint64_t unresolved = 0;  // inodes left without an owner
+  bool walked = false;             // this call walked (/proc/*/fd, or the BPF walk)
+  bool bpf = false;                // the walk was the BPF one
+  bool reused = false;             // a BPF walk of this collection read by another collector
+  uint64_t pids = 0;               // process fd directories opened by the walk
+  uint64_t fds = 0;                // fd links looked at by the walk
+  uint64_t denied = 0;             // fd directories we may not read (EACCES/EPERM)
+  uint64_t verified = 0;           // cached owners confirmed with one statx
+  bool instead_of_checks = false;  // the BPF walk ran because it costs less than checks
+  uint64_t unresolved = 0;         // inodes left without an owner
 };
 
 class OwnerResolver {
@@ -57,6 +62,11 @@ class OwnerResolver {
                Clock::time_point reuse_since = Clock::time_point::max());
 
   const ResolveStats& stats() const { return stats_; }
+  // Test knob: what the last BPF walk and the last check of one owner cost, as measured.
+  void set_costs(double walk_ns, double check_ns) {
+    walk_ns_ = walk_ns;
+    check_ns_ = check_ns;
+  }
 
  private:
   struct Ownerless {
@@ -78,6 +88,10 @@ class OwnerResolver {
   Clock::duration ownerless_retry_;
   int32_t bpf_self_pid_ = 0;
   std::string bpf_failure_;  // the last reason the BPF walk was not used
+  // What each way cost the last time it ran, smoothed: a BPF walk read (not reused), and
+  // one cached owner's check (its statx and its share of the stat files read).
+  double walk_ns_ = 0;
+  double check_ns_ = 0;
   std::unordered_map<uint64_t, Owner> cache_;
   std::unordered_map<uint64_t, Ownerless> ownerless_;
   ResolveStats stats_;

@@ -33,9 +33,19 @@ const ProcessInfo* ProcessTable::Get(int32_t pid) {
   return e.alive ? &e.info : nullptr;
 }
 
+void ProcessTable::Know(int32_t pid, uint64_t starttime, std::string_view comm) {
+  auto it = entries_.find(pid);
+  if (it == entries_.end()) return;
+  Entry& e = it->second;
+  if (e.generation == generation_ || !e.alive) return;
+  if (e.info.starttime != starttime || e.info.comm != comm) return;
+  e.generation = generation_;
+}
+
 void ProcessTable::Refresh(int32_t pid, Entry* e) {
   const std::string dir = procfs_ + "/" + std::to_string(pid) + "/";
   std::optional<StatFields> stat;
+  ++stat_reads_;
   if (procfs::ReadTextFile(dir + "stat", &buffer_, false, procfs::kMaxAttributeBytes) == 0) {
     stat = ParseStat(buffer_);
   }

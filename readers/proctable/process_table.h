@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace netstat::proctable {
@@ -29,7 +30,14 @@ class ProcessTable {
   // A changed start time or comm (pid reuse, exec, prctl) re-reads cmdline and exe.
   const ProcessInfo* Get(int32_t pid);
 
+  // What a reading of the kernel made this scrape (the BPF owner walk's task records)
+  // says of `pid`: a cached process with this start time and comm is current without a
+  // read of its stat file. Anything else is left to Get.
+  void Know(int32_t pid, uint64_t starttime, std::string_view comm);
+
   size_t size() const { return entries_.size(); }
+  // Stat files read since the table was made (tests).
+  uint64_t stat_reads() const { return stat_reads_; }
 
  private:
   struct Entry {
@@ -45,6 +53,7 @@ class ProcessTable {
   uint64_t generation_ = 0;
   std::unordered_map<int32_t, Entry> entries_;
   std::string buffer_;
+  uint64_t stat_reads_ = 0;
 };
 
 }  // namespace netstat::proctable

@@ -252,5 +252,45 @@ TEST_F(OwnerWalkKernel, ResolverReusesTheCollectionsWalk) {
   close(b);
 }
 
+// Where the BPF walk cost less than the checks of the cached owners did, it replaces
+// them, with the same owners, and its task records spare the process table its stat
+// reads; where it cost more, the checks come back.
+TEST_F(OwnerWalkKernel, ResolverWalksInsteadOfChecksWhenCheaper) {
+  std::vector<int> fds;
+  std::vector<uint64_t> inodes;
+  for (int i = 0; i < 3; ++i) {
+    fds.push_back(socket(AF_INET, SOCK_DGRAM, 0));
+    inodes.push_back(InodeOf(fds.back()));
+  }
+  proctable::ProcessTable table("/proc", false, false);
+  proctable::OwnerResolver resolver("/proc", &table);
+  resolver.UseBpfWalk(getpid());
+  auto scrape = [&] {
+    table.BeginScrape();
+    std::unordered_map<uint64_t, proctable::Owner> owners;
+    resolver.Resolve(inodes, &owners);
+    return owners;
+  };
+  const auto first = scrape();  // nothing cached: a walk
+  EXPECT_TRUE(resolver.stats().bpf);
+  EXPECT_EQ(scrape(), first);  // cached: checked one by one
+  EXPECT_EQ(resolver.stats().verified, 3u);
+  EXPECT_FALSE(resolver.stats().walked);
+
+  resolver.set_costs(1, 1e9);
+  const uint64_t reads = table.stat_reads();
+  EXPECT_EQ(scrape(), first);
+  EXPECT_TRUE(resolver.stats().instead_of_checks);
+  EXPECT_TRUE(resolver.stats().bpf);
+  EXPECT_EQ(resolver.stats().verified, 0u);
+  EXPECT_EQ(table.stat_reads(), reads);
+
+  resolver.set_costs(1e9, 1);
+  EXPECT_EQ(scrape(), first);
+  EXPECT_FALSE(resolver.stats().instead_of_checks);
+  EXPECT_EQ(resolver.stats().verified, 3u);
+  for (int fd : fds) close(fd);
+}
+
 }  // namespace
 }  // namespace netstat::owners

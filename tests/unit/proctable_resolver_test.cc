@@ -158,6 +158,44 @@ TEST(ProcessTable, NamesCmdlineAndChanges) {
   EXPECT_EQ(p->cmdline, "/bin/other");
 }
 
+// What the kernel said this scrape (Know) spares the stat read of a process it still
+// describes; a process it describes otherwise, or one not cached, is read as before.
+TEST(ProcessTable, KnownProcessesNeedNoStatRead) {
+  ProcTree tree;
+  tree.AddProcess(2345, "systemd-resolve", 2250, "/lib/systemd/systemd-resolved\0"s);
+  tree.AddProcess(3456, "sshd", 3000, "/usr/sbin/sshd\0"s);
+  ProcessTable table(tree.root(), false, false);
+  table.BeginScrape();
+  ASSERT_NE(table.Get(2345), nullptr);
+  ASSERT_NE(table.Get(3456), nullptr);
+  EXPECT_EQ(table.stat_reads(), 2u);
+
+  table.BeginScrape();
+  table.Know(2345, 2250, "systemd-resolve");  // as cached
+  table.Know(3456, 3001, "sshd");             // another start time: reused pid
+  table.Know(4567, 1, "new");                 // not cached: nothing to spare
+  ASSERT_NE(table.Get(2345), nullptr);
+  EXPECT_EQ(table.stat_reads(), 2u);
+  ASSERT_NE(table.Get(3456), nullptr);
+  EXPECT_EQ(table.stat_reads(), 3u);
+  EXPECT_EQ(table.Get(4567), nullptr);
+  EXPECT_EQ(table.stat_reads(), 4u);
+
+  // Known this scrape, then not asked about: kept for the next one like a process asked.
+  table.BeginScrape();
+  table.Know(2345, 2250, "systemd-resolve");
+  table.BeginScrape();
+  tree.AddProcess(2345, "other", 2250, "/bin/other\0"s);
+  table.Know(2345, 2250, "systemd-resolve");  // the kernel's word is older than the exec
+  const ProcessInfo* p = table.Get(2345);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->name, "systemd-resolved");  // what it knew; the next scrape reads "other"
+  table.BeginScrape();
+  p = table.Get(2345);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->name, "other");
+}
+
 TEST(ProcessTable, FixtureTree) {
   ProcessTable table(NETSTAT_FIXTURES "/proc", false, false);
   table.BeginScrape();
