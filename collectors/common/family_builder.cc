@@ -82,6 +82,14 @@ FamilyBuilder& FamilyBuilder::Add(const Labels& labels, double value) {
   return *this;
 }
 
+FamilyBuilder& FamilyBuilder::Add(Labels&& labels, double value) {
+  prometheus::ClientMetric& m = family_.metric.emplace_back();
+  m.label.reserve(labels.size());
+  for (auto& [name, val] : labels) m.label.push_back({std::move(name), ValidUtf8(std::move(val))});
+  SetValue(family_.type, value, &m);
+  return *this;
+}
+
 FamilyBuilder& FamilyBuilder::Add(const CleanLabel& label, double value) {
   prometheus::ClientMetric& m = family_.metric.emplace_back();
   m.label.push_back(label.get());

@@ -35,6 +35,8 @@ class FamilyBuilder {
   // Label values pass through ValidUtf8: the kernel allows any bytes in interface and
   // process names, and one invalid byte would make Prometheus reject the whole scrape.
   FamilyBuilder& Add(const Labels& labels, double value);
+  // The same, moving the label strings (most callers build the labels for one sample).
+  FamilyBuilder& Add(Labels&& labels, double value);
   FamilyBuilder& Add(double value) { return Add({}, value); }
   // One sample with that label alone.
   FamilyBuilder& Add(const CleanLabel& label, double value);

@@ -162,6 +162,7 @@ ListenersCollector::ListenersCollector(const collectors::Environment& env)
       users_(root_.procfs(), root_.IsLiveProc()),
       services_(env.config.paths.services) {
   if (need_owners_) resolver_.UseBpfWalk(env.site.self_pid);
+  if (env.site.self_pid != 0) processes_.HoldFiles();  // a live procfs of our pid namespace
 }
 
 std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* out) {

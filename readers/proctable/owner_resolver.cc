@@ -40,9 +40,13 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
   stats_ = ResolveStats{};
   const Clock::time_point now = Clock::now();
   // The walk instead of the checks when the last of each says it is cheaper (both known).
+  // Every kRecheckEvery-th such scrape checks all the same, so that the checks' cost is
+  // known again as the host changes.
   stats_.instead_of_checks = bpf_self_pid_ != 0 && bpf_failure_.empty() && walk_ns_ > 0 &&
                              check_ns_ > 0 &&
-                             static_cast<double>(cache_.size()) * check_ns_ > walk_ns_;
+                             static_cast<double>(cache_.size()) * check_ns_ > walk_ns_ &&
+                             ++walks_instead_ % kRecheckEvery != 0;
+  const size_t opened_before = opened_ + processes_->files_opened();
   bool need_walk = stats_.instead_of_checks && !inodes.empty();
   std::vector<uint64_t> needed;
   for (uint64_t inode : inodes) {
@@ -62,7 +66,8 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
     needed.push_back(inode);
   }
 
-  if (stats_.verified > 0) {
+  // A pass that opened files to hold them is no sample of what checks cost.
+  if (stats_.verified > 0 && opened_ + processes_->files_opened() == opened_before) {
     const double ns = std::chrono::duration<double, std::nano>(Clock::now() - now).count();
     Smooth(&check_ns_, ns / static_cast<double>(stats_.verified));
   }
@@ -96,13 +101,47 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
     }
   }
   for (uint64_t inode : inodes) stats_.unresolved += owners->count(inode) ? 0 : 1;
+  ReleaseDirectories();
+}
+
+OwnerResolver::~OwnerResolver() {
+  for (auto& [pid, d] : directories_) ::close(d.fd);
+}
+
+int OwnerResolver::FdDirectory(const Owner& owner) {
+  if (!processes_->holds_files()) return -1;
+  auto it = directories_.find(owner.pid);
+  if (it != directories_.end() && it->second.starttime != owner.starttime) {
+    ::close(it->second.fd);
+    directories_.erase(it);
+    it = directories_.end();
+  }
+  if (it != directories_.end()) return it->second.fd;
+  if (directories_.size() >= ProcessTable::kMaxHeldFiles) return -1;
+  const std::string path = procfs_ + "/" + std::to_string(owner.pid) + "/fd";
+  const int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  directories_[owner.pid] = {fd, owner.starttime};
+  ++opened_;
+  return fd;
+}
+
+void OwnerResolver::ReleaseDirectories() {
+  std::unordered_set<int32_t> owning;
+  for (const auto& [inode, owner] : cache_) owning.insert(owner.pid);
+  std::erase_if(directories_, [&](const auto& kv) {
+    if (owning.count(kv.first) != 0) return false;
+    ::close(kv.second.fd);
+    return true;
+  });
 }
 
 bool OwnerResolver::Verify(uint64_t inode, const Owner& owner) {
   const ProcessInfo* info = processes_->Get(owner.pid);
   if (info == nullptr || info->starttime != owner.starttime) return false;
-  const std::string path =
-      procfs_ + "/" + std::to_string(owner.pid) + "/fd/" + std::to_string(owner.fd);
+  const std::string fd = std::to_string(owner.fd);
+  if (const int dir = FdDirectory(owner); dir >= 0) return SocketInodeAt(dir, fd.c_str()) == inode;
+  const std::string path = procfs_ + "/" + std::to_string(owner.pid) + "/fd/" + fd;
   return SocketInodeAt(AT_FDCWD, path.c_str()) == inode;
 }
 

@@ -48,6 +48,9 @@ class OwnerResolver {
   // walk; it doubles on each miss up to 64 times the first value.
   OwnerResolver(std::string procfs, ProcessTable* processes,
                 Clock::duration ownerless_retry = std::chrono::seconds(15));
+  ~OwnerResolver();
+  OwnerResolver(const OwnerResolver&) = delete;
+  OwnerResolver& operator=(const OwnerResolver&) = delete;
 
   // Walks with the BPF owner walk, for a procfs whose "self" is `procfs_self_pid`
   // (procfs::Site::self_pid; 0 leaves the /proc walk). Loads it now, at start, while the
@@ -74,6 +77,11 @@ class OwnerResolver {
     Clock::duration backoff;
   };
   bool Verify(uint64_t inode, const Owner& owner);
+  // The held /proc/PID/fd directory of a cached owner's process (when the process table
+  // holds files: a live procfs), opened on first use; -1 when not held.
+  int FdDirectory(const Owner& owner);
+  // Closes the held directories of processes that own no cached inode any more.
+  void ReleaseDirectories();
   // Walks; sets pid/fd of every entry of *wanted whose inode some process holds.
   // `needed`: the inodes that made the walk necessary.
   void Walk(std::unordered_map<uint64_t, Owner>* wanted, const std::vector<uint64_t>& needed,
@@ -92,8 +100,19 @@ class OwnerResolver {
   // one cached owner's check (its statx and its share of the stat files read).
   double walk_ns_ = 0;
   double check_ns_ = 0;
+  static constexpr uint64_t kRecheckEvery = 16;
+  uint64_t walks_instead_ = 0;
+  uint64_t opened_ = 0;  // directories opened to be held, ever
   std::unordered_map<uint64_t, Owner> cache_;
   std::unordered_map<uint64_t, Ownerless> ownerless_;
+  // By pid: an O_PATH fd of /proc/PID/fd and the start time of the process it is of. A
+  // statx through it looks up one name instead of four, and it never reaches another
+  // process that reused the pid.
+  struct HeldDirectory {
+    int fd = -1;
+    uint64_t starttime = 0;
+  };
+  std::unordered_map<int32_t, HeldDirectory> directories_;
   ResolveStats stats_;
 };
 

@@ -1,5 +1,6 @@
 #include "readers/proctable/process_table.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "readers/procfs/root.h"
@@ -8,14 +9,36 @@
 namespace netstat::proctable {
 namespace {
 constexpr size_t kCmdlinePrefix = 64 * 1024;
+
+// A whole small proc file from offset 0 of an fd; false when it does not read (its
+// process is gone) or fills the limit (no stat or comm file does).
+bool PreadWhole(int fd, std::string* out) {
+  out->resize(procfs::kMaxAttributeBytes);
+  const ssize_t n = ::pread(fd, out->data(), out->size(), 0);
+  if (n <= 0 || static_cast<size_t>(n) >= out->size()) return false;
+  out->resize(static_cast<size_t>(n));
+  return true;
+}
 }  // namespace
 
 ProcessTable::ProcessTable(std::string procfs, bool want_cmdline, bool want_exe)
     : procfs_(std::move(procfs)), want_cmdline_(want_cmdline), want_exe_(want_exe) {}
 
+ProcessTable::~ProcessTable() {
+  for (auto& [pid, e] : entries_) Release(&e);
+}
+
+void ProcessTable::Release(Entry* e) {
+  if (e->comm_fd < 0) return;
+  ::close(e->comm_fd);
+  e->comm_fd = -1;
+  --held_;
+}
+
 void ProcessTable::BeginScrape() {
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.generation != generation_ || !it->second.alive) {
+      Release(&it->second);
       it = entries_.erase(it);
     } else {
       ++it;
@@ -42,13 +65,43 @@ void ProcessTable::Know(int32_t pid, uint64_t starttime, std::string_view comm) 
   e.generation = generation_;
 }
 
+bool ProcessTable::Unchanged(Entry* e) {
+  if (!e->alive || e->comm_fd < 0) return false;
+  if (!PreadWhole(e->comm_fd, &buffer_)) {
+    Release(e);  // its process is gone (ESRCH); the pid may be another's now
+    return false;
+  }
+  if (!buffer_.empty() && buffer_.back() == '\n') buffer_.pop_back();
+  return buffer_ == e->info.comm;
+}
+
+bool ProcessTable::ReadStat(const std::string& dir, Entry* e) {
+  ++stat_reads_;
+  if (!hold_files_ || e->comm_fd >= 0 || held_ >= kMaxHeldFiles) {
+    return procfs::ReadTextFile(dir + "stat", &buffer_, false, procfs::kMaxAttributeBytes) == 0;
+  }
+  // stat and the comm file to hold opened from one directory fd: both of one process.
+  const int pid_dir = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (pid_dir < 0) return false;  // gone
+  const int stat_fd = ::openat(pid_dir, "stat", O_RDONLY | O_CLOEXEC);
+  const bool read = stat_fd >= 0 && PreadWhole(stat_fd, &buffer_);
+  if (stat_fd >= 0) ::close(stat_fd);
+  if (read) {
+    e->comm_fd = ::openat(pid_dir, "comm", O_RDONLY | O_CLOEXEC);
+    if (e->comm_fd >= 0) {
+      ++held_;
+      ++files_opened_;
+    }
+  }
+  ::close(pid_dir);
+  return read;
+}
+
 void ProcessTable::Refresh(int32_t pid, Entry* e) {
+  if (Unchanged(e)) return;
   const std::string dir = procfs_ + "/" + std::to_string(pid) + "/";
   std::optional<StatFields> stat;
-  ++stat_reads_;
-  if (procfs::ReadTextFile(dir + "stat", &buffer_, false, procfs::kMaxAttributeBytes) == 0) {
-    stat = ParseStat(buffer_);
-  }
+  if (ReadStat(dir, e)) stat = ParseStat(buffer_);
   if (!stat) {
     e->alive = false;
     return;

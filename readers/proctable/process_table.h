@@ -21,6 +21,19 @@ struct ProcessInfo {
 class ProcessTable {
  public:
   ProcessTable(std::string procfs, bool want_cmdline, bool want_exe);
+  ~ProcessTable();
+  ProcessTable(const ProcessTable&) = delete;
+  ProcessTable& operator=(const ProcessTable&) = delete;
+
+  // Keeps each cached process's comm file open (up to kMaxHeldFiles): a later scrape
+  // then knows the process unchanged from one pread of it (1.3 us here) instead of an
+  // open, read and close of its stat (11 us). A held file never reaches a process that
+  // reused the pid: it fails, and the stat file is read by path. Only for a live procfs.
+  void HoldFiles() { hold_files_ = true; }
+  bool holds_files() const { return hold_files_; }
+  static constexpr size_t kMaxHeldFiles = 512;
+  // Comm files opened to be held, ever.
+  uint64_t files_opened() const { return files_opened_; }
 
   // Starts a scrape: each pid's stat file is read at most once until the next call, and
   // processes not asked about since the previous call are forgotten.
@@ -36,7 +49,7 @@ class ProcessTable {
   void Know(int32_t pid, uint64_t starttime, std::string_view comm);
 
   size_t size() const { return entries_.size(); }
-  // Stat files read since the table was made (tests).
+  // Stat files read since the table was made (tests, and what holding files saves).
   uint64_t stat_reads() const { return stat_reads_; }
 
  private:
@@ -44,8 +57,15 @@ class ProcessTable {
     ProcessInfo info;
     uint64_t generation = 0;
     bool alive = false;
+    int comm_fd = -1;  // held comm file (HoldFiles), else -1
   };
   void Refresh(int32_t pid, Entry* e);
+  // Whether the held comm file of a known process still reads its comm.
+  bool Unchanged(Entry* e);
+  // The stat file at `dir` into buffer_, holding the process's comm file when HoldFiles
+  // and none is held. False when it does not read.
+  bool ReadStat(const std::string& dir, Entry* e);
+  void Release(Entry* e);
 
   std::string procfs_;
   bool want_cmdline_;
@@ -54,6 +74,9 @@ class ProcessTable {
   std::unordered_map<int32_t, Entry> entries_;
   std::string buffer_;
   uint64_t stat_reads_ = 0;
+  bool hold_files_ = false;
+  size_t held_ = 0;
+  uint64_t files_opened_ = 0;
 };
 
 }  // namespace netstat::proctable

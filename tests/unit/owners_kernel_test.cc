@@ -292,5 +292,39 @@ TEST_F(OwnerWalkKernel, ResolverWalksInsteadOfChecksWhenCheaper) {
   for (int fd : fds) close(fd);
 }
 
+// With held files (a live procfs), cached owners are checked through a held /proc/PID/fd
+// directory, and an fd closed since is noticed.
+TEST_F(OwnerWalkKernel, ResolverChecksThroughHeldDirectories) {
+  std::vector<int> fds;
+  std::vector<uint64_t> inodes;
+  for (int i = 0; i < 3; ++i) {
+    fds.push_back(socket(AF_INET, SOCK_DGRAM, 0));
+    inodes.push_back(InodeOf(fds.back()));
+  }
+  proctable::ProcessTable table("/proc", false, false);
+  table.HoldFiles();
+  proctable::OwnerResolver resolver("/proc", &table);
+  auto scrape = [&] {
+    table.BeginScrape();
+    std::unordered_map<uint64_t, proctable::Owner> owners;
+    resolver.Resolve(inodes, &owners);
+    return owners;
+  };
+  EXPECT_EQ(scrape().size(), 3u);  // the /proc walk
+  EXPECT_EQ(scrape().size(), 3u);
+  EXPECT_EQ(resolver.stats().verified, 3u);
+  const uint64_t reads = table.stat_reads();
+  EXPECT_EQ(scrape().size(), 3u);
+  EXPECT_EQ(resolver.stats().verified, 3u);
+  EXPECT_EQ(table.stat_reads(), reads);  // known from the held comm file
+  close(fds[1]);
+  const auto owners = scrape();
+  EXPECT_TRUE(resolver.stats().walked);
+  EXPECT_EQ(owners.size(), 2u);
+  EXPECT_EQ(owners.count(inodes[1]), 0u);
+  close(fds[0]);
+  close(fds[2]);
+}
+
 }  // namespace
 }  // namespace netstat::owners

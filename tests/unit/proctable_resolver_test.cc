@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -194,6 +197,53 @@ TEST(ProcessTable, KnownProcessesNeedNoStatRead) {
   p = table.Get(2345);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->name, "other");
+}
+
+// On the live /proc: a process known from its stat file is known unchanged from its held
+// comm file; a new comm (prctl) reads stat again; a process that exits is gone.
+TEST(ProcessTable, HeldFilesOnTheLiveProc) {
+  int to_child[2], from_child[2];
+  ASSERT_EQ(::pipe(to_child), 0);
+  ASSERT_EQ(::pipe(from_child), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char c;
+    ::prctl(PR_SET_NAME, "held_a");
+    (void)!::write(from_child[1], "r", 1);
+    if (::read(to_child[0], &c, 1) == 1) ::prctl(PR_SET_NAME, "held_b");
+    (void)!::write(from_child[1], "r", 1);
+    (void)!::read(to_child[0], &c, 1);
+    ::_exit(0);
+  }
+  char c;
+  ASSERT_EQ(::read(from_child[0], &c, 1), 1);
+  ProcessTable table("/proc", false, false);
+  table.HoldFiles();
+  table.BeginScrape();
+  const ProcessInfo* p = table.Get(child);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->comm, "held_a");
+  EXPECT_EQ(table.stat_reads(), 1u);
+  EXPECT_EQ(table.files_opened(), 1u);
+  table.BeginScrape();
+  ASSERT_NE(table.Get(child), nullptr);
+  EXPECT_EQ(table.stat_reads(), 1u);  // the held comm file said it is unchanged
+
+  ASSERT_EQ(::write(to_child[1], "n", 1), 1);
+  ASSERT_EQ(::read(from_child[0], &c, 1), 1);
+  table.BeginScrape();
+  p = table.Get(child);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->comm, "held_b");
+  EXPECT_EQ(table.stat_reads(), 2u);
+  EXPECT_EQ(table.files_opened(), 1u);  // still the same process's file
+
+  ASSERT_EQ(::write(to_child[1], "x", 1), 1);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  table.BeginScrape();
+  EXPECT_EQ(table.Get(child), nullptr);
+  for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
 }
 
 TEST(ProcessTable, FixtureTree) {
