@@ -9,10 +9,12 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/nsfs.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -125,10 +127,14 @@ uint64_t OpenedNamespaceInode(int dir_fd, const char* name) {
 // The namespace a bind-mount entry holds, or 0. A symlink counts by its text (how fake
 // trees express it) or else by what it points to; a real entry is an nsfs file (a regular inode of
 // the nsfs superblock), and the stat before any open keeps us from opening a device or FIFO.
-uint64_t BindMountInode(int dir_fd, const char* name, BindMountMemo* memo) {
+uint64_t BindMountInode(int dir_fd, const char* name, BindMountMemo* memo, dev_t* dev, ino_t* ino) {
   struct stat st {};
   if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+  *dev = st.st_dev;
+  *ino = st.st_ino;
   if (S_ISLNK(st.st_mode)) {
+    // A symlink's text or target may change without the dir's mtime: not kept.
+    *ino = 0;
     if (uint64_t inode = NamespaceLinkAt(dir_fd, name)) return inode;
     if (::fstatat(dir_fd, name, &st, 0) != 0) return 0;  // a link to an nsfs file, say
   }
@@ -149,8 +155,42 @@ struct Named {
   std::string path;
 };
 
+void Name(const std::string& dir_path, std::string_view name, uint64_t inode,
+          std::unordered_map<uint64_t, Named>* named) {
+  auto [it, inserted] = named->try_emplace(inode);
+  if (inserted || name < it->second.name) {
+    it->second.name = name;
+    it->second.path = dir_path;
+    if (it->second.path.empty() || it->second.path.back() != '/') it->second.path += '/';
+    it->second.path += name;
+  }
+}
+
+// Whether `st` changed within the last second (as the coarse clock that stamps it goes).
+bool Recent(const struct stat& st) {
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  const auto newest = std::max(st.st_mtim.tv_sec, st.st_ctim.tv_sec);
+  return now.tv_sec - newest < 2;
+}
+
 void WalkBindMounts(const std::string& dir_path, uint64_t own, BindMountMemo* memo,
-                    std::unordered_map<uint64_t, Named>* named, std::vector<std::string>* errors) {
+                    bool mounts_changed, std::unordered_map<uint64_t, Named>* named,
+                    std::vector<std::string>* errors) {
+  struct stat dir_st {};
+  const bool stat_ok = memo != nullptr && ::stat(dir_path.c_str(), &dir_st) == 0;
+  if (stat_ok && !mounts_changed) {
+    if (const std::vector<BindMountMemo::Entry>* kept = memo->FindDir(dir_path, dir_st)) {
+      for (const BindMountMemo::Entry& e : *kept) {
+        memo->Keep(e.dev, e.ino, e.inode);
+        if (e.inode != 0 && e.inode != own) Name(dir_path, e.name, e.inode, named);
+      }
+      memo->KeepDir(dir_path, dir_st, *kept);
+      return;
+    }
+  }
+  if (memo != nullptr) ++memo->dirs_read;
+  std::vector<BindMountMemo::Entry> entries;
   const int dir_fd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR* dir = dir_fd < 0 ? nullptr : ::fdopendir(dir_fd);
   if (dir == nullptr) {
@@ -159,20 +199,20 @@ void WalkBindMounts(const std::string& dir_path, uint64_t own, BindMountMemo* me
     if (dir_fd >= 0) ::close(dir_fd);
     return;
   }
+  bool whole = true;  // every entry's (dev, ino) known: the dir may be kept
   while (const dirent* e = ::readdir(dir)) {
     const std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
-    const uint64_t inode = BindMountInode(dir_fd, e->d_name, memo);
+    BindMountMemo::Entry entry{std::string(name)};
+    const uint64_t inode = BindMountInode(dir_fd, e->d_name, memo, &entry.dev, &entry.ino);
+    entry.inode = inode;
+    whole = whole && entry.ino != 0;
+    if (memo != nullptr) entries.push_back(std::move(entry));
     if (inode == 0 || inode == own) continue;
-    auto [it, inserted] = named->try_emplace(inode);
-    if (inserted || name < it->second.name) {
-      it->second.name = name;
-      it->second.path = dir_path;
-      if (it->second.path.empty() || it->second.path.back() != '/') it->second.path += '/';
-      it->second.path += name;
-    }
+    Name(dir_path, name, inode, named);
   }
   ::closedir(dir);
+  if (stat_ok && whole && !Recent(dir_st)) memo->KeepDir(dir_path, dir_st, std::move(entries));
 }
 
 }  // namespace
@@ -185,6 +225,42 @@ const uint64_t* BindMountMemo::Find(dev_t dev, ino_t ino) const {
 void BindMountMemo::Swap() {
   last_.swap(next_);
   next_.clear();
+  dirs_.swap(next_dirs_);
+  next_dirs_.clear();
+}
+
+BindMountMemo::~BindMountMemo() {
+  if (mounts_fd_ >= 0) ::close(mounts_fd_);
+}
+
+bool BindMountMemo::MountsChanged() {
+  if (mounts_fd_ < 0) {
+    // Opening it is the starting point: changes are those after this.
+    mounts_fd_ = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    return true;
+  }
+  struct pollfd p {
+    mounts_fd_, POLLPRI, 0
+  };
+  // POLLERR|POLLPRI: the mount table changed since the last poll (each poll clears it).
+  return ::poll(&p, 1, 0) != 0;
+}
+
+const std::vector<BindMountMemo::Entry>* BindMountMemo::FindDir(const std::string& path,
+                                                                const struct stat& st) const {
+  auto it = dirs_.find(path);
+  if (it == dirs_.end()) return nullptr;
+  const struct stat& was = it->second.st;
+  const bool same =
+      was.st_dev == st.st_dev && was.st_ino == st.st_ino &&
+      was.st_mtim.tv_sec == st.st_mtim.tv_sec && was.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
+      was.st_ctim.tv_sec == st.st_ctim.tv_sec && was.st_ctim.tv_nsec == st.st_ctim.tv_nsec;
+  return same ? &it->second.entries : nullptr;
+}
+
+void BindMountMemo::KeepDir(const std::string& path, const struct stat& st,
+                            std::vector<Entry> entries) {
+  next_dirs_[path] = Dir{st, std::move(entries)};
 }
 
 const uint64_t* TaskMemo::Find(const TaskNetns& t) const {
@@ -226,8 +302,10 @@ Discovery Discover(const procfs::Root& root, const std::vector<std::string>& bin
     WalkPids(root, out.own_inode, &pids, &out.errors);
   }
   std::unordered_map<uint64_t, Named> named;
+  if (memo != nullptr) memo->dirs_read = 0;
+  const bool mounts_changed = memo == nullptr || memo->MountsChanged();
   for (const std::string& dir : bind_mount_dirs) {
-    WalkBindMounts(dir, out.own_inode, memo, &named, &out.errors);
+    WalkBindMounts(dir, out.own_inode, memo, mounts_changed, &named, &out.errors);
   }
   if (memo != nullptr) memo->Swap();
   out.foreign.reserve(pids.size() + named.size());

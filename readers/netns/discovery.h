@@ -3,6 +3,7 @@
 // (/run/docker/netns) leave behind.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -35,16 +36,49 @@ struct Discovery {
 // stat of it gives: an entry that still stats the same costs that one fstatat, not an
 // open, two more stats and an ioctl (seven syscalls an entry, every scrape, on a node
 // with a hundred pods). Only what the last discovery saw is kept.
+//
+// A whole dir is not read again while nothing in it can have changed: the dir stats as
+// at the last discovery (its entries, added, removed or renamed, change its mtime) and
+// no mount came or went in our mount namespace since (an `ip netns add` mounts over the
+// file it made; /proc/self/mountinfo, polled, says so). A dir changed within the last
+// second is read again next time too, for mtime's granularity is a clock tick.
 class BindMountMemo {
  public:
+  BindMountMemo() = default;
+  ~BindMountMemo();
+  BindMountMemo(const BindMountMemo&) = delete;
+  BindMountMemo& operator=(const BindMountMemo&) = delete;
+
   // The namespace inode `key` held (0: not a network namespace), or nullptr.
   const uint64_t* Find(dev_t dev, ino_t ino) const;
   void Keep(dev_t dev, ino_t ino, uint64_t inode) { next_[{dev, ino}] = inode; }
   // Ends a discovery: what it kept becomes what the next one finds.
   void Swap();
 
+  // One entry of a dir: its name, the (dev, ino) its stat gave and the namespace it held.
+  struct Entry {
+    std::string name;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    uint64_t inode = 0;
+  };
+  // Whether a mount came or went since the last call (true on the first, and whenever
+  // the mount table cannot be watched).
+  bool MountsChanged();
+  // What dir `path`, now stat-ing as `st`, held at the last discovery, if it still may.
+  const std::vector<Entry>* FindDir(const std::string& path, const struct stat& st) const;
+  void KeepDir(const std::string& path, const struct stat& st, std::vector<Entry> entries);
+  // Dirs read again in full by the last discovery (tests).
+  size_t dirs_read = 0;
+
  private:
+  struct Dir {
+    struct stat st {};
+    std::vector<Entry> entries;
+  };
   std::map<std::pair<dev_t, ino_t>, uint64_t> last_, next_;
+  std::map<std::string, Dir> dirs_, next_dirs_;
+  int mounts_fd_ = -1;
 };
 
 // The processes of the host with their namespaces as the BPF task iterator saw them
