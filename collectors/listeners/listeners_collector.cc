@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
+#include <system_error>
 #include <unordered_map>
 
 #include "collectors/common/family_builder.h"
@@ -85,6 +87,7 @@ class ListenersCollector : public collectors::Collector, public socket_reading::
     read_started_ = Clock::now();
     remaining_ = max_listeners_;
     read_dropped_ = 0;
+    StartPrecheck();
   }
   void BeginNamespace(const socket_reading::NamespaceView& ns) override {
     ns_ = ns;
@@ -115,6 +118,11 @@ class ListenersCollector : public collectors::Collector, public socket_reading::
   using Clock = std::chrono::steady_clock;
   // Fills owners_ for every socket read (the times are for the debug log).
   void ResolveOwners(Clock::time_point start, Clock::time_point dumped);
+  // The cached owners are checked on a thread of their own while the sockets are read
+  // (on a second core, a scrape no longer waits for them): processes_ and resolver_ are
+  // that thread's until FinishPrecheck, which Collect calls first.
+  void StartPrecheck();
+  void FinishPrecheck();
   // Adds the listener's series; false when its owner is unknown.
   bool Publish(const socket_reading::NamespaceView& ns, const Listener& l, Families* f);
   // The socket of the group whose owner has the lowest pid (else the first socket).
@@ -141,6 +149,8 @@ class ListenersCollector : public collectors::Collector, public socket_reading::
   socket_reading::NamespaceView ns_;
   ListenerSet set_;
 
+  std::future<void> precheck_;  // valid from StartPrecheck to FinishPrecheck
+
   std::mutex mu_;
   std::unordered_map<uint64_t, proctable::Owner> owners_;
   const ServiceTable* service_table_ = nullptr;
@@ -165,12 +175,32 @@ ListenersCollector::ListenersCollector(const collectors::Environment& env)
   if (env.site.self_pid != 0) processes_.HoldFiles();  // a live procfs of our pid namespace
 }
 
+void ListenersCollector::StartPrecheck() {
+  FinishPrecheck();  // a reading without its Collect: that precheck is just dropped
+  if (!need_owners_) return;
+  auto precheck = [this] {
+    processes_.BeginScrape();
+    resolver_.Precheck();
+  };
+  try {
+    precheck_ = std::async(std::launch::async, precheck);
+  } catch (const std::system_error&) {
+    // No thread to be had: the checks run in Collect, as without a second core.
+  }
+}
+
+void ListenersCollector::FinishPrecheck() {
+  if (precheck_.valid()) precheck_.get();
+}
+
 std::string ListenersCollector::Collect(std::vector<prometheus::MetricFamily>* out) {
   std::lock_guard<std::mutex> lock(mu_);
+  const bool prechecked = precheck_.valid();
+  FinishPrecheck();
   const Clock::time_point dumped = Clock::now();
 
   owners_.clear();
-  processes_.BeginScrape();
+  if (!prechecked) processes_.BeginScrape();
   if (need_owners_) ResolveOwners(read_started_, dumped);
 
   service_table_ = &services_.Current();

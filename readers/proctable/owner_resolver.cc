@@ -34,19 +34,48 @@ void OwnerResolver::UseBpfWalk(int32_t procfs_self_pid) {
   if (bpf_self_pid_ != 0 && !owners::ForcedProcWalk()) owners::OwnerWalk::Shared(&error);
 }
 
+bool OwnerResolver::WalkInsteadOfChecks(double checks_weight) {
+  // The walk instead of the checks when the last of each says it is cheaper (both known).
+  // Every kRecheckEvery-th such scrape checks all the same, so that the checks' cost is
+  // known again as the host changes.
+  return bpf_self_pid_ != 0 && bpf_failure_.empty() && walk_ns_ > 0 && check_ns_ > 0 &&
+         static_cast<double>(cache_.size()) * check_ns_ * checks_weight > walk_ns_ &&
+         ++walks_instead_ % kRecheckEvery != 0;
+}
+
+void OwnerResolver::CheckCached() {
+  checked_.clear();
+  const Clock::time_point start = Clock::now();
+  const size_t opened_before = opened_ + processes_->files_opened();
+  for (const auto& [inode, owner] : cache_) {
+    if (Verify(inode, owner)) checked_.insert(inode);
+  }
+  // A pass that opened files to hold them is no sample of what checks cost.
+  if (!cache_.empty() && opened_ + processes_->files_opened() == opened_before) {
+    const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+    Smooth(&check_ns_, ns / static_cast<double>(cache_.size()));
+  }
+}
+
+void OwnerResolver::Precheck() {
+  // Checks made now run beside the reading of the sockets, the walk after it: the walk
+  // must be much cheaper to be worth the wait.
+  instead_of_checks_ = WalkInsteadOfChecks(1.0 / kPrecheckAdvantage);
+  if (!instead_of_checks_) CheckCached();
+  prechecked_ = true;
+}
+
 void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
                             std::unordered_map<uint64_t, Owner>* owners,
                             Clock::time_point reuse_since) {
   stats_ = ResolveStats{};
   const Clock::time_point now = Clock::now();
-  // The walk instead of the checks when the last of each says it is cheaper (both known).
-  // Every kRecheckEvery-th such scrape checks all the same, so that the checks' cost is
-  // known again as the host changes.
-  stats_.instead_of_checks = bpf_self_pid_ != 0 && bpf_failure_.empty() && walk_ns_ > 0 &&
-                             check_ns_ > 0 &&
-                             static_cast<double>(cache_.size()) * check_ns_ > walk_ns_ &&
-                             ++walks_instead_ % kRecheckEvery != 0;
-  const size_t opened_before = opened_ + processes_->files_opened();
+  if (!prechecked_) {
+    instead_of_checks_ = WalkInsteadOfChecks(1.0);
+    if (!instead_of_checks_) CheckCached();
+  }
+  prechecked_ = false;
+  stats_.instead_of_checks = instead_of_checks_;
   bool need_walk = stats_.instead_of_checks && !inodes.empty();
   std::vector<uint64_t> needed;
   for (uint64_t inode : inodes) {
@@ -55,7 +84,7 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
       if (it == cache_.end()) needed.push_back(inode);
       continue;
     }
-    if (it != cache_.end() && Verify(inode, it->second)) {
+    if (it != cache_.end() && checked_.count(inode) != 0) {
       (*owners)[inode] = it->second;
       ++stats_.verified;
       continue;
@@ -65,12 +94,7 @@ void OwnerResolver::Resolve(const std::vector<uint64_t>& inodes,
     need_walk = true;
     needed.push_back(inode);
   }
-
-  // A pass that opened files to hold them is no sample of what checks cost.
-  if (stats_.verified > 0 && opened_ + processes_->files_opened() == opened_before) {
-    const double ns = std::chrono::duration<double, std::nano>(Clock::now() - now).count();
-    Smooth(&check_ns_, ns / static_cast<double>(stats_.verified));
-  }
+  checked_.clear();
 
   std::unordered_set<uint64_t> current(inodes.begin(), inodes.end());
   std::erase_if(cache_, [&](const auto& kv) { return !current.count(kv.first); });

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "readers/proctable/process_table.h"
@@ -64,6 +65,12 @@ class OwnerResolver {
   void Resolve(const std::vector<uint64_t>& inodes, std::unordered_map<uint64_t, Owner>* owners,
                Clock::time_point reuse_since = Clock::time_point::max());
 
+  // Checks the cached owners now, for the next Resolve, which then takes the result
+  // instead of checking: a collector calls it on another thread while the sockets are
+  // being read (the inodes to resolve are not known yet; the cached ones mostly are).
+  // The caller keeps the process table and this resolver to that thread until it ends.
+  void Precheck();
+
   const ResolveStats& stats() const { return stats_; }
   // Test knob: what the last BPF walk and the last check of one owner cost, as measured.
   void set_costs(double walk_ns, double check_ns) {
@@ -77,6 +84,10 @@ class OwnerResolver {
     Clock::duration backoff;
   };
   bool Verify(uint64_t inode, const Owner& owner);
+  // Whether to walk rather than check, the checks' cost weighted by `checks_weight`.
+  bool WalkInsteadOfChecks(double checks_weight);
+  // Checks every cached owner; the inodes still theirs go to checked_.
+  void CheckCached();
   // The held /proc/PID/fd directory of a cached owner's process (when the process table
   // holds files: a live procfs), opened on first use; -1 when not held.
   int FdDirectory(const Owner& owner);
@@ -101,8 +112,13 @@ class OwnerResolver {
   double walk_ns_ = 0;
   double check_ns_ = 0;
   static constexpr uint64_t kRecheckEvery = 16;
+  static constexpr double kPrecheckAdvantage = 4;  // prechecks cost this much less
   uint64_t walks_instead_ = 0;
   uint64_t opened_ = 0;  // directories opened to be held, ever
+  // This scrape's choice and checks, made by Precheck or at the start of Resolve.
+  bool prechecked_ = false;
+  bool instead_of_checks_ = false;
+  std::unordered_set<uint64_t> checked_;
   std::unordered_map<uint64_t, Owner> cache_;
   std::unordered_map<uint64_t, Ownerless> ownerless_;
   // By pid: an O_PATH fd of /proc/PID/fd and the start time of the process it is of. A
