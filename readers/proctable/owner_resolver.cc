@@ -141,7 +141,7 @@ int OwnerResolver::FdDirectory(const Owner& owner) {
     it = directories_.end();
   }
   if (it != directories_.end()) return it->second.fd;
-  if (directories_.size() >= ProcessTable::kMaxHeldFiles) return -1;
+  if (directories_.size() >= processes_->max_held()) return -1;
   const std::string path = procfs_ + "/" + std::to_string(owner.pid) + "/fd";
   const int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -1;

@@ -1,7 +1,10 @@
 #include "readers/proctable/process_table.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "readers/procfs/root.h"
 #include "readers/proctable/proc_parsers.h"
@@ -26,6 +29,15 @@ ProcessTable::ProcessTable(std::string procfs, bool want_cmdline, bool want_exe)
 
 ProcessTable::~ProcessTable() {
   for (auto& [pid, e] : entries_) Release(&e);
+}
+
+void ProcessTable::HoldFiles() {
+  hold_files_ = true;
+  max_held_ = kMaxHeldFiles;
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    max_held_ = std::min<size_t>(max_held_, rl.rlim_cur / 8);
+  }
 }
 
 void ProcessTable::Release(Entry* e) {
@@ -77,7 +89,7 @@ bool ProcessTable::Unchanged(Entry* e) {
 
 bool ProcessTable::ReadStat(const std::string& dir, Entry* e) {
   ++stat_reads_;
-  if (!hold_files_ || e->comm_fd >= 0 || held_ >= kMaxHeldFiles) {
+  if (!hold_files_ || e->comm_fd >= 0 || held_ >= max_held_) {
     return procfs::ReadTextFile(dir + "stat", &buffer_, false, procfs::kMaxAttributeBytes) == 0;
   }
   // stat and the comm file to hold opened from one directory fd: both of one process.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -244,6 +245,24 @@ TEST(ProcessTable, HeldFilesOnTheLiveProc) {
   table.BeginScrape();
   EXPECT_EQ(table.Get(child), nullptr);
   for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
+}
+
+// Held files stay within an eighth of the open-file limit (and 512).
+TEST(ProcessTable, HeldFilesStayWithinTheLimit) {
+  struct rlimit was {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &was), 0);
+  struct rlimit low = was;
+  low.rlim_cur = 80;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  ProcessTable small("/proc", false, false);
+  small.HoldFiles();
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &was), 0);
+  EXPECT_EQ(small.max_held(), 10u);
+  ProcessTable large("/proc", false, false);
+  large.HoldFiles();
+  EXPECT_EQ(large.max_held(), was.rlim_cur == RLIM_INFINITY || was.rlim_cur >= 4096
+                                  ? ProcessTable::kMaxHeldFiles
+                                  : was.rlim_cur / 8);
 }
 
 TEST(ProcessTable, FixtureTree) {
