@@ -4,7 +4,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #if NETSTAT_HAVE_BPF
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
 
@@ -49,11 +53,44 @@ bool MayLoad() {
 
 void LogLibbpf() { libbpf_set_print(ToDebugLog); }
 
+bool ReadIterator(int link_fd, std::vector<char>* buffer,
+                  const std::function<void(const char*, size_t)>& feed, const std::string& what,
+                  std::string* error) {
+  const int fd = bpf_iter_create(link_fd);
+  if (fd < 0) {
+    *error = Errno(("creating " + what).c_str(), errno);
+    return false;
+  }
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer->data(), buffer->size());
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      *error = Errno(("reading " + what).c_str(), errno);
+      ::close(fd);
+      return false;
+    }
+    feed(buffer->data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
 #else
 
 bool MayLoad() { return false; }
 void LogLibbpf() {}
 
+bool ReadIterator(int, std::vector<char>*, const std::function<void(const char*, size_t)>&,
+                  const std::string&, std::string* error) {
+  *error = "no BPF support";
+  return false;
+}
+
 #endif
+
+std::string Errno(const char* what, int error) {
+  return std::string(what) + ": " + std::strerror(error);
+}
 
 }  // namespace netstat::bpf_support

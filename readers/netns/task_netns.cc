@@ -23,19 +23,14 @@ namespace netstat::netns {
 
 #if NETSTAT_HAVE_BPF
 
-namespace {
-
-std::string Errno(const char* what, int error) {
-  return std::string(what) + ": " + std::strerror(error);
-}
-
-}  // namespace
+using bpf_support::Errno;
 
 struct TaskNamespaces::Impl {
   task_netns_bpf* skel = nullptr;
   bpf_link* link = nullptr;
-  // The kernel fills at most its 32 KiB buffer per read: ~1,300 records.
-  std::vector<netstat_task_netns> buffer = std::vector<netstat_task_netns>(2048);
+  // What one read asks for: the kernel fills at most its 32 KiB buffer per read.
+  std::vector<char> buffer = std::vector<char>(64 * 1024);
+  std::string partial;  // a record cut by the end of a read
 
   ~Impl() {
     bpf_link__destroy(link);
@@ -75,29 +70,26 @@ bool TaskNamespaces::Read(std::vector<TaskNetns>* out, int32_t* reader_pid, std:
   std::lock_guard lock(mu_);
   out->clear();
   impl_->skel->bss->reader_tgid = 0;
-  const int fd = bpf_iter_create(bpf_link__fd(impl_->link));
-  if (fd < 0) {
-    *error = Errno("creating the BPF task iterator", errno);
-    return false;
-  }
-  const size_t record = sizeof(netstat_task_netns);
-  for (;;) {
-    const ssize_t n = read(fd, impl_->buffer.data(), impl_->buffer.size() * record);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      *error = Errno("reading the BPF task iterator", errno);
-      close(fd);
-      return false;
-    }
-    // The kernel writes whole records only (bpf_seq_write of one record, or nothing).
-    const size_t count = static_cast<size_t>(n) / record;
-    for (size_t i = 0; i < count; ++i) {
-      const netstat_task_netns& r = impl_->buffer[i];
+  impl_->partial.clear();
+  auto feed = [this, out](const char* data, size_t n) {
+    std::string& bytes = impl_->partial;
+    bytes.append(data, n);
+    const size_t whole = bytes.size() / sizeof(netstat_task_netns);
+    for (size_t i = 0; i < whole; ++i) {
+      netstat_task_netns r;
+      std::memcpy(&r, bytes.data() + i * sizeof r, sizeof r);
       out->push_back({static_cast<int32_t>(r.tgid), r.euid, r.start_boottime, r.netns});
     }
+    bytes.erase(0, whole * sizeof(netstat_task_netns));
+  };
+  if (!bpf_support::ReadIterator(bpf_link__fd(impl_->link), &impl_->buffer, feed,
+                                 "the BPF task iterator", error)) {
+    return false;
   }
-  close(fd);
+  if (!impl_->partial.empty()) {
+    *error = "the BPF task iterator ended within a record";
+    return false;
+  }
   *reader_pid = static_cast<int32_t>(impl_->skel->bss->reader_tgid);
   std::sort(out->begin(), out->end(),
             [](const TaskNetns& a, const TaskNetns& b) { return a.pid < b.pid; });

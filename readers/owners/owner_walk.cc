@@ -27,9 +27,7 @@ namespace netstat::owners {
 
 namespace {
 
-std::string Errno(const char* what, int error) {
-  return std::string(what) + ": " + std::strerror(error);
-}
+using bpf_support::Errno;
 
 // What one read() asks for: the kernel fills at most its 32 KiB buffer per read (about
 // 1,000 records), so a bigger buffer only saves nothing.
@@ -88,26 +86,13 @@ bool OwnerWalk::Read(HostWalk* out, std::string* error, bool kinds) {
   bss->reader_tgid = 0;
   bss->files = 0;
   bss->processes = 0;
-  const int fd = bpf_iter_create(bpf_link__fd(impl_->link));
-  if (fd < 0) {
-    *error = Errno("creating the BPF owner walk's iterator", errno);
+  RecordDecoder decoder(out);
+  if (!bpf_support::ReadIterator(
+          bpf_link__fd(impl_->link), &impl_->buffer,
+          [&decoder](const char* data, size_t n) { decoder.Feed(data, n); },
+          "the BPF owner walk's iterator", error)) {
     return false;
   }
-  RecordDecoder decoder(out);
-  for (;;) {
-    const ssize_t n = read(fd, impl_->buffer.data(), impl_->buffer.size());
-    if (n == 0) break;
-    if (n < 0) {
-      // EAGAIN: the kernel stops a read after a million files without output; the
-      // next read goes on from there.
-      if (errno == EINTR || errno == EAGAIN) continue;
-      *error = Errno("reading the BPF owner walk", errno);
-      close(fd);
-      return false;
-    }
-    decoder.Feed(impl_->buffer.data(), static_cast<size_t>(n));
-  }
-  close(fd);
   out->reader_pid = static_cast<int32_t>(bss->reader_tgid);
   out->files = bss->files;
   last_fds_ = out->fds.size();

@@ -36,6 +36,7 @@
 #include "readers/netns/netlink_socket_in.h"
 #include "readers/procfs/root.h"
 #include "tests/unit/proctable_test_tree.h"
+#include "tests/unit/unshared_child.h"
 
 namespace netstat::netns {
 namespace {
@@ -68,38 +69,7 @@ class NamedNamespace {
   bool ok_ = false;
 };
 
-// A child that unshares its network namespace and waits; killed and reaped on destruction.
-class UnsharedChild {
- public:
-  UnsharedChild() {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Only async-signal-safe calls between fork and _exit.
-      char ok = ::unshare(CLONE_NEWNET) == 0 ? '1' : '0';
-      (void)!::write(fds[1], &ok, 1);
-      for (;;) ::pause();
-    }
-    ::close(fds[1]);
-    char ok = 0;
-    ready_ = pid_ > 0 && ::read(fds[0], &ok, 1) == 1 && ok == '1';
-    ::close(fds[0]);
-  }
-  ~UnsharedChild() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  UnsharedChild(const UnsharedChild&) = delete;
-  UnsharedChild& operator=(const UnsharedChild&) = delete;
-  bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  bool ready_ = false;
-};
+using netstat::testing::UnsharedChild;
 
 uint64_t LinkInode(const std::string& path) {
   char buf[64];

@@ -16,48 +16,19 @@
 #include "readers/netns/discovery.h"
 #include "readers/procfs/root.h"
 #include "tests/unit/proctable_test_tree.h"
+#include "tests/unit/unshared_child.h"
 
 namespace netstat::netns {
 namespace {
 
 const procfs::Root kLive("/proc", "/sys");
 
-// A child in a network namespace of its own, killed and reaped on destruction.
-class Child {
- public:
-  Child() {
-    int ready[2];
-    if (::pipe(ready) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const char ok = ::unshare(CLONE_NEWNET) == 0 ? '1' : '0';
-      (void)!::write(ready[1], &ok, 1);
-      ::pause();
-      ::_exit(0);
-    }
-    char ok = 0;
-    ok_ = pid_ > 0 && ::read(ready[0], &ok, 1) == 1 && ok == '1';
-    ::close(ready[0]);
-    ::close(ready[1]);
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool ok() const { return ok_; }
-  std::string ns() const { return "/proc/" + std::to_string(pid_) + "/ns/net"; }
-
- private:
-  pid_t pid_ = -1;
-  bool ok_ = false;
-};
+using netstat::testing::UnsharedChild;
 
 TEST(NetnsMemoKernel, ADirIsReadAgainOnlyWhenItOrTheMountsChanged) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  Child child;
-  ASSERT_TRUE(child.ok());
+  UnsharedChild child;
+  ASSERT_TRUE(child.ready());
   struct stat ns {};
   ASSERT_EQ(::stat(child.ns().c_str(), &ns), 0);
   netstat::testing::ProcTree dir;

@@ -17,9 +17,12 @@
 #include "readers/netns/task_netns.h"
 #include "readers/procfs/root.h"
 #include "tests/unit/bpf_expected.h"
+#include "tests/unit/unshared_child.h"
 
 namespace netstat::netns {
 namespace {
+
+using netstat::testing::UnsharedChild;
 
 uint64_t LinkInode(const std::string& path) {
   struct stat st {};
@@ -36,21 +39,9 @@ TEST(NetnsTasks, ListsEveryProcessWithItsNamespace) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   std::string error;
   if (!TaskNamespaces::Shared(&error)) NETSTAT_SKIP_OR_FAIL_BPF("the BPF task list: " + error);
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const char ok = ::unshare(CLONE_NEWNET) == 0 ? '1' : '0';
-    (void)!::write(ready[1], &ok, 1);
-    ::pause();
-    ::_exit(0);
-  }
-  char ok = 0;
-  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
-  ::close(ready[0]);
-  ::close(ready[1]);
-  const uint64_t child_ns = LinkInode("/proc/" + std::to_string(child) + "/ns/net");
+  UnsharedChild child;
+  ASSERT_TRUE(child.ready());
+  const uint64_t child_ns = LinkInode(child.ns());
 
   const procfs::Root live("/proc", "/sys");
   std::vector<TaskNetns> tasks;
@@ -59,10 +50,9 @@ TEST(NetnsTasks, ListsEveryProcessWithItsNamespace) {
   TaskMemo memo;
   memo.tasks = tasks;
   const Discovery listed = Discover(live, {}, nullptr, &memo);
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
+  const pid_t pid = child.pid();
+  child.Kill();
 
-  ASSERT_EQ(ok, '1');
   ASSERT_TRUE(read) << error;
   EXPECT_TRUE(std::is_sorted(tasks.begin(), tasks.end(),
                              [](const TaskNetns& a, const TaskNetns& b) { return a.pid < b.pid; }));
@@ -70,7 +60,7 @@ TEST(NetnsTasks, ListsEveryProcessWithItsNamespace) {
   ASSERT_NE(self, nullptr);
   EXPECT_EQ(self->namespace_, LinkInode("/proc/self/ns/net"));
   EXPECT_EQ(self->euid, ::geteuid());
-  const TaskNetns* in_child = FindPid(tasks, child);
+  const TaskNetns* in_child = FindPid(tasks, pid);
   ASSERT_NE(in_child, nullptr);
   EXPECT_EQ(in_child->namespace_, child_ns);
   EXPECT_NE(in_child->namespace_, self->namespace_);
@@ -86,8 +76,8 @@ TEST(NetnsTasks, ListsEveryProcessWithItsNamespace) {
     }
     return -1;
   };
-  EXPECT_EQ(find(walked), child);
-  EXPECT_EQ(find(listed), child);
+  EXPECT_EQ(find(walked), pid);
+  EXPECT_EQ(find(listed), pid);
   EXPECT_EQ(listed.own_inode, walked.own_inode);
 }
 

@@ -54,6 +54,14 @@ uint64_t InodeOf(int fd) {
   return fstat(fd, &s) == 0 ? s.st_ino : 0;
 }
 
+// `n` UDP sockets of this process, and their inodes.
+void Sockets(int n, std::vector<int>* fds, std::vector<uint64_t>* inodes) {
+  for (int i = 0; i < n; ++i) {
+    fds->push_back(socket(AF_INET, SOCK_DGRAM, 0));
+    inodes->push_back(InodeOf(fds->back()));
+  }
+}
+
 // Children that each open `sockets` sockets of their own (with the parent's, inherited),
 // say so on a pipe and wait until the parent closes another.
 class Children {
@@ -258,10 +266,7 @@ TEST_F(OwnerWalkKernel, ResolverReusesTheCollectionsWalk) {
 TEST_F(OwnerWalkKernel, ResolverWalksInsteadOfChecksWhenCheaper) {
   std::vector<int> fds;
   std::vector<uint64_t> inodes;
-  for (int i = 0; i < 3; ++i) {
-    fds.push_back(socket(AF_INET, SOCK_DGRAM, 0));
-    inodes.push_back(InodeOf(fds.back()));
-  }
+  Sockets(3, &fds, &inodes);
   proctable::ProcessTable table("/proc", false, false);
   proctable::OwnerResolver resolver("/proc", &table);
   resolver.UseBpfWalk(getpid());
@@ -297,10 +302,7 @@ TEST_F(OwnerWalkKernel, ResolverWalksInsteadOfChecksWhenCheaper) {
 TEST_F(OwnerWalkKernel, ResolverChecksThroughHeldDirectories) {
   std::vector<int> fds;
   std::vector<uint64_t> inodes;
-  for (int i = 0; i < 3; ++i) {
-    fds.push_back(socket(AF_INET, SOCK_DGRAM, 0));
-    inodes.push_back(InodeOf(fds.back()));
-  }
+  Sockets(3, &fds, &inodes);
   proctable::ProcessTable table("/proc", false, false);
   table.HoldFiles();
   proctable::OwnerResolver resolver("/proc", &table);
