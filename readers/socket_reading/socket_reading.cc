@@ -108,8 +108,7 @@ bool DumpInet(st::SocketTable& table, st::Protocol p, uint32_t phase,
   return true;
 }
 
-// `none`: the walk of the host found the namespace's unix table empty, so there is
-// nothing to dump (each dump walks the table's 512 buckets under their locks).
+// `none`: the walk found the namespace's unix table empty (a dump takes its 512 locks).
 bool DumpUnix(st::SocketTable& table, const std::vector<Member>& members,
               const std::function<bool()>& gone, bool none) {
   std::vector<SocketConsumer*> wanted;

@@ -1,8 +1,7 @@
 // The real tcp_host.bpf.c (root and kernel BTF; skipped where it cannot load): namespaces
 // made by `ip netns add`, one with a hash of its own (tcp_child_ehash_entries), with
 // listeners and connections in several states, read by one HostWalk and compared with
-// a netlink sock_diag dump made inside each (and whether each has a unix socket, with
-// `ss -xa` inside it).
+// a netlink sock_diag dump made inside each.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/netlink.h>
@@ -14,9 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +26,7 @@
 #include "readers/socket_table/netlink_socket_table.h"
 #include "readers/tcp_iter/host_walk.h"
 #include "tests/unit/bpf_expected.h"
+#include "tests/unit/host_walk_namespace.h"
 #include "tests/unit/kernel_sockets.h"
 
 namespace netstat::tcp_iter {
@@ -38,47 +36,7 @@ namespace st = socket_table;
 using netstat::testing::ConnectAndAccept;
 using netstat::testing::ListenOnLoopback;
 using netstat::testing::LoopbackListener;
-
-std::string ReadLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-// `ip netns add` for the life of the object (deleted even when an assertion fails); with
-// own_hash, made while net.ipv4.tcp_child_ehash_entries is 1024, restored at once.
-class TestNamespace {
- public:
-  TestNamespace(int i, bool own_hash)
-      : name_("netstat_hw_" + std::to_string(::getpid()) + "_" + std::to_string(i)) {
-    const std::string sysctl = "/proc/sys/net/ipv4/tcp_child_ehash_entries";
-    const std::string old = own_hash ? ReadLine(sysctl) : "";
-    if (own_hash && !old.empty()) std::ofstream(sysctl) << "1024\n";
-    ok_ = std::system(("ip netns add " + name_).c_str()) == 0;
-    if (own_hash && !old.empty()) std::ofstream(sysctl) << old << "\n";
-    ok_ = ok_ && std::system(("ip -n " + name_ + " link set lo up").c_str()) == 0;
-    struct stat s {};
-    if (ok_ && ::stat(path().c_str(), &s) == 0) inode_ = s.st_ino;
-  }
-  ~TestNamespace() {
-    for (int fd : fds) ::close(fd);
-    std::system(("ip netns delete " + name_ + " 2>/dev/null").c_str());
-  }
-  TestNamespace(const TestNamespace&) = delete;
-  TestNamespace& operator=(const TestNamespace&) = delete;
-  bool ok() const { return ok_ && inode_ != 0; }
-  std::string path() const { return "/run/netns/" + name_; }
-  uint64_t inode() const { return inode_; }
-
-  std::vector<int> fds;      // its sockets, closed before it is deleted
-  uint16_t remote_port = 0;  // the v4 listener's port: counted as a remote port
-
- private:
-  std::string name_;
-  bool ok_ = false;
-  uint64_t inode_ = 0;
-};
+using netstat::testing::TestNamespace;
 
 // The sockets of one namespace, made by a thread that enters it: listeners on 127.0.0.1
 // (with a connection not accepted), ::1, dual-stack :: and one bound to lo; connections
@@ -356,58 +314,6 @@ TEST(HostWalkKernel, AnswersWhileConnectionsComeAndGo) {
   stop = true;
   churn.join();
   EXPECT_GT(complete, 0);
-}
-
-// The unix socket count `ss -xa` gives inside `ns`.
-int UnixSocketsIn(const TestNamespace& ns) {
-  const std::string name = ns.path().substr(ns.path().rfind('/') + 1);
-  FILE* p = ::popen(("ip netns exec " + name + " ss -Hxa | wc -l").c_str(), "r");
-  int n = -1;
-  if (p != nullptr) {
-    if (std::fscanf(p, "%d", &n) != 1) n = -1;
-    ::pclose(p);
-  }
-  return n;
-}
-
-// The walk says a namespace's unix table is empty exactly when ss finds no unix socket
-// in it: a namespace with a socket pair, one with none, and the first again once the
-// pair is closed.
-TEST(HostWalkKernel, SaysWhichNamespacesHaveNoUnixSocket) {
-  std::string error;
-  auto walk = HostWalk::Shared(&error);
-  if (!walk) NETSTAT_SKIP_OR_FAIL_BPF("the BPF host walk: " + error);
-  TestNamespace with(20, false), without(21, false);
-  if (!with.ok() || !without.ok()) GTEST_SKIP() << "`ip netns add` failed";
-  int pair[2] = {-1, -1};
-  std::thread([&] {
-    const int fd = ::open(with.path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) return;
-    ::close(fd);
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) pair[0] = pair[1] = -1;
-  }).join();
-  ASSERT_GE(pair[0], 0);
-  ASSERT_EQ(UnixSocketsIn(with), 2);
-  ASSERT_EQ(UnixSocketsIn(without), 0);
-  // The walk's answer for each: unix_empty, by inode.
-  auto walk_once = [&](bool* with_empty, bool* without_empty) {
-    std::vector<HostNamespace> out;
-    ASSERT_TRUE(walk->Walk({with.inode(), without.inode()}, {}, &out, &error)) << error;
-    ASSERT_EQ(out.size(), 2u);
-    for (const HostNamespace& ns : out) {
-      *(ns.inode == with.inode() ? with_empty : without_empty) = ns.unix_empty;
-    }
-  };
-  bool with_empty = true, without_empty = false;
-  walk_once(&with_empty, &without_empty);
-  EXPECT_FALSE(with_empty);
-  EXPECT_TRUE(without_empty);
-  ::close(pair[0]);
-  ::close(pair[1]);
-  ASSERT_EQ(UnixSocketsIn(with), 0);
-  walk_once(&with_empty, &without_empty);
-  EXPECT_TRUE(with_empty);
-  EXPECT_TRUE(without_empty);
 }
 
 }  // namespace
