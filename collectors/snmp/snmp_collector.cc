@@ -3,8 +3,12 @@
 // (a curated set by default) as netstat_<Group>_<Field>: counters with _total, the few
 // fields the kernel documents as gauges without. In namespaces mode all it also takes the
 // other namespaces from the shared socket reading and adds their /proc/PID/net/{snmp,netstat}
-// fields under the same names with a netns label (namespace_snmp.h).
+// fields under the same names with a netns label: from one BPF run over the kernel's
+// counters of every namespace where it loads and maps every wanted field (net_mib.h),
+// else from each namespace's /proc/PID/net files (namespace_snmp.h).
 #include "collectors/snmp/snmp_collector.h"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +20,7 @@
 #include "collectors/common/family_builder.h"
 #include "collectors/snmp/namespace_snmp.h"
 #include "collectors/snmp/snmp_parser.h"
+#include "readers/net_mib/net_mib.h"
 #include "readers/procfs/root.h"
 #include "readers/socket_reading/socket_consumer.h"
 
@@ -143,10 +148,17 @@ class SnmpCollector : public collectors::Collector {
 // run read (their label and lowest pid); Collect runs right after that reading.
 class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::SocketConsumer {
  public:
-  AllNamespacesSnmpCollector(procfs::Root root, config::SnmpConfig config)
+  AllNamespacesSnmpCollector(procfs::Root root, config::SnmpConfig config, bool live)
       : SnmpCollector(std::move(root), std::move(config)),
         files_(this->root()),
-        picker_([this](const std::string& key) { return WantedInOthers(key); }) {}
+        picker_([this](const std::string& key) { return WantedInOthers(key); }) {
+    // Loaded now, while the daemon still holds CAP_BPF: it drops it after start.
+    std::string why = "the procfs is not the live kernel's";
+    if (live && ReadsOthers()) mib_ = net_mib::NetMib::Shared(&why);
+    if (!mib_ && ReadsOthers()) {
+      spdlog::info("snmp: other namespaces' counters from /proc/PID/net: {}", why);
+    }
+  }
 
   socket_reading::Interest interest() const override { return {}; }
   void BeginRead() override { read_.clear(); }
@@ -171,26 +183,12 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
       for (const Namespace& ns : read_) inodes.push_back(ns.inode);
       std::sort(inodes.begin(), inodes.end());
     }
-    files_.Keep(inodes);
+    // Files stay open only for the namespaces /proc is read for.
+    files_.Keep(plan_ == Plan::kBpf ? std::vector<uint64_t>{} : inodes);
     if (!ReadsOthers()) return;
     family_of_.clear();  // the families are this run's
-    for (const Namespace& ns : read_) {
-      files_.Read(ns.pid, ns.inode, &picker_, &got_);
-      if (got_.gone) continue;  // its process exited since the reading: normal churn
-      for (const auto& e : got_.errors) AddError(error, "netns " + ns.label + ": " + e);
-      const collectors::CleanLabel label("netns", ns.label);
-      ++namespace_number_;
-      for (auto [values, path] : {std::pair{&got_.snmp, "/proc/net/snmp"},
-                                  std::pair{&got_.netstat, "/proc/net/netstat"}}) {
-        for (const PickedValue& v : *values) {
-          // A malformed file must not yield a sample twice.
-          if (v.id >= seen_in_.size()) seen_in_.resize(picker_.keys().size(), 0);
-          if (seen_in_[v.id] == namespace_number_) continue;
-          seen_in_[v.id] = namespace_number_;
-          (*families)[FamilyOf(v.id, path, families)].Add(label, v.value);
-        }
-      }
-    }
+    if (plan_ == Plan::kBpf && ReadByBpf(inodes, families, error)) return;
+    for (const Namespace& ns : read_) ReadByProc(ns, families, error);
   }
 
  private:
@@ -199,6 +197,91 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
     uint64_t inode;
     int32_t pid;
   };
+  // Which way the other namespaces are read: kUnknown until one namespace's files were
+  // read cleanly through /proc, which tells the picker the wanted fields; then kBpf when
+  // the BPF reader loaded and maps every one of them, else kProc for good.
+  enum class Plan { kUnknown, kBpf, kProc };
+
+  void ReadByProc(const Namespace& ns, FieldFamilies* families, std::string* error) {
+    files_.Read(ns.pid, ns.inode, &picker_, &got_);
+    if (got_.gone) return;  // its process exited since the reading: normal churn
+    for (const auto& e : got_.errors) AddError(error, "netns " + ns.label + ": " + e);
+    const collectors::CleanLabel label("netns", ns.label);
+    ++namespace_number_;
+    for (auto [values, path] :
+         {std::pair{&got_.snmp, "/proc/net/snmp"}, std::pair{&got_.netstat, "/proc/net/netstat"}}) {
+      for (const PickedValue& v : *values) {
+        // A malformed file must not yield a sample twice.
+        if (v.id >= seen_in_.size()) seen_in_.resize(picker_.keys().size(), 0);
+        if (seen_in_[v.id] == namespace_number_) continue;
+        seen_in_[v.id] = namespace_number_;
+        (*families)[FamilyOf(v.id, path, families)].Add(label, v.value);
+      }
+    }
+    if (plan_ == Plan::kUnknown && got_.errors.empty()) MakePlan();
+  }
+
+  // Every namespace's wanted fields from one BPF run; a namespace the run did not find
+  // or could not read whole is read through /proc (gone there too, it is skipped). False
+  // when the run failed: then /proc serves this scrape.
+  bool ReadByBpf(const std::vector<uint64_t>& inodes, FieldFamilies* families, std::string* error) {
+    std::string why;
+    if (!mib_->Read(mib_fields_, inodes, &mib_values_, &mib_found_, &why)) {
+      if (!bpf_failed_)
+        spdlog::warn("snmp: other namespaces' counters from /proc/PID/net: {}", why);
+      bpf_failed_ = true;
+      return false;
+    }
+    if (bpf_failed_) spdlog::info("snmp: other namespaces' counters from BPF again");
+    bpf_failed_ = false;
+    const size_t n = mib_fields_.size();
+    for (const Namespace& ns : read_) {
+      const size_t i = std::lower_bound(inodes.begin(), inodes.end(), ns.inode) - inodes.begin();
+      if (mib_found_[i] != net_mib::Found::kRead) {
+        ReadByProc(ns, families, error);
+        continue;
+      }
+      const collectors::CleanLabel label("netns", ns.label);
+      for (size_t f = 0; f < n; ++f) {
+        (*families)[FamilyOf(mib_ids_[f], mib_paths_[f], families)].Add(
+            label, mib_fields_[f].Value(mib_values_[i * n + f]));
+      }
+    }
+    return true;
+  }
+
+  // After a clean /proc reading: the BPF reader's fields for the picker's, or kProc.
+  void MakePlan() {
+    plan_ = Plan::kProc;
+    if (!mib_) return;
+    const auto& keys = picker_.keys();
+    if (keys.empty()) return;  // nothing wanted: /proc keeps closing the files
+    for (uint32_t id = 0; id < keys.size(); ++id) {
+      auto field = mib_->Find(keys[id].group, keys[id].name);
+      if (!field) {
+        spdlog::info(
+            "snmp: other namespaces' counters from /proc/PID/net: {} is not a "
+            "counter the BPF reader maps",
+            keys[id].key);
+        return;
+      }
+      mib_fields_.push_back(*field);
+      mib_ids_.push_back(id);
+      mib_paths_.push_back(keys[id].group == "TcpExt" ? "/proc/net/netstat" : "/proc/net/snmp");
+    }
+    if (mib_fields_.size() > kMaxBpfFields) {
+      spdlog::info(
+          "snmp: other namespaces' counters from /proc/PID/net: {} fields wanted, "
+          "the BPF reader reads at most {}",
+          mib_fields_.size(), kMaxBpfFields);
+      mib_fields_.clear();
+      return;
+    }
+    spdlog::info("snmp: other namespaces' counters from one BPF run ({} fields)",
+                 mib_fields_.size());
+    plan_ = Plan::kBpf;
+  }
+
   // The family index of the picker's key `id` in this run's families.
   size_t FamilyOf(uint32_t id, const char* path, FieldFamilies* families) {
     if (id >= family_of_.size()) family_of_.resize(picker_.keys().size(), kNoFamily);
@@ -211,6 +294,15 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
   }
 
   static constexpr size_t kNoFamily = ~size_t{0};
+  static constexpr size_t kMaxBpfFields = 64;  // NETSTAT_MIB_MAX_FIELDS
+  std::shared_ptr<net_mib::NetMib> mib_;       // nullptr: /proc for every namespace
+  Plan plan_ = Plan::kUnknown;
+  bool bpf_failed_ = false;                    // the last BPF run failed (logged)
+  std::vector<net_mib::MibField> mib_fields_;  // with the picker id and file of each
+  std::vector<uint32_t> mib_ids_;
+  std::vector<const char*> mib_paths_;
+  std::vector<uint64_t> mib_values_;
+  std::vector<net_mib::Found> mib_found_;
   NamespaceStatFiles files_;       // kept open across scrapes
   FieldPicker picker_;             // the other namespaces' fields, by header line
   NamespaceFields got_;            // one namespace's, its storage reused for the next
@@ -226,7 +318,8 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
 
 std::unique_ptr<collectors::Collector> MakeSnmpCollector(const collectors::Environment& env) {
   if (env.config.namespaces.mode == config::NamespacesConfig::Mode::kAll) {
-    return std::make_unique<AllNamespacesSnmpCollector>(env.root, env.config.snmp);
+    return std::make_unique<AllNamespacesSnmpCollector>(env.root, env.config.snmp,
+                                                        env.site.live_network);
   }
   return std::make_unique<SnmpCollector>(env.root, env.config.snmp);
 }
