@@ -163,9 +163,35 @@ std::optional<MibField> NetMib::Find(std::string_view group, std::string_view na
                                {"Udp", NETSTAT_MIB_UDP, "UDP_MIB_"},
                                {"UdpLite", NETSTAT_MIB_UDPLITE, "UDP_MIB_"},
                                {"TcpExt", NETSTAT_MIB_LINUX, "LINUX_MIB_"}};
+  // The pairs of net/ipv4/proc.c whose name is not the enumerator's in capitals.
+  struct Alias {
+    std::string_view group, name;
+    const char* enumerator;
+  };
+  constexpr Alias kAliases[] = {
+      {"Tcp", "InCsumErrors", "TCP_MIB_CSUMERRORS"},
+      {"Udp", "InCsumErrors", "UDP_MIB_CSUMERRORS"},
+      {"UdpLite", "InCsumErrors", "UDP_MIB_CSUMERRORS"},
+      {"TcpExt", "TW", "LINUX_MIB_TIMEWAITED"},
+      {"TcpExt", "TWRecycled", "LINUX_MIB_TIMEWAITRECYCLED"},
+      {"TcpExt", "TWKilled", "LINUX_MIB_TIMEWAITKILLED"},
+      {"TcpExt", "PAWSActive", "LINUX_MIB_PAWSACTIVEREJECTED"},
+      {"TcpExt", "PAWSEstab", "LINUX_MIB_PAWSESTABREJECTED"},
+      {"TcpExt", "PAWSOldAck", "LINUX_MIB_PAWS_OLD_ACK"},
+      {"TcpExt", "PAWSTimewait", "LINUX_MIB_PAWS_TW_REJECTED"},
+      {"TcpExt", "BeyondWindow", "LINUX_MIB_BEYOND_WINDOW"},
+      {"TcpExt", "TCPSackShifted", "LINUX_MIB_SACKSHIFTED"},
+      {"TcpExt", "TCPSackMerged", "LINUX_MIB_SACKMERGED"},
+      {"TcpExt", "TCPSackShiftFallback", "LINUX_MIB_SACKSHIFTFALLBACK"},
+      {"TcpExt", "IPReversePathFilter", "LINUX_MIB_IPRPFILTER"},
+      {"TcpExt", "TCPSpuriousRtxHostQueues", "LINUX_MIB_TCPSPURIOUS_RTX_HOSTQUEUES"},
+  };
   for (const Group& g : kGroups) {
     if (g.name != group) continue;
-    const std::string enumerator = g.prefix + Upper(name);
+    std::string enumerator = g.prefix + Upper(name);
+    for (const Alias& a : kAliases) {
+      if (a.group == group && a.name == name) enumerator = a.enumerator;
+    }
     auto it = impl_->enumerators.find(enumerator);
     if (it == impl_->enumerators.end()) return std::nullopt;
     return MibField{g.kind, it->second, enumerator == "TCP_MIB_MAXCONN"};

@@ -6,9 +6,9 @@
 // net (Tcp, Udp, UdpLite, TcpExt), and a field name whose upper case is an enumerator of
 // that array in the kernel's own BTF: Tcp RetransSegs is TCP_MIB_RETRANSSEGS, TcpExt
 // ListenOverflows LINUX_MIB_LISTENOVERFLOWS. The kernel's tables (net/ipv4/proc.c) pair
-// every such name with that enumerator; the few that differ (TcpExt TW is
-// LINUX_MIB_TIMEWAITED) have no match and stay with /proc, as do the other groups
-// (Ip, Icmp, IpExt, MPTcpExt: other layouts or other names).
+// nearly every name with that enumerator; the 16 that differ on 6.x (TcpExt TW is
+// LINUX_MIB_TIMEWAITED) are listed in Find. A name found neither way, and the other
+// groups (Ip, Icmp, IpExt, MPTcpExt: other layouts or other names), stay with /proc.
 //
 //   auto mib = NetMib::Shared(&error);  // loads at start (CAP_BPF, CAP_PERFMON)
 //   auto f = mib->Find("Tcp", "RetransSegs");
