@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -36,7 +37,12 @@ double BootTimeSeconds() {
   return pos == std::string::npos ? 0 : std::strtod(text.c_str() + pos + 7, nullptr);
 }
 
+// Linux 6.2 and later give the number of open fds as the size of /proc/self/fd, for one
+// stat; before, the size is 0 and the directory is listed, which builds a dentry per fd
+// (~1 us each: 0.3 ms a run with the ~330 fds mode all holds at 100 namespaces).
 int CountOpenFds() {
+  struct stat st {};
+  if (stat("/proc/self/fd", &st) == 0 && st.st_size > 0) return static_cast<int>(st.st_size);
   DIR* d = opendir("/proc/self/fd");
   if (!d) return -1;
   int n = 0;

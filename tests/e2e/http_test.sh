@@ -35,6 +35,12 @@ done
 # process_* comes from the real /proc/self even though --path.procfs is the fixture tree.
 rss=$(metric_value process_resident_memory_bytes "$WORK/metrics")
 awk -v r="$rss" 'BEGIN { exit !(r > 1000000) }' || fail "process_resident_memory_bytes=$rss"
+# The open fds as the kernel lists them (the size of /proc/PID/fd on 6.2+, a listing
+# before): the scrape's own connection may come and go between the two counts.
+fds=$(metric_value process_open_fds "$WORK/metrics")
+listed=$(ls "/proc/$EXPORTER_PID/fd" | wc -l)
+awk -v m="$fds" -v l="$listed" 'BEGIN { exit !(m >= l - 2 && m <= l + 2) }' ||
+  fail "process_open_fds=$fds, /proc/$EXPORTER_PID/fd lists $listed"
 
 # Clean shutdown: SIGTERM ends the process with exit 0 and a log line.
 kill -TERM "$EXPORTER_PID"
