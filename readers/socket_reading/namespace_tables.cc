@@ -144,7 +144,9 @@ void NamespaceTables::ForEachReadable(const Visit& fn) {
     } else if (e.ref.pid != 0) {
       st::ProcfsSocketTable table(PidRoot(root_, e.ref.pid));
       const Entry& entry = e;
-      fn(view, table, [this, &entry] { return Gone(entry); });
+      // Nothing read through the pid (the walk served every protocol): nothing to doubt,
+      // and no readlink per namespace per scrape.
+      fn(view, table, [this, &entry, &table] { return table.read_any() && Gone(entry); });
     }
   }
 }

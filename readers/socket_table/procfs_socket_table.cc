@@ -76,6 +76,7 @@ ProcfsSocketTable::ProcfsSocketTable(procfs::Root root) : root_(std::move(root))
 DumpResult ProcfsSocketTable::ForEachLine(const char* name, std::string_view header_word,
                                           const std::function<Verdict(std::string_view)>& line_fn) {
   DumpResult result;
+  read_any_ = true;
   const std::string path = root_.Proc(std::string("net/") + name);
   auto fail = [&](const std::string& why) {
     result.ok = false;

@@ -19,6 +19,9 @@ class ProcfsSocketTable : public SocketTable {
   DumpResult DumpInet(Protocol protocol, Family family, uint32_t states,
                       const std::function<void(const InetSocket&)>& visit) override;
   DumpResult DumpUnix(const std::function<void(const UnixSocket&)>& visit) override;
+  // Whether any dump read (or tried to read) a file: a table none of whose files was read
+  // cannot have been misread through a process that left its namespace meanwhile.
+  bool read_any() const { return read_any_; }
 
  private:
   enum class Verdict { kNext, kStop, kMalformed };
@@ -30,6 +33,7 @@ class ProcfsSocketTable : public SocketTable {
                          const std::function<Verdict(std::string_view)>& line_fn);
 
   procfs::Root root_;
+  bool read_any_ = false;
 };
 
 // "tcp6" for (kTcp, kIpv6), ...; nullptr for kUnix.
