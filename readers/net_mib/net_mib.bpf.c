@@ -114,32 +114,12 @@ static int field_step(__u32 f, void* unused) {
   return 0;
 }
 
-struct search {
-  __u32 lo, hi, inum;
-  int found;
-};
-
-/* One halving of a binary search of ns_inodes per step. */
-static int search_step(__u32 i, struct search* s) {
-  __u32 mid, v;
-  if (s->lo >= s->hi) return 1;
-  mid = (s->lo + s->hi) / 2;
-  v = ns_inodes[mid & (MAX_NS - 1)];
-  if (v == s->inum) {
-    s->found = mid & (MAX_NS - 1);
-    return 1;
-  }
-  if (v < s->inum)
-    s->lo = mid + 1;
-  else
-    s->hi = mid;
-  return 0;
-}
+#include "readers/bpf_support/inode_search.bpf.h"
 
 /* One namespace of the list per step. */
 static int net_step(__u32 i, void* unused) {
   const __u32 list_off = bpf_core_field_offset(struct net, list);
-  struct search s = {.lo = 0, .hi = ns_count, .found = -1};
+  int idx;
   __u64 node = w_node;
   struct net* n;
 
@@ -152,11 +132,9 @@ static int net_step(__u32 i, void* unused) {
   w_node = AS_U64(n->list.next);
   if (AS_U64(n->ns.ops) != w_ops) return 0; /* the list head, in no struct net */
   nets_seen++;
-  s.inum = n->ns.inum;
-  if (s.hi > MAX_NS) s.hi = MAX_NS;
-  bpf_loop(11, search_step, &s, 0); /* 2^11 > MAX_NS */
-  if (s.found < 0) return 0;
-  w_ns = s.found;
+  idx = inode_index(n->ns.inum);
+  if (idx < 0) return 0;
+  w_ns = idx;
   w_mib[NETSTAT_MIB_TCP] = AS_U64(n->mib.tcp_statistics);
   w_mib[NETSTAT_MIB_UDP] = AS_U64(n->mib.udp_statistics);
   w_mib[NETSTAT_MIB_UDPLITE] = 0;

@@ -21,36 +21,10 @@ struct chain {
   __u32 n, ok, length;
 };
 
-struct search {
-  __u32 lo, hi, inum;
-  int found;
-};
-
-/* One halving of a binary search per bpf_loop step: the verifier would follow every
- * value of lo and hi of an open-coded loop. */
-static int search_step(__u32 i, struct search* s) {
-  __u32 mid, v;
-  if (s->lo >= s->hi) return 1;
-  mid = (s->lo + s->hi) / 2;
-  v = ns_inodes[mid & (MAX_NS - 1)];
-  if (v == s->inum) {
-    s->found = mid & (MAX_NS - 1);
-    return 1;
-  }
-  if (v < s->inum)
-    s->lo = mid + 1;
-  else
-    s->hi = mid;
-  return 0;
-}
+#include "readers/bpf_support/inode_search.bpf.h"
 
 /* Wanted index of the namespace with this inode, or -1. */
-__noinline int find_inode(__u32 inum) {
-  struct search s = {.lo = 0, .hi = ns_count, .inum = inum, .found = -1};
-  if (s.hi > MAX_NS) s.hi = MAX_NS;
-  bpf_loop(14, search_step, &s, 0);
-  return s.found;
-}
+__noinline int find_inode(__u32 inum) { return inode_index(inum); }
 
 /* Wanted index of the namespace at `net`, or -1; cached for the rest of the run. */
 __noinline int net_index(__u64 net) {
