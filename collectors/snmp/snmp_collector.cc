@@ -243,7 +243,7 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
       }
       const collectors::CleanLabel label("netns", ns.label);
       for (size_t f = 0; f < n; ++f) {
-        (*families)[FamilyOf(mib_ids_[f], mib_paths_[f], families)].Add(
+        (*families)[FamilyOf(static_cast<uint32_t>(f), mib_paths_[f], families)].Add(
             label, mib_fields_[f].Value(mib_values_[i * n + f]));
       }
     }
@@ -256,27 +256,29 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
     if (!mib_) return;
     const auto& keys = picker_.keys();
     if (keys.empty()) return;  // nothing wanted: /proc keeps closing the files
-    for (uint32_t id = 0; id < keys.size(); ++id) {
-      auto field = mib_->Find(keys[id].group, keys[id].name);
+    if (keys.size() > net_mib::NetMib::kMaxFields) {
+      spdlog::info(
+          "snmp: other namespaces' counters from /proc/PID/net: {} fields wanted, "
+          "the BPF reader reads at most {}",
+          keys.size(), net_mib::NetMib::kMaxFields);
+      return;
+    }
+    std::vector<net_mib::MibField> fields;
+    std::vector<const char*> paths;
+    for (const PickedKey& k : keys) {
+      auto field = mib_->Find(k.group, k.name);
       if (!field) {
         spdlog::info(
             "snmp: other namespaces' counters from /proc/PID/net: {} is not a "
             "counter the BPF reader maps",
-            keys[id].key);
+            k.key);
         return;
       }
-      mib_fields_.push_back(*field);
-      mib_ids_.push_back(id);
-      mib_paths_.push_back(keys[id].group == "TcpExt" ? "/proc/net/netstat" : "/proc/net/snmp");
+      fields.push_back(*field);
+      paths.push_back(k.group == "TcpExt" ? "/proc/net/netstat" : "/proc/net/snmp");
     }
-    if (mib_fields_.size() > kMaxBpfFields) {
-      spdlog::info(
-          "snmp: other namespaces' counters from /proc/PID/net: {} fields wanted, "
-          "the BPF reader reads at most {}",
-          mib_fields_.size(), kMaxBpfFields);
-      mib_fields_.clear();
-      return;
-    }
+    mib_fields_ = std::move(fields);
+    mib_paths_ = std::move(paths);
     spdlog::info("snmp: other namespaces' counters from one BPF run ({} fields)",
                  mib_fields_.size());
     plan_ = Plan::kBpf;
@@ -294,12 +296,11 @@ class AllNamespacesSnmpCollector : public SnmpCollector, public socket_reading::
   }
 
   static constexpr size_t kNoFamily = ~size_t{0};
-  static constexpr size_t kMaxBpfFields = 64;  // NETSTAT_MIB_MAX_FIELDS
-  std::shared_ptr<net_mib::NetMib> mib_;       // nullptr: /proc for every namespace
+  std::shared_ptr<net_mib::NetMib> mib_;  // nullptr: /proc for every namespace
   Plan plan_ = Plan::kUnknown;
-  bool bpf_failed_ = false;                    // the last BPF run failed (logged)
-  std::vector<net_mib::MibField> mib_fields_;  // with the picker id and file of each
-  std::vector<uint32_t> mib_ids_;
+  bool bpf_failed_ = false;  // the last BPF run failed (logged)
+  // Every key of the picker, by id (kBpf: each maps), and the file each is printed in.
+  std::vector<net_mib::MibField> mib_fields_;
   std::vector<const char*> mib_paths_;
   std::vector<uint64_t> mib_values_;
   std::vector<net_mib::Found> mib_found_;

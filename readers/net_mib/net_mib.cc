@@ -14,10 +14,10 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 
-// clang-format off: the layout before the skeleton, which declares variables of its types
 #include "net_mib.skel.h"
 #include "readers/net_mib/net_mib_layout.h"
-// clang-format on
+
+static_assert(netstat::net_mib::NetMib::kMaxFields == NETSTAT_MIB_MAX_FIELDS);
 #endif
 
 namespace netstat::net_mib {
@@ -204,9 +204,9 @@ bool NetMib::Read(const std::vector<MibField>& fields, const std::vector<uint64_
   std::lock_guard lock(mu_);
   values->assign(inodes.size() * fields.size(), 0);
   found->assign(inodes.size(), Found::kNo);
-  if (fields.size() > NETSTAT_MIB_MAX_FIELDS) {
-    *error = "the BPF reader of namespace counters reads at most " +
-             std::to_string(NETSTAT_MIB_MAX_FIELDS) + " fields";
+  if (fields.size() > kMaxFields) {
+    *error = "the BPF reader of namespace counters reads at most " + std::to_string(kMaxFields) +
+             " fields";
     return false;
   }
   auto* bss = impl_->skel->bss;

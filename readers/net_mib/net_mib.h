@@ -15,6 +15,7 @@
 //   mib->Read({*f}, {inode, ...}, &readings, &error);
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,7 @@ enum class Found : uint8_t { kNo = 0, kRead = 1, kFailed = 2 };
 
 class NetMib {
  public:
+  static constexpr size_t kMaxFields = 64;  // fields one Read sums
   // The process's reader, loaded by the first call and kept until exit (loading needs
   // CAP_BPF and CAP_PERFMON, which the daemon drops after start; running needs none).
   // nullptr, with the reason in *error, when it cannot load; a later call tries again.
